@@ -1,0 +1,1 @@
+"""Assembly and running: settings, the PTB Application, persistence, runners, command line."""

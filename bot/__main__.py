@@ -1,0 +1,6 @@
+"""Command line: `python -m bot run | migrate | add-manager TELEGRAM_ID`."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,36 @@
+"""Builds the PTB Application and the services it runs on."""
+from __future__ import annotations
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+import handlers
+from core.desk import Desk
+from handlers.texts import Texts
+
+from .persistence import DatabasePersistence
+from .settings import Settings
+
+
+def build_application(settings: Settings, desk: Desk, *, with_updater: bool) -> Application:
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_file_url)
+        # Keeps to ~30 messages a second overall; a 429 waits retry_after and retries.
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .persistence(DatabasePersistence(desk.session_factory, clock=desk.clock))
+        # Conversations need updates one by one (PTB's ConversationHandler docs).
+        .concurrent_updates(False)
+    )
+    if not with_updater:
+        builder = builder.updater(None)  # webhook: our aiohttp server feeds the update queue
+    application = builder.build()
+    # bot_data is not persisted (see DatabasePersistence): it carries the running services.
+    application.bot_data.update(
+        desk=desk,
+        texts=Texts(settings.zone),
+        default_language=settings.default_language,
+    )
+    handlers.register(application)
+    return application

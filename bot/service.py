@@ -1,0 +1,93 @@
+"""The running bot: database, application, and polling or the webhook server, started and
+stopped as one. The command line and the end-to-end tests both run it this way."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+
+from aiohttp import web
+from telegram import Update
+
+from core.clock import Clock
+from core.db import make_engine, make_session_factory
+from core.desk import CompanySettings, Desk
+from core.migrate import upgrade
+from handlers.menus import publish_default_commands
+
+from .app import build_application
+from .settings import Settings
+from .webhook import webhook_app
+
+log = logging.getLogger(__name__)
+
+
+class BotService:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+                 poll_timeout: int = 10):
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.poll_timeout = poll_timeout
+        self.engine = None
+        self.application = None
+        self._web_runner: web.AppRunner | None = None
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.settings.webhook_url)
+
+    async def start(self) -> None:
+        settings = self.settings
+        self.engine = make_engine(settings.database_url)
+        await upgrade(self.engine)
+        desk = Desk(
+            make_session_factory(self.engine),
+            CompanySettings(timezone=settings.zone, manager_ids=frozenset(settings.manager_ids),
+                            service_areas=tuple(settings.service_areas)),
+            self.clock,
+        )
+        self.desk = desk
+        self.application = build_application(settings, desk, with_updater=not self.webhook_mode)
+        app = self.application
+        await app.initialize()  # calls getMe: a wrong token or address fails here
+        texts = app.bot_data["texts"]
+        await publish_default_commands(app.bot, texts, settings.default_language)
+        await app.start()
+        if self.webhook_mode:
+            await self._start_webhook()
+        else:
+            await app.updater.start_polling(timeout=self.poll_timeout,
+                                            allowed_updates=Update.ALL_TYPES)
+        log.info("bot @%s running (%s)", app.bot.username,
+                 "webhook" if self.webhook_mode else "polling")
+
+    async def _start_webhook(self) -> None:
+        settings = self.settings
+        path = urlparse(settings.webhook_url).path or "/"
+        self._web_runner = web.AppRunner(
+            webhook_app(self.application, settings.webhook_secret, path))
+        await self._web_runner.setup()
+        site = web.TCPSite(self._web_runner, settings.webhook_listen, settings.webhook_port)
+        await site.start()
+        await self.application.bot.set_webhook(
+            settings.webhook_url, secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES)
+
+    @property
+    def webhook_port(self) -> int:
+        """The port actually bound (WEBHOOK_PORT=0 picks a free one)."""
+        return self._web_runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """In-flight updates finish, state is saved, connections close."""
+        app = self.application
+        if app is not None:
+            if self._web_runner is not None:
+                await self._web_runner.cleanup()  # no new updates in
+            if app.updater and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()  # waits for queued updates, then saves persistence
+            await app.shutdown()
+        if self.engine is not None:
+            await self.engine.dispose()
+        log.info("bot stopped")

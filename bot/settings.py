@@ -1,0 +1,118 @@
+"""Settings from the environment (and `.env`). The names are a contract with operators."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_BOT_API = "https://api.telegram.org/bot"
+DEFAULT_AREAS = "Huangpu,Xuhui,Changning,Jing'an,Putuo,Hongkou,Yangpu,Pudong,Minhang,Baoshan"
+
+
+class SettingsError(Exception):
+    """One clear line naming the setting that is missing or malformed."""
+
+
+def _split(value):
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str | None = None
+    bot_api_base_url: str = TELEGRAM_BOT_API
+    database_url: str = "sqlite+aiosqlite:///data/service.db"
+    manager_ids: Annotated[list[int], NoDecode] = []
+    default_language: Literal["zh", "en"] = "zh"
+    timezone: str = "Asia/Shanghai"
+    service_areas: Annotated[list[str], NoDecode] = _split(DEFAULT_AREAS)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8080
+
+    @field_validator("manager_ids", mode="before")
+    @classmethod
+    def _manager_ids(cls, value):
+        return _split(value)
+
+    @field_validator("service_areas", mode="before")
+    @classmethod
+    def _areas(cls, value):
+        areas = _split(value)
+        if not areas:
+            raise ValueError("give at least one area, comma-separated")
+        if any(len(a) > 64 for a in areas):
+            raise ValueError("an area name is longer than 64 characters")
+        return areas
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token(cls, value):
+        if value is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", value.strip()):
+            raise ValueError("expected the token BotFather gave, like 123456:ABC-DEF")
+        return value.strip() if value else None
+
+    @field_validator("bot_api_base_url", "webhook_url")
+    @classmethod
+    def _url(cls, value):
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("expected an http:// or https:// address")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value):
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("expected sqlite+aiosqlite:///path or postgresql+asyncpg://...")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value):
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone like Asia/Shanghai") from None
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value):
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self):
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET is missing: it must be set when WEBHOOK_URL is set")
+        return self
+
+    @property
+    def bot_api_file_url(self) -> str:
+        """Telegram serves files under /file/bot<token>/ beside /bot<token>/."""
+        base = self.bot_api_base_url
+        return base[: -len("bot")] + "file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a rule between settings; its message names them
+            raise SettingsError(f"Setting {message}") from None
+        name = str(first["loc"][0]).upper()
+        raise SettingsError(f"Setting {name} is malformed: {message}") from None

@@ -1,0 +1,1 @@
+"""The service desk's domain and services. Imports nothing from any chat front end."""

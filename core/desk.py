@@ -1,0 +1,55 @@
+"""The service layer's entry point: a Desk hands out units of work.
+
+A unit of work is one transaction: everything a person's single action changes lands
+together or not at all (cosmicpython's pattern). Services take the unit of work and use its
+session, clock and company settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .clock import Clock
+
+
+@dataclass(frozen=True)
+class CompanySettings:
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    manager_ids: frozenset[int] = frozenset()
+    service_areas: tuple[str, ...] = ()
+    invite_valid_hours: int = 72
+
+
+class UnitOfWork:
+    def __init__(self, desk: Desk):
+        self.desk = desk
+        self.clock = desk.clock
+        self.company = desk.company
+        self.session: AsyncSession | None = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self.desk.session_factory()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        # Closing rolls back whatever was not committed: half an action never lands.
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    def now(self):
+        return self.clock.now()
+
+
+class Desk:
+    def __init__(self, session_factory: async_sessionmaker, company: CompanySettings,
+                 clock: Clock | None = None):
+        self.session_factory = session_factory
+        self.company = company
+        self.clock = clock or Clock()
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self)

@@ -1,0 +1,190 @@
+"""The database tables, in the business's words."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Stored as naive UTC everywhere (SQLite keeps no zone), always read back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; times are aware UTC in core")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class User(Base):
+    """Anyone who wrote to the bot. `role` is customer, technician or manager."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="customer")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    # Set once a customer has given name and phone, or staff joined.
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The person blocked the bot: messages to them are not retried.
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    skills: Mapped[list[TechnicianSkill]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    areas: Mapped[list[TechnicianArea]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class TechnicianSkill(Base):
+    __tablename__ = "technician_skills"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class TechnicianArea(Base):
+    __tablename__ = "technician_areas"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    area: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Address(Base):
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Appliance(Base):
+    __tablename__ = "appliances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    brand: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(64))
+    serial: Mapped[str | None] = mapped_column(String(64))
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+
+
+class ServiceOrder(Base):
+    """One visit-worthy job. `number` is what people say on the phone."""
+
+    __tablename__ = "service_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    appliance_id: Mapped[int | None] = mapped_column(ForeignKey("appliances.id"))
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    photos: Mapped[list] = mapped_column(JSON, default=list)  # Telegram file ids
+    booked_date: Mapped[date | None] = mapped_column(Date)
+    window: Mapped[str | None] = mapped_column(String(8))  # e.g. "09-12", local time
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # A warranty order points at the order whose warranty it claims.
+    parent_order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    events: Mapped[list[OrderEvent]] = relationship(
+        order_by="OrderEvent.id", back_populates="order", lazy="selectin"
+    )
+
+    __table_args__ = (Index("ix_service_orders_window", "booked_date", "window"),)
+
+
+class OrderEvent(Base):
+    """The audit trail: every status change and every other act on an order."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    order: Mapped[ServiceOrder] = relationship(back_populates="events")
+
+
+class Invite(Base):
+    """A one-time code a manager hands out to make someone staff."""
+
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChatState(Base):
+    """What a chat front end must remember between restarts (conversation steps, drafts).
+
+    `kind` names the store (e.g. user_data, conversation:registration), `key` the owner.
+    """
+
+    __tablename__ = "chat_states"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict | list | int | str | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

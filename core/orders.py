@@ -1,0 +1,118 @@
+"""Service orders: creating them, numbering them, and moving them through the lifecycle.
+
+`apply` is the one way an order's status changes; it always leaves an event row.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from . import lifecycle
+from .desk import UnitOfWork
+from .errors import InvalidInput, NotFound, TransitionRefused
+from .lifecycle import CUSTOMER, MANAGER, TECHNICIAN
+from .models import OrderEvent, ServiceOrder, User
+
+log = logging.getLogger(__name__)
+
+NUMBER_PREFIX = {lifecycle.REPAIR: "R", lifecycle.INSTALLATION: "I", lifecycle.WARRANTY: "W"}
+NUMBER_OFFSET = 1000  # so the first order is R-1001: short and sayable on the phone
+
+
+def order_number(kind: str, order_id: int) -> str:
+    return f"{NUMBER_PREFIX[kind]}-{NUMBER_OFFSET + order_id}"
+
+
+def parse_order_number(text: str) -> int | None:
+    """The order id behind 'R-1001', 'r1001' or '1001'; None for anything else."""
+    cleaned = (text or "").strip().upper().replace(" ", "")
+    if cleaned[:1] in NUMBER_PREFIX.values():
+        cleaned = cleaned[1:].lstrip("-")
+    if not cleaned.isdigit() or len(cleaned) > 12:
+        return None
+    order_id = int(cleaned) - NUMBER_OFFSET
+    return order_id if order_id > 0 else None
+
+
+async def create_order(uow: UnitOfWork, customer: User, kind: str, **fields) -> ServiceOrder:
+    if kind not in lifecycle.KINDS:
+        raise InvalidInput(field="kind")
+    now = uow.now()
+    order = ServiceOrder(kind=kind, status=lifecycle.NEW, customer_id=customer.id,
+                         photos=[], created_at=now, updated_at=now, **fields)
+    uow.session.add(order)
+    await uow.session.flush()
+    # The number derives from the id, so it is unique without a counter to race on.
+    order.number = order_number(kind, order.id)
+    uow.session.add(OrderEvent(order_id=order.id, actor_id=customer.id, at=now,
+                               action="create", from_status=None, to_status=order.status))
+    await uow.session.flush()
+    log.info("order %s created (%s)", order.number, kind)
+    return order
+
+
+async def find_order_for(uow: UnitOfWork, user: User, number_or_id: str | int) -> ServiceOrder:
+    """The order if `user` may see it; NotFound otherwise, the same as for no such order."""
+    order_id = number_or_id if isinstance(number_or_id, int) else parse_order_number(number_or_id)
+    order = await uow.session.get(ServiceOrder, order_id) if order_id else None
+    if order is None or not may_see(user, order) or (
+        isinstance(number_or_id, str) and not _number_matches(order, number_or_id)
+    ):
+        raise NotFound(what="order")
+    return order
+
+
+def _number_matches(order: ServiceOrder, typed: str) -> bool:
+    prefix = typed.strip().upper()[:1]
+    return not prefix.isalpha() or order.number.startswith(prefix)
+
+
+def may_see(user: User, order: ServiceOrder) -> bool:
+    if not user.active:
+        return False
+    if user.role == MANAGER:
+        return True
+    if user.role == TECHNICIAN:
+        return order.technician_id == user.id
+    return order.customer_id == user.id
+
+
+async def apply(uow: UnitOfWork, order: ServiceOrder, action: str, actor: User,
+                note: str | None = None) -> OrderEvent:
+    """Moves `order` by `action` if the lifecycle allows it for `actor`; records the event."""
+    if not may_see(actor, order):
+        raise NotFound(what="order")
+    try:
+        target = lifecycle.target_status(action, order.status, actor.role, order.kind)
+    except TransitionRefused as refused:
+        refused.details["order"] = order.number
+        raise
+    event = record(uow, order, action, actor, to_status=target, note=note)
+    order.status = target
+    await uow.session.flush()
+    log.info("order %s: %s %s -> %s by user %s", order.number, action,
+             event.from_status, target, actor.id)
+    return event
+
+
+def record(uow: UnitOfWork, order: ServiceOrder, action: str, actor: User | None, *,
+           to_status: str | None = None, note: str | None = None) -> OrderEvent:
+    """An event row; without `to_status` it records an act that keeps the status."""
+    now = uow.now()
+    event = OrderEvent(order_id=order.id, actor_id=actor.id if actor else None, at=now,
+                       action=action, from_status=order.status,
+                       to_status=to_status or order.status, note=note)
+    uow.session.add(event)
+    order.updated_at = now
+    return event
+
+
+async def timeline(uow: UnitOfWork, order: ServiceOrder) -> list[tuple[OrderEvent, User | None]]:
+    rows = await uow.session.execute(
+        select(OrderEvent, User)
+        .outerjoin(User, User.id == OrderEvent.actor_id)
+        .where(OrderEvent.order_id == order.id)
+        .order_by(OrderEvent.id)
+    )
+    return [(event, user) for event, user in rows]

@@ -1,0 +1,85 @@
+"""What every handler needs: the desk, who is writing, their language, and replying."""
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from core import people
+from core.desk import Desk, UnitOfWork
+from core.models import User
+
+from .texts import Texts, pick_language
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def desk(context: Context) -> Desk:
+    return context.application.bot_data["desk"]
+
+
+def texts(context: Context) -> Texts:
+    return context.application.bot_data["texts"]
+
+
+def default_language(context: Context) -> str:
+    return context.application.bot_data["default_language"]
+
+
+async def person(uow: UnitOfWork, update: Update, context: Context) -> User:
+    """The user behind this update (created on first contact), with their language noted."""
+    tg_user = update.effective_user
+    user = await people.ensure_user(uow, tg_user.id)
+    context.user_data["lang"] = language_of(user, update, context)
+    return user
+
+
+def language_of(user: User | None, update: Update, context: Context) -> str:
+    code = update.effective_user.language_code if update.effective_user else None
+    return pick_language(user.language if user else None, code, default_language(context))
+
+
+def lang(update: Update, context: Context) -> str:
+    """The language last seen for this person, for replies that need no database."""
+    if context.user_data and context.user_data.get("lang"):
+        return context.user_data["lang"]
+    return language_of(None, update, context)
+
+
+async def say(update: Update, context: Context, template: str, *, reply_markup=None,
+              **values) -> Message:
+    """Sends a rendered template into the chat the update came from."""
+    text = texts(context).render(lang(update, context), template, **values)
+    return await context.bot.send_message(update.effective_chat.id, text,
+                                          parse_mode=ParseMode.HTML, reply_markup=reply_markup)
+
+
+async def show(update: Update, context: Context, template: str, *, reply_markup=None,
+               **values) -> None:
+    """Replaces the pressed button's message with a rendered template (or sends one)."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        await say(update, context, template, reply_markup=reply_markup, **values)
+        return
+    text = texts(context).render(lang(update, context), template, **values)
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():  # pressing twice changes nothing: fine
+            raise
+
+
+async def toast(update: Update, context: Context, key: str, **params) -> None:
+    """Answers a button press with a short notice (plain text, from labels)."""
+    await update.callback_query.answer(texts(context).label(lang(update, context), key, **params))
+
+
+def label(update: Update, context: Context, key: str, **params) -> str:
+    return texts(context).label(lang(update, context), key, **params)
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline buttons from rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows])

@@ -1,0 +1,39 @@
+"""The one place errors end up: refusals become clear messages, failures a polite apology."""
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+
+from core.errors import DomainError
+
+from .chat import Context, say
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: Context) -> None:
+    error = context.error
+    if not isinstance(update, Update):
+        log.error("error outside an update: %r", error, exc_info=error)
+        return
+    order = getattr(error, "details", {}).get("order") if isinstance(error, DomainError) else None
+    if isinstance(error, DomainError):
+        log.info("update %s: refused %s (order %s)", update.update_id, error, order or "-")
+        template = f"error_{error.code}"
+    else:
+        log.error("update %s failed (order %s, user %s)", update.update_id, order or "-",
+                  update.effective_user.id if update.effective_user else "-", exc_info=error)
+        template = "error_generic"
+        if isinstance(error, Forbidden):
+            return  # they blocked the bot: there is no one to tell
+    try:
+        if update.callback_query:
+            await update.callback_query.answer()
+        if update.effective_chat:
+            values = getattr(error, "details", {}) if isinstance(error, DomainError) else {}
+            await say(update, context, template, **values)
+    except TelegramError as failed:
+        log.warning("update %s: could not tell the user about the error: %s",
+                    update.update_id, failed)

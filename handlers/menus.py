@@ -1,0 +1,45 @@
+"""Each role's commands: shown in Telegram's command menu and in the /help text."""
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+
+from core.lifecycle import CUSTOMER, MANAGER, TECHNICIAN
+
+from .texts import LANGUAGES, Texts
+
+log = logging.getLogger(__name__)
+
+ROLE_COMMANDS = {
+    CUSTOMER: ("start", "help", "language", "cancel"),
+    TECHNICIAN: ("start", "help", "language", "cancel"),
+    MANAGER: ("start", "invite", "help", "language", "cancel"),
+}
+
+
+def command_list(texts: Texts, lang: str, role: str) -> list[tuple[str, str]]:
+    """(command, description) pairs for `role`, in `lang`."""
+    return [(name, texts.label(lang, f"command.{name}")) for name in ROLE_COMMANDS[role]]
+
+
+def commands(texts: Texts, lang: str, role: str) -> list[BotCommand]:
+    return [BotCommand(name, text) for name, text in command_list(texts, lang, role)]
+
+
+async def publish_default_commands(bot: Bot, texts: Texts, default_language: str) -> None:
+    """Customers' commands for everyone, per Telegram language, and in the default language."""
+    for lang in LANGUAGES:
+        await bot.set_my_commands(commands(texts, lang, CUSTOMER), scope=BotCommandScopeDefault(),
+                                  language_code=lang)
+    await bot.set_my_commands(commands(texts, default_language, CUSTOMER),
+                              scope=BotCommandScopeDefault())
+
+
+async def publish_chat_commands(bot: Bot, texts: Texts, chat_id: int, role: str, lang: str) -> None:
+    """One person's own menu (staff, or anyone who chose a language in the bot)."""
+    try:
+        await bot.set_my_commands(commands(texts, lang, role), scope=BotCommandScopeChat(chat_id))
+    except TelegramError as error:  # the menu is a convenience; never fail the action for it
+        log.warning("could not set commands for chat %s: %s", chat_id, error)

@@ -1,0 +1,88 @@
+"""Every text a person sees, from `templates/<language>/`.
+
+Messages are Jinja2 `.html` templates rendered for Telegram's HTML parse mode with
+autoescape on, so nothing a person typed can break a message. Short plain strings (button
+labels, command descriptions, names of statuses and categories) live in `labels.toml`:
+buttons are not parsed as HTML, so they are not escaped.
+"""
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LANGUAGES = ("zh", "en")
+
+
+def pick_language(saved: str | None, telegram_code: str | None, default: str) -> str:
+    """The user's saved language, else Telegram's language_code, else the company default."""
+    if saved in LANGUAGES:
+        return saved
+    code = (telegram_code or "").lower().split("-")[0]
+    return code if code in LANGUAGES else default
+
+
+class Texts:
+    def __init__(self, timezone: ZoneInfo, root: Path = TEMPLATES):
+        self.timezone = timezone
+        self.root = root
+        self._labels = {lang: _flatten(tomllib.loads((root / lang / "labels.toml").read_text("utf-8")))
+                        for lang in LANGUAGES}
+        self._envs = {lang: self._environment(lang) for lang in LANGUAGES}
+
+    def _environment(self, lang: str) -> Environment:
+        env = Environment(
+            loader=FileSystemLoader(self.root / lang),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        env.globals["label"] = lambda key, **kw: self.label(lang, key, **kw)
+        env.filters["local"] = self.local_time
+        env.filters["day"] = lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date) else ""
+        env.filters["money"] = money
+        return env
+
+    def render(self, lang: str, name: str, **context) -> str:
+        return self._envs[lang].get_template(f"{name}.html").render(**context).strip()
+
+    def label(self, lang: str, key: str, **params) -> str:
+        text = self._labels[lang].get(key)
+        if text is None:
+            raise KeyError(f"label {key!r} missing for {lang}")
+        return text.format(**params) if params else text
+
+    def has_label(self, lang: str, key: str) -> bool:
+        return key in self._labels[lang]
+
+    def labels(self, lang: str) -> dict[str, str]:
+        return dict(self._labels[lang])
+
+    def template_names(self, lang: str) -> list[str]:
+        return sorted(p.stem for p in (self.root / lang).glob("*.html"))
+
+    def local_time(self, moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return moment.astimezone(self.timezone).strftime(fmt)
+
+
+def money(fen: int) -> str:
+    """Integer fen shown as yuan: 12345 -> ¥123.45."""
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
+    flat = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = str(value)
+    return flat
