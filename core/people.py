@@ -37,6 +37,7 @@ async def ensure_user(uow: UnitOfWork, telegram_id: int, language_code: str | No
         user = User(telegram_id=telegram_id, role=CUSTOMER, active=True,
                     language=None, created_at=uow.now())
         uow.session.add(user)
+    user.unreachable = False  # they just wrote to us
     if telegram_id in uow.company.manager_ids and user.role != MANAGER:
         user.role = MANAGER
         user.active = True
@@ -45,6 +46,14 @@ async def ensure_user(uow: UnitOfWork, telegram_id: int, language_code: str | No
         user.registered_at = uow.now()
     await uow.session.flush()
     return user
+
+
+async def mark_unreachable(uow: UnitOfWork, telegram_id: int) -> None:
+    """They blocked the bot: stop trying until they write again."""
+    user = await find_user(uow, telegram_id)
+    if user is not None:
+        user.unreachable = True
+        await uow.session.flush()
 
 
 def clean_name(text: str) -> str:

@@ -47,7 +47,7 @@ def lang(update: Update, context: Context) -> str:
     return language_of(None, update, context)
 
 
-async def say(update: Update, context: Context, template: str, *, reply_markup=None,
+async def say(update: Update, context: Context, template: str, /, *, reply_markup=None,
               **values) -> Message:
     """Sends a rendered template into the chat the update came from."""
     text = texts(context).render(lang(update, context), template, **values)
@@ -55,7 +55,7 @@ async def say(update: Update, context: Context, template: str, *, reply_markup=N
                                           parse_mode=ParseMode.HTML, reply_markup=reply_markup)
 
 
-async def show(update: Update, context: Context, template: str, *, reply_markup=None,
+async def show(update: Update, context: Context, template: str, /, *, reply_markup=None,
                **values) -> None:
     """Replaces the pressed button's message with a rendered template (or sends one)."""
     query = update.callback_query
@@ -70,12 +70,12 @@ async def show(update: Update, context: Context, template: str, *, reply_markup=
             raise
 
 
-async def toast(update: Update, context: Context, key: str, **params) -> None:
+async def toast(update: Update, context: Context, key: str, /, **params) -> None:
     """Answers a button press with a short notice (plain text, from labels)."""
     await update.callback_query.answer(texts(context).label(lang(update, context), key, **params))
 
 
-def label(update: Update, context: Context, key: str, **params) -> str:
+def label(update: Update, context: Context, key: str, /, **params) -> str:
     return texts(context).label(lang(update, context), key, **params)
 
 

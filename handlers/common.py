@@ -6,6 +6,7 @@ import logging
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import (
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -39,7 +40,7 @@ async def start(update: Update, context: Context):
                 refusal = error.details.get("reason", "unknown")
         await uow.commit()
         role, registered, name = user.role, user.registered_at is not None, user.name
-        has_skills = bool(user.skills)
+        has_skills = bool(await user.awaitable_attrs.skills)
     if refusal:
         log.info("user %s: invite refused (%s)", user.id, refusal)
         await say(update, context, "invite_refused", reason=refusal)
@@ -146,6 +147,20 @@ async def language_chosen(update: Update, context: Context):
                                 user.role, chosen)
 
 
+async def blocked_or_unblocked(update: Update, context: Context):
+    """Telegram tells us when a person blocks the bot (kicked) or comes back (member)."""
+    change = update.my_chat_member
+    if change.chat.type != "private":
+        return
+    async with desk(context).uow() as uow:
+        if change.new_chat_member.status == "kicked":
+            await people.mark_unreachable(uow, change.from_user.id)
+        else:
+            await people.ensure_user(uow, change.from_user.id)
+        await uow.commit()
+    log.info("user %s is now %s", change.from_user.id, change.new_chat_member.status)
+
+
 async def unknown_command(update: Update, context: Context):
     await say(update, context, "unknown_command")
 
@@ -188,6 +203,7 @@ def handlers():
         CommandHandler("language", language_command),
         CallbackQueryHandler(language_chosen, pattern=r"^lang:(zh|en)$"),
         CommandHandler("cancel", nothing_to_cancel),
+        ChatMemberHandler(blocked_or_unblocked, ChatMemberHandler.MY_CHAT_MEMBER),
     ]
 
 

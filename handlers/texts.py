@@ -49,10 +49,10 @@ class Texts:
         env.filters["money"] = money
         return env
 
-    def render(self, lang: str, name: str, **context) -> str:
-        return self._envs[lang].get_template(f"{name}.html").render(**context).strip()
+    def render(self, lang: str, template: str, /, **context) -> str:
+        return self._envs[lang].get_template(f"{template}.html").render(**context).strip()
 
-    def label(self, lang: str, key: str, **params) -> str:
+    def label(self, lang: str, key: str, /, **params) -> str:
         text = self._labels[lang].get(key)
         if text is None:
             raise KeyError(f"label {key!r} missing for {lang}")

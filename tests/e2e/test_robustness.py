@@ -1,0 +1,103 @@
+"""What a careless, malicious or unlucky user, or Telegram itself, can throw at the bot."""
+import aiohttp
+from sqlalchemy import select
+
+from core.models import User
+
+
+async def test_a_forged_button_and_an_unknown_command_get_clear_answers(telegram, bot):
+    ann = telegram.user(1001, "Ann")
+    await ann.send("/start")
+    first = await ann.reply()
+    await ann.press_data("sk:tv", message=first)
+    await ann.press_data("lang:fr", message=first)
+    await ann.press_data("x" * 64, message=first)
+    await ann.settle()
+    assert ann.toasts[-3:] == ["This button is out of date. Please use the latest message."] * 3
+    await ann.send("/frobnicate")
+    assert "do not know that command" in (await ann.reply()).text
+    await ann.send("Ann")  # the registration step was kept through all of it
+    assert "phone number" in (await ann.reply()).text
+
+
+async def test_webhook_mode_registers_a_customer_and_checks_the_secret(telegram, bots):
+    bot = await bots.start("webhook")
+    url = bot.settings.webhook_url
+    base = url.rsplit("/", 1)[0]
+    async with aiohttp.ClientSession() as http:
+        update = {"update_id": 1, "message": {"message_id": 1, "date": 0,
+                  "chat": {"id": 5, "type": "private"}, "text": "/start"}}
+        async with http.post(url, json=update) as response:
+            assert response.status == 403
+        async with http.post(url, json=update,
+                             headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as response:
+            assert response.status == 403
+        async with http.get(base + "/healthz") as response:
+            assert response.status == 200 and (await response.json())["status"] == "ok"
+
+    ann = telegram.user(1001, "Ann")
+    await ann.send("/start")
+    await ann.reply()
+    await ann.send("Ann")
+    await ann.reply()
+    await ann.send_contact(phone="+8613800138000")
+    done, _ = await ann.replies(2)
+    assert "You are registered" in done.text
+    await ann.settle()
+    assert not [line for line in ann.transcript if "registered" in line][1:]  # told once
+
+
+async def test_a_repeated_webhook_update_is_handled_once(telegram, bots):
+    bot = await bots.start("webhook")
+    ann = telegram.user(1001, "Ann")
+    await ann.send("/help")
+    await ann.reply()
+    update = {"update_id": 777, "message": {
+        "message_id": 50, "date": 0, "chat": {"id": 1001, "type": "private", "first_name": "Ann"},
+        "from": {"id": 1001, "is_bot": False, "first_name": "Ann"}, "text": "/help",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": bot.settings.webhook_secret}
+    async with aiohttp.ClientSession() as http:
+        for _ in range(2):  # Telegram re-sends an update when it did not see our 200 in time
+            async with http.post(bot.settings.webhook_url, json=update, headers=headers) as r:
+                assert r.status == 200
+    await ann.settle(quiet=1)
+    assert len([line for line in ann.transcript if line.startswith("< bot")]) == 2
+
+
+async def test_blocking_and_unblocking_the_bot_is_noted_and_breaks_nothing(telegram, bot):
+    ann = telegram.user(1001, "Ann")
+    await ann.send("/start")
+    await ann.reply()
+    ann.block()
+    bob = telegram.user(1002, "Bob")
+    await bob.send("/start")
+    assert "what name" in (await bob.reply()).text
+    assert (await stored(bot, 1001)).unreachable
+    ann.unblock()
+    await ann.send("Ann")  # coming back makes them reachable, and the step was kept
+    assert "phone number" in (await ann.reply()).text
+    assert not (await stored(bot, 1001)).unreachable
+
+
+async def test_a_reply_that_meets_a_block_marks_the_person_unreachable(telegram, bot):
+    telegram.fail_next("sendMessage", status=403)
+    ann = telegram.user(1001, "Ann")
+    await ann.send("/start")
+    bob = telegram.user(1002, "Bob")
+    await bob.send("/start")
+    assert "what name" in (await bob.reply()).text
+    assert (await stored(bot, 1001)).unreachable
+
+
+async def stored(bot, telegram_id):
+    async with bot.desk.uow() as uow:
+        return await uow.session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+
+async def test_telegram_saying_too_many_requests_delays_a_reply_but_does_not_lose_it(
+        telegram, bot):
+    telegram.fail_next("sendMessage", status=429, retry_after=1)
+    ann = telegram.user(1001, "Ann")
+    await ann.send("/start")
+    assert "what name" in (await ann.reply(timeout=10)).text

@@ -1,0 +1,99 @@
+"""Every text exists in both languages, renders, and escapes what people typed."""
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.people import APPLIANCE_CATEGORIES
+from core.lifecycle import STATUSES
+from handlers.menus import ROLE_COMMANDS
+from handlers.texts import LANGUAGES, Texts, money, pick_language
+
+texts = Texts(ZoneInfo("Asia/Shanghai"))
+TYPED = "<b>Tom & \"Jerry\"</b>"  # what a person might type
+
+# A sample of what each template is given. A new template needs a line here, so that
+# every text is rendered at least once in both languages.
+SAMPLES = {
+    "ask_name": dict(first_name=TYPED),
+    "ask_phone": dict(name=TYPED),
+    "registered": dict(name=TYPED),
+    "menu": dict(role="manager", name=TYPED, commands=[("help", "Help")]),
+    "help": dict(role="technician", commands=[("help", "Help")], registered=False),
+    "language_choose": {}, "language_saved": {}, "cancelled": {}, "nothing_to_cancel": {},
+    "unknown_command": {}, "not_understood": {}, "expected_text": {}, "expected_phone": {},
+    "phone_not_yours": {}, "use_buttons": {}, "invite_choose_role": {}, "error_generic": {},
+    "error_refused": {},
+    "invite_refused": dict(reason="expired"),
+    "error_invite_refused": dict(reason="used"),
+    "joined": dict(role="technician"),
+    "pick_skills": {}, "pick_areas": {},
+    "skills_saved": dict(skills=["TV", TYPED]),
+    "areas_saved": dict(areas=["Pudong", TYPED]),
+    "invite_link": dict(role="manager", link="https://t.me/bot?start=abc",
+                        expires_at=datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)),
+    "error_invalid_input": dict(field="name", reason="too_long", limit=64),
+    "error_not_found": dict(what="order"),
+    "error_not_allowed": dict(reason="manager_only"),
+    "error_transition_refused": dict(action="cancel", status="en_route", order="R-1001"),
+}
+
+
+class TelegramHtml(HTMLParser):
+    """Fails on tags Telegram's HTML mode does not know."""
+    ALLOWED = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+               "blockquote", "tg-spoiler", "span", "tg-emoji"}
+
+    def handle_starttag(self, tag, attrs):
+        assert tag in self.ALLOWED, f"<{tag}> is not allowed in Telegram HTML"
+
+
+def test_both_languages_have_the_same_templates_and_labels():
+    assert texts.template_names("zh") == texts.template_names("en")
+    assert set(texts.labels("zh")) == set(texts.labels("en"))
+
+
+def test_every_template_has_a_sample():
+    assert set(texts.template_names("en")) == set(SAMPLES)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_every_template_renders_and_escapes(lang, name):
+    text = texts.render(lang, name, **SAMPLES[name])
+    assert text.strip()
+    TelegramHtml().feed(text)
+    assert "<b>Tom" not in text  # typed text never becomes markup
+    if any(TYPED in str(v) for v in SAMPLES[name].values()):
+        assert "&lt;b&gt;Tom &amp; &#34;Jerry&#34;&lt;/b&gt;" in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_names_exist_for_every_status_category_role_and_command(lang):
+    for status in STATUSES:
+        assert texts.has_label(lang, f"status.{status}")
+    for category in APPLIANCE_CATEGORIES:
+        assert texts.has_label(lang, f"category.{category}")
+    for commands in ROLE_COMMANDS.values():
+        for command in commands:
+            # Telegram: a command description is 1 to 256 characters.
+            assert 1 <= len(texts.label(lang, f"command.{command}")) <= 256
+
+
+def test_times_are_shown_in_the_company_time_zone():
+    assert texts.local_time(datetime(2026, 11, 24, 23, 30, tzinfo=timezone.utc)) == "2026-11-25 07:30"
+
+
+def test_money_is_integer_fen_shown_as_yuan():
+    assert money(12345) == "¥123.45"
+    assert money(5) == "¥0.05"
+    assert money(-250) == "-¥2.50"
+
+
+def test_language_is_saved_then_telegram_then_default():
+    assert pick_language("en", "zh-hans", "zh") == "en"
+    assert pick_language(None, "zh-hans", "en") == "zh"
+    assert pick_language(None, "en-GB", "zh") == "en"
+    assert pick_language(None, "fr", "zh") == "zh"
+    assert pick_language(None, None, "en") == "en"
