@@ -1,0 +1,90 @@
+"""`python -m bot ...` as an operator runs it: clear one-line errors, and a real run."""
+import asyncio
+import os
+import signal
+import sys
+
+from sqlalchemy import select
+
+from core.db import make_engine, make_session_factory
+from core.models import User
+from tests.e2e.conftest import TOKEN
+
+BOT_SETTINGS = ("BOT_TOKEN", "BOT_API_BASE_URL", "DATABASE_URL", "MANAGER_IDS", "TIMEZONE",
+                "DEFAULT_LANGUAGE", "WEBHOOK_URL", "WEBHOOK_SECRET", "SERVICE_AREAS")
+
+
+def environment(**settings):
+    env = {k: v for k, v in os.environ.items() if k not in BOT_SETTINGS}
+    env.update(settings)
+    return env
+
+
+async def run_cli(*args, cwd, **settings):
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=cwd, env=environment(**settings),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, output.decode()
+
+
+async def test_run_without_a_token_says_exactly_what_to_set(tmp_path):
+    code, output = await run_cli("run", cwd=tmp_path)
+    assert code == 2
+    assert output.strip().count("\n") == 0
+    assert "BOT_TOKEN is not set" in output and "@BotFather" in output
+
+
+async def test_a_malformed_setting_is_one_line_naming_it(tmp_path):
+    code, output = await run_cli("run", cwd=tmp_path, BOT_TOKEN=TOKEN, TIMEZONE="Mars/Olympus")
+    assert code == 2
+    assert output.strip() == ("Setting TIMEZONE is malformed: "
+                              "expected an IANA time zone like Asia/Shanghai")
+    code, output = await run_cli("run", cwd=tmp_path, BOT_TOKEN=TOKEN, MANAGER_IDS="12,boss")
+    assert code == 2 and output.startswith("Setting MANAGER_IDS is malformed")
+    assert "Traceback" not in output
+
+
+async def test_settings_are_read_from_a_dot_env_file(tmp_path):
+    (tmp_path / ".env").write_text("DEFAULT_LANGUAGE=fr\n")
+    code, output = await run_cli("migrate", cwd=tmp_path)
+    assert code == 2 and "DEFAULT_LANGUAGE" in output
+
+
+async def test_migrate_add_manager_and_run_against_a_bot_api_server(tmp_path, telegram, db_url):
+    code, output = await run_cli("migrate", cwd=tmp_path, DATABASE_URL=db_url)
+    assert code == 0 and "up to date" in output
+    code, output = await run_cli("add-manager", "555", cwd=tmp_path, DATABASE_URL=db_url)
+    assert code == 0 and "555 is a manager" in output
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path,
+        env=environment(BOT_TOKEN=TOKEN, BOT_API_BASE_URL=telegram.base_url,
+                        DATABASE_URL=db_url, DEFAULT_LANGUAGE="zh"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    ann = telegram.user(1001, "Ann", language_code="en")
+    boss = telegram.user(555, "Boss", language_code="zh")
+    try:
+        await ann.send("/start")
+        greeting = await ann.reply(timeout=30)
+        await boss.send("/start")
+        menu = await boss.reply(timeout=10)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+        log = output.decode()
+        print(log)
+    assert "what name should the technician ask for" in greeting.text
+    assert "经理" in menu.text
+    assert process.returncode == 0, log
+    assert "bot stopped" in log and "Traceback" not in log
+    assert TOKEN not in log  # the token never reaches the log
+
+    engine = make_engine(db_url)
+    try:
+        async with make_session_factory(engine)() as session:
+            roles = dict((await session.execute(select(User.telegram_id, User.role))).all())
+    finally:
+        await engine.dispose()
+    assert roles == {1001: "customer", 555: "manager"}
