@@ -133,6 +133,10 @@ class ServiceOrder(Base):
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The appliance's category, copied here so a window's capacity is one indexed query.
+    category: Mapped[str | None] = mapped_column(String(32))
+    # An installation order delivers and installs what this sales order sold.
+    sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"), index=True)
     # A warranty order points at the order whose warranty it claims.
     parent_order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -160,6 +164,54 @@ class OrderEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[ServiceOrder] = relationship(back_populates="events")
+
+
+class BookingWindow(Base):
+    """One row per booked day and window, locked while a booking checks the window's capacity,
+    so that two customers can never both take its last place (see core.booking)."""
+
+    __tablename__ = "booking_windows"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    window: Mapped[str] = mapped_column(String(8), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every booking
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SalesOrder(Base):
+    """An appliance the company sold, registered by a manager from the printed receipt,
+    so that its buyer can book delivery and installation in chat."""
+
+    __tablename__ = "sales_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))  # as printed, e.g. S-2026-0042
+    # The number's letters and digits only, upper case: what a typed number is matched by.
+    number_key: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(32))  # E.164
+    address: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(32))
+    brand: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class SalesLookup(Base):
+    """A customer's try at proving a sales order is theirs (number and phone); wrong tries
+    are limited per hour, and a right one lets that customer book its installation."""
+
+    __tablename__ = "sales_lookups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    typed_number: Mapped[str] = mapped_column(String(32))
+    # The sales order proved, or None for a wrong try.
+    sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"))
+
+    __table_args__ = (Index("ix_sales_lookups_customer_at", "customer_id", "at"),)
 
 
 class Invite(Base):

@@ -1,0 +1,169 @@
+"""A customer's own orders: the paged list and one order's card, as plain data a chat front
+end renders. Someone else's order is NotFound, exactly as an order that does not exist."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from . import lifecycle, orders
+from .booking import RESCHEDULABLE_STATUSES
+from .desk import UnitOfWork
+from .lifecycle import CUSTOMER
+from .models import Address, Appliance, SalesOrder, ServiceOrder, User
+
+PAGE_SIZE = 5
+PAGE_SIZE_MAX = 50
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One order in the customer's list."""
+
+    id: int
+    number: str
+    kind: str
+    status: str
+    category: str | None
+    brand: str | None
+    model: str | None
+    booked_date: date | None  # local day
+    window: str | None  # local, e.g. "09-12"
+    created_at: datetime  # aware UTC
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    items: tuple[OrderLine, ...]
+    page: int  # 1-based; a page past the end shows the last one
+    page_size: int
+    total: int  # orders in all pages
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime  # aware UTC
+    at_local: datetime  # the same moment in the company's time zone
+    action: str  # create, assign, start_trip, reschedule, cancel, ...
+    from_status: str | None
+    to_status: str
+    by: str  # customer, technician, manager or system
+    by_name: str | None  # a technician's first name; None for anyone else
+    note: str | None  # the viewer's own notes; staff notes only for staff viewers
+
+
+@dataclass(frozen=True)
+class OrderCard:
+    id: int
+    number: str
+    kind: str
+    status: str
+    category: str | None
+    brand: str | None
+    model: str | None
+    serial: str | None
+    booked_date: date | None  # local day
+    window: str | None  # local, e.g. "09-12"
+    window_start: datetime | None  # aware UTC
+    window_end: datetime | None  # aware UTC
+    address: str | None
+    phone: str | None
+    description: str | None
+    photo_count: int
+    technician_name: str | None  # first name, once a technician is assigned
+    sales_number: str | None  # for installations: the receipt's number
+    created_at: datetime  # aware UTC
+    actions: tuple[str, ...]  # what the viewer may do now: reschedule, cancel, approve_quote...
+    timeline: tuple[TimelineEntry, ...]
+
+
+def first_name(name: str | None) -> str | None:
+    parts = (name or "").split()
+    return parts[0] if parts else None
+
+
+async def list_orders(uow: UnitOfWork, customer: User, page: int = 1,
+                      page_size: int = PAGE_SIZE) -> OrderPage:
+    """The customer's orders, newest first, one page of them and how many there are."""
+    page_size = min(max(int(page_size), 1), PAGE_SIZE_MAX)
+    mine = ServiceOrder.customer_id == customer.id
+    total = await uow.session.scalar(select(func.count(ServiceOrder.id)).where(mine)) or 0
+    pages = max(1, -(-total // page_size))
+    page = min(max(page if isinstance(page, int) else 1, 1), pages)
+    rows = await uow.session.execute(
+        select(ServiceOrder, Appliance)
+        .outerjoin(Appliance, Appliance.id == ServiceOrder.appliance_id)
+        .where(mine)
+        .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc())
+        .offset((page - 1) * page_size).limit(page_size))
+    items = tuple(
+        OrderLine(id=order.id, number=order.number, kind=order.kind, status=order.status,
+                  category=order.category or (appliance.category if appliance else None),
+                  brand=appliance.brand if appliance else None,
+                  model=appliance.model if appliance else None,
+                  booked_date=order.booked_date, window=order.window,
+                  created_at=order.created_at)
+        for order, appliance in rows)
+    return OrderPage(items, page, page_size, total)
+
+
+async def order_card(uow: UnitOfWork, viewer: User,
+                     order: ServiceOrder | str | int) -> OrderCard:
+    """One order as `viewer` may see it (a number, an id or the order itself);
+    NotFound for an order that is not theirs, as for one that does not exist."""
+    if isinstance(order, ServiceOrder):
+        order = await orders.find_order_for(uow, viewer, order.id)
+    else:
+        order = await orders.find_order_for(uow, viewer, order)
+    session = uow.session
+    appliance = await session.get(Appliance, order.appliance_id) if order.appliance_id else None
+    address = await session.get(Address, order.address_id) if order.address_id else None
+    sales = await session.get(SalesOrder, order.sales_order_id) if order.sales_order_id else None
+    technician = None
+    if order.technician_id and order.status != lifecycle.NEW:
+        technician = await session.get(User, order.technician_id)
+    zone = uow.company.timezone
+    staff = viewer.role != CUSTOMER
+    timeline = tuple(
+        TimelineEntry(
+            at=event.at, at_local=event.at.astimezone(zone), action=event.action,
+            from_status=event.from_status, to_status=event.to_status,
+            by=actor.role if actor else "system",
+            by_name=first_name(actor.name) if actor and actor.role == lifecycle.TECHNICIAN
+            else None,
+            note=event.note if staff or (actor is not None and actor.id == viewer.id) else None)
+        for event, actor in await orders.timeline(uow, order))
+    return OrderCard(
+        id=order.id, number=order.number, kind=order.kind, status=order.status,
+        category=order.category or (appliance.category if appliance else None),
+        brand=appliance.brand if appliance else None,
+        model=appliance.model if appliance else None,
+        serial=appliance.serial if appliance else None,
+        booked_date=order.booked_date, window=order.window,
+        window_start=order.window_start, window_end=order.window_end,
+        address=address.text if address else None, phone=order.phone,
+        description=order.description, photo_count=len(order.photos or []),
+        technician_name=first_name(technician.name) if technician else None,
+        sales_number=sales.number if sales else None, created_at=order.created_at,
+        actions=customer_actions(order) if viewer.role == CUSTOMER else (),
+        timeline=timeline)
+
+
+def customer_actions(order: ServiceOrder) -> tuple[str, ...]:
+    """What the customer may do with the order now, in the order buttons should show."""
+    actions = ["reschedule"] if order.status in RESCHEDULABLE_STATUSES else []
+    actions += lifecycle.allowed_actions(order.status, CUSTOMER, order.kind)
+    return tuple(actions)
