@@ -1,12 +1,14 @@
 """What every handler needs: the desk, who is writing, their language, and replying."""
 from __future__ import annotations
 
+from datetime import date
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from core import people
+from core import booking, people
 from core.desk import Desk, UnitOfWork
 from core.models import User
 
@@ -83,3 +85,20 @@ def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Inline buttons from rows of (label, callback data)."""
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows])
+
+
+def rows_of(buttons: list[tuple[str, str]], per_row: int = 2) -> list[list[tuple[str, str]]]:
+    return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+def day_label(update: Update, context: Context, day: date | str) -> str:
+    """A booking day as people say it: "Wed 25 Nov" / "11月25日 周三"."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    return label(update, context, "format.day", weekday=label(
+        update, context, f"weekday.{day.weekday()}"), month=day.month, day=day.day,
+        month_name=label(update, context, f"month.{day.month}"))
+
+
+def window_label(window: str) -> str:
+    start, end = booking.window_hours(window)
+    return f"{start:02d}:00–{end:02d}:00"

@@ -19,7 +19,7 @@ from core.lifecycle import CUSTOMER, MANAGER, TECHNICIAN
 
 from . import technician
 from .chat import Context, desk, keyboard, label, person, say, show, texts, toast
-from .menus import command_list, publish_chat_commands
+from .menus import command_list, publish_chat_commands, send_menu
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ async def start(update: Update, context: Context):
     if role == TECHNICIAN and not has_skills:
         return await technician.ask_skills(update, context)
     if registered:
-        await say(update, context, "menu", role=role, name=name, commands=command_list(texts(context), context.user_data["lang"], role))
+        await send_menu(update, context, role, name)
         return ConversationHandler.END
     await say(update, context, "ask_name", first_name=update.effective_user.first_name)
     return ASK_NAME
@@ -95,8 +95,7 @@ async def got_phone(update: Update, context: Context):
         await uow.commit()
     _forget(context, REGISTRATION_DRAFT)
     await say(update, context, "registered", name=name, reply_markup=ReplyKeyboardRemove())
-    await say(update, context, "menu", role=CUSTOMER, name=name,
-              commands=command_list(texts(context), context.user_data["lang"], CUSTOMER))
+    await send_menu(update, context, CUSTOMER, name)
     return ConversationHandler.END
 
 

@@ -8,12 +8,15 @@ from telegram.error import TelegramError
 
 from core.lifecycle import CUSTOMER, MANAGER, TECHNICIAN
 
+from telegram import InlineKeyboardMarkup
+
+from .chat import keyboard, say, texts as texts_of
 from .texts import LANGUAGES, Texts
 
 log = logging.getLogger(__name__)
 
 ROLE_COMMANDS = {
-    CUSTOMER: ("start", "help", "language", "cancel"),
+    CUSTOMER: ("book", "deliver", "orders", "start", "help", "language", "cancel"),
     TECHNICIAN: ("start", "help", "language", "cancel"),
     MANAGER: ("start", "invite", "help", "language", "cancel"),
 }
@@ -43,3 +46,19 @@ async def publish_chat_commands(bot: Bot, texts: Texts, chat_id: int, role: str,
         await bot.set_my_commands(commands(texts, lang, role), scope=BotCommandScopeChat(chat_id))
     except TelegramError as error:  # the menu is a convenience; never fail the action for it
         log.warning("could not set commands for chat %s: %s", chat_id, error)
+
+
+def menu_buttons(texts: Texts, lang: str, role: str) -> InlineKeyboardMarkup | None:
+    """The role's main actions as buttons under the menu."""
+    if role != CUSTOMER:
+        return None
+    return keyboard([[(texts.label(lang, f"button.{action}"), f"menu:{action}")]
+                     for action in ("book", "deliver", "orders")])
+
+
+async def send_menu(update, context, role: str, name: str | None) -> None:
+    """The person's menu: who they are here, their commands, and their main buttons."""
+    texts, lang = texts_of(context), context.user_data["lang"]
+    await say(update, context, "menu", role=role, name=name,
+              commands=command_list(texts, lang, role),
+              reply_markup=menu_buttons(texts, lang, role))

@@ -11,7 +11,7 @@ from core.errors import InvalidInput
 from core.lifecycle import TECHNICIAN
 
 from .chat import Context, desk, keyboard, label, person, say, show, texts, toast
-from .menus import command_list
+from .menus import send_menu
 
 PICK_SKILLS, PICK_AREAS = "pick_skills", "pick_areas"
 SETUP_DRAFT = ("skills", "areas", "setup_message")
@@ -112,8 +112,7 @@ async def areas_done(update: Update, context: Context):
     await show(update, context, "areas_saved", areas=context.user_data["areas"])
     for key in SETUP_DRAFT:
         context.user_data.pop(key, None)
-    await say(update, context, "menu", role=TECHNICIAN, name=name,
-              commands=command_list(texts(context), context.user_data["lang"], TECHNICIAN))
+    await send_menu(update, context, TECHNICIAN, name)
     return ConversationHandler.END
 
 

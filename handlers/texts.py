@@ -44,8 +44,9 @@ class Texts:
             keep_trailing_newline=False,
         )
         env.globals["label"] = lambda key, **kw: self.label(lang, key, **kw)
+        env.globals["label_exists"] = lambda key: self.has_label(lang, key)
         env.filters["local"] = self.local_time
-        env.filters["day"] = lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date) else ""
+        env.filters["day"] = lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date) else str(d)
         env.filters["money"] = money
         return env
 

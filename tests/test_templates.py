@@ -5,6 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from datetime import date
+
+from core.customer_orders import OrderCard, TimelineEntry
 from core.people import APPLIANCE_CATEGORIES
 from core.lifecycle import STATUSES
 from handlers.menus import ROLE_COMMANDS
@@ -37,6 +40,46 @@ SAMPLES = {
     "error_not_found": dict(what="order"),
     "error_not_allowed": dict(reason="manager_only"),
     "error_transition_refused": dict(action="cancel", status="en_route", order="R-1001"),
+    "error_window_full": dict(day=date(2026, 11, 25), window="09-12", category="tv"),
+    # booking
+    "register_first": {}, "ask_category": {}, "ask_brand": {}, "ask_brand_text": {},
+    "ask_model": {}, "ask_serial": {}, "location_received": {}, "phone_keyboard": {},
+    "ask_booking_phone": {}, "ask_day": {}, "booking_edit": {}, "booking_cancelled": {},
+    "ask_sales_number": {}, "ask_sales_phone": {}, "photos_or_done": {},
+    "ask_description": dict(minimum=5, maximum=1000),
+    "ask_photos": dict(count=2, maximum=5),
+    "photo_received": dict(count=2, maximum=5),
+    "photos_full": dict(maximum=5),
+    "ask_address": dict(has_saved=True),
+    "phone_noted": dict(phone="+8613800138000"),
+    "ask_window": dict(day="Wed 25 Nov", none_left=False),
+    "day_full": dict(day="Wed 25 Nov"),
+    "window_taken": dict(day="Wed 25 Nov", window="09:00–12:00"),
+    "booking_summary": dict(kind="repair", category="TV", brand=TYPED, model=TYPED, serial=TYPED,
+                            description=TYPED, photos=2, address=TYPED, located=True,
+                            phone="+8613800138000", day="Wed 25 Nov", window="09:00–12:00",
+                            sales_number=None),
+    "booked": dict(number="R-1001", kind="repair", day="Wed 25 Nov", window="09:00–12:00"),
+    "sales_order_found": dict(number="S-1", category="TV", brand=TYPED, model=""),
+    # following orders
+    "orders_list": dict(page=1, pages=2, total=7),
+    "order_card": dict(day="Wed 25 Nov", window="09:00–12:00", card=OrderCard(
+        id=1, number="R-1001", kind="repair", status="scheduled", category="tv", brand=TYPED,
+        model=None, serial=None, booked_date=date(2026, 11, 25), window="09-12",
+        window_start=None, window_end=None, address=TYPED, phone="+8613800138000",
+        description=TYPED, photo_count=0, technician_name=TYPED, sales_number=None,
+        created_at=datetime(2026, 11, 24, 2, tzinfo=timezone.utc), actions=("cancel",),
+        timeline=(TimelineEntry(at=datetime(2026, 11, 24, 2, tzinfo=timezone.utc),
+                                at_local=datetime(2026, 11, 24, 10), action="create",
+                                from_status=None, to_status="new", by="customer",
+                                by_name=None, note=TYPED),))),
+    "reschedule_day": dict(number="R-1001"),
+    "reschedule_window": dict(number="R-1001", day="Wed 25 Nov", none_left=True),
+    "rescheduled": dict(number="R-1001", day="Wed 25 Nov", window="09:00–12:00"),
+    "cancel_reason": dict(number="R-1001"),
+    "cancel_confirm": dict(number="R-1001", reason="It works again"),
+    "order_cancelled": dict(number="R-1001"),
+    "status_usage": {},
 }
 
 
