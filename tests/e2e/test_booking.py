@@ -2,6 +2,7 @@
 from sqlalchemy import select
 
 from core.models import Address, OrderEvent, ServiceOrder
+from tests.e2e.booking_steps import book_repair_until_summary
 from tests.e2e.people import registered_customer, sales_order, technician
 
 # The tests' clock stands at Tue 24 Nov 2026, 10:00 in Shanghai: today's 09-12 has begun.
@@ -174,29 +175,8 @@ async def test_two_customers_at_the_last_place_one_gets_it_the_other_is_offered_
     await technician(bot.desk, 2001, "Li Lei", ["tv"])
     ann = await registered_customer(telegram, 1001, "Ann")
     bob = await registered_customer(telegram, 1002, "Bob", phone="+8613900139000")
-    for who in (ann, bob):  # both reach the summary for the same, last place
-        await who.send("/book")
-        await who.reply()
-        await who.press("TV")
-        await who.reply()
-        await who.press("TCL")
-        await who.reply()
-        await who.send(f"{who.first_name}-TV")
-        await who.reply()
-        await who.press("Skip")
-        await who.reply()
-        await who.send("Screen flickers")
-        await who.reply()
-        await who.press("Done with photos")
-        await who.reply()
-        await who.send("1 Main St")
-        await who.replies(2)
-        await who.press(who is ann and "+8613800138000" or "+8613900139000")
-        await who.replies(2)
-        await who.press("Wed 25 Nov")
-        await who.reply()
-        await who.press("09:00–12:00")
-        await who.reply()
+    for who, model in ((ann, "Ann-TV"), (bob, "Bob-TV")):  # both at the summary, last place
+        await book_repair_until_summary(who, model=model)
     await ann.press("✅ Confirm")
     await bob.press("✅ Confirm")
     assert "R-1001" in (await ann.reply()).text
