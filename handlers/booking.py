@@ -34,8 +34,8 @@ from .chat import (
     rows_of,
     say,
     toast,
-    window_label,
 )
+from .texts import window_label
 
 log = logging.getLogger(__name__)
 

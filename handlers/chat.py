@@ -8,7 +8,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from core import booking, people
+from core import people
 from core.desk import Desk, UnitOfWork
 from core.models import User
 
@@ -92,13 +92,4 @@ def rows_of(buttons: list[tuple[str, str]], per_row: int = 2) -> list[list[tuple
 
 
 def day_label(update: Update, context: Context, day: date | str) -> str:
-    """A booking day as people say it: "Wed 25 Nov" / "11月25日 周三"."""
-    day = date.fromisoformat(day) if isinstance(day, str) else day
-    return label(update, context, "format.day", weekday=label(
-        update, context, f"weekday.{day.weekday()}"), month=day.month, day=day.day,
-        month_name=label(update, context, f"month.{day.month}"))
-
-
-def window_label(window: str) -> str:
-    start, end = booking.window_hours(window)
-    return f"{start:02d}:00–{end:02d}:00"
+    return texts(context).day(lang(update, context), day)

@@ -25,8 +25,8 @@ from .chat import (
     rows_of,
     say,
     show,
-    window_label,
 )
+from .texts import window_label
 
 log = logging.getLogger(__name__)
 

@@ -68,8 +68,21 @@ class Texts:
     def template_names(self, lang: str) -> list[str]:
         return sorted(p.stem for p in (self.root / lang).glob("*.html"))
 
+    def day(self, lang: str, day: date | str) -> str:
+        """A booking day as people say it: "Wed 25 Nov" / "11月25日 周三"."""
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        return self.label(lang, "format.day", weekday=self.label(lang, f"weekday.{day.weekday()}"),
+                          month=day.month, day=day.day,
+                          month_name=self.label(lang, f"month.{day.month}"))
+
     def local_time(self, moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return moment.astimezone(self.timezone).strftime(fmt)
+
+
+def window_label(window: str) -> str:
+    """A booking window as shown: "09-12" -> "09:00–12:00"."""
+    start, end = window.split("-")
+    return f"{start}:00–{end}:00"
 
 
 def money(fen: int) -> str:
