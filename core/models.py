@@ -7,6 +7,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -141,6 +143,13 @@ class ServiceOrder(Base):
     parent_order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the technician last said "arrived" (on time: at or before window_end).
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Money in fen: the approved quote's total, and what the completed job billed.
+    quote_total: Mapped[int | None] = mapped_column(Integer)
+    final_amount: Mapped[int | None] = mapped_column(Integer)
+    payment_method: Mapped[str | None] = mapped_column(String(16))  # cash, transfer, waived
 
     events: Mapped[list[OrderEvent]] = relationship(
         order_by="OrderEvent.id", back_populates="order", lazy="selectin"
@@ -240,3 +249,229 @@ class ChatState(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[dict | list | int | str | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- parts, labour and stock ------------------------------------------------------------------
+
+class Part(Base):
+    """A spare part in the catalogue. Prices are integer fen."""
+
+    __tablename__ = "parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(32), unique=True)  # upper case, as shown
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))  # casefolded name, for searching
+    price: Mapped[int] = mapped_column(Integer)
+    warranty_months: Mapped[int] = mapped_column(Integer, default=0)
+    min_level: Mapped[int] = mapped_column(Integer, default=0)  # in the main warehouse
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LabourItem(Base):
+    """A priced piece of work a quote may list: call-out, an hour of repair labour..."""
+
+    __tablename__ = "labour_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    price: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Warehouse(Base):
+    """The main warehouse (key "main") or a technician's van (key "van:<user id>")."""
+
+    __tablename__ = "warehouses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # main, van
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StockLevel(Base):
+    """How many of a part a warehouse holds: the sum of its ledger rows, kept in the same
+    transaction as each row and never below zero (see core.stock)."""
+
+    __tablename__ = "stock_levels"
+
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_not_negative"),)
+
+
+class StockMovement(Base):
+    """The stock ledger: one row per movement, never changed. `quantity` is signed: positive
+    into `warehouse_id`, negative out of it. A transfer is two rows (transfer_out at the
+    source, transfer_in at the destination), each naming the other warehouse."""
+
+    __tablename__ = "stock_movements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # receive, issue, transfer_out, transfer_in, scrap, count_adjustment
+    kind: Mapped[str] = mapped_column(String(24))
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    balance: Mapped[int] = mapped_column(Integer)  # the warehouse's level after this row
+    other_warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_stock_movements_warehouse_part", "warehouse_id", "part_id"),)
+
+
+# --- on the job: diagnosis, quotes, parts, completion, rating ---------------------------------
+
+class Diagnosis(Base):
+    """What the technician found; a later diagnosis of the same order refines it."""
+
+    __tablename__ = "diagnoses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fault: Mapped[str] = mapped_column(Text)
+    photos: Mapped[list] = mapped_column(JSON, default=list)  # Telegram file ids
+
+
+class Quote(Base):
+    """One version of an order's quote: a draft while built, then sent, and approved or
+    declined by the customer; an approved version is superseded when a revision is approved."""
+
+    __tablename__ = "quotes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # draft, sent, approved, declined, superseded
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    lines: Mapped[list[QuoteLine]] = relationship(
+        order_by="QuoteLine.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    __table_args__ = (UniqueConstraint("order_id", "version"),)
+
+
+class QuoteLine(Base):
+    """A part (price and warranty months copied from the catalogue when added), a labour item,
+    or typed labour. `unit_price` is what the customer pays (0 when covered by warranty);
+    `list_price` what it would cost without the warranty."""
+
+    __tablename__ = "quote_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # part, labour, typed_labour
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id"))
+    labour_item_id: Mapped[int | None] = mapped_column(ForeignKey("labour_items.id"))
+    sku: Mapped[str | None] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)
+    list_price: Mapped[int] = mapped_column(Integer)
+    warranty: Mapped[bool] = mapped_column(Boolean, default=False)
+    warranty_months: Mapped[int | None] = mapped_column(Integer)
+    # The earlier order whose warranty prices this line at zero.
+    covered_by_order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def total(self) -> int:
+        return self.quantity * self.unit_price
+
+
+class MissingPart(Base):
+    """A part the technician needs and did not have: why an order waits for parts."""
+
+    __tablename__ = "missing_parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id"))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ReplacedPart(Base):
+    """A part fitted on a completed job, with its serial and its own warranty end date."""
+
+    __tablename__ = "replaced_parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    appliance_id: Mapped[int | None] = mapped_column(ForeignKey("appliances.id"), index=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[str | None] = mapped_column(String(64))
+    unit_price: Mapped[int] = mapped_column(Integer)  # as billed; 0 under warranty
+    warranty: Mapped[bool] = mapped_column(Boolean, default=False)  # fitted under warranty
+    warranty_months: Mapped[int] = mapped_column(Integer)
+    warranty_until: Mapped[date | None] = mapped_column(Date)  # local date; None: no warranty
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Completion(Base):
+    """How a job ended: the amounts billed, the installation checklist and photos, and the
+    workmanship warranty."""
+
+    __tablename__ = "completions"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    parts_amount: Mapped[int] = mapped_column(Integer)
+    labour_amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+    checklist: Mapped[dict | None] = mapped_column(JSON)
+    photos: Mapped[list] = mapped_column(JSON, default=list)
+    work_done: Mapped[str | None] = mapped_column(Text)
+    workmanship_until: Mapped[date] = mapped_column(Date)  # local date
+
+
+class Rating(Base):
+    """The customer's stars for a finished order: one per order."""
+
+    __tablename__ = "ratings"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),)
+
+
+class WarrantyClaimPart(Base):
+    """Which replaced parts a warranty order claims for."""
+
+    __tablename__ = "warranty_claim_parts"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), primary_key=True)
+    replaced_part_id: Mapped[int] = mapped_column(ForeignKey("replaced_parts.id"),
+                                                  primary_key=True)

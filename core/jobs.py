@@ -1,0 +1,573 @@
+"""A technician's day: their jobs, and every act on a job from accepting it to being paid.
+
+Only the assigned technician acts on a job: anyone else's job, and every job of a deactivated
+technician, is NotFound exactly like an order that does not exist. Every act is an order event
+with who and when (status changes through `orders.apply`, acts that keep the status through
+`orders.record`). Each act locks the order's row first (core.booking.lock_order) and checks the
+order as it is then, so two presses of one button cannot both land.
+
+On time: `arrive` records `arrived_at`; a visit is on time when the technician arrived no later
+than the end of the booked window (`is_on_time`; arriving early counts as on time).
+
+Completion: only from in_progress (repair, warranty) or on_site (installation). The parts used
+must be on the approved quote, no more of each than approved (else NotAllowed reason
+"needs_revised_quote"): the bill is the approved labour plus the parts actually used at their
+quoted prices (covered units first), so it never exceeds the approved total. The parts are
+issued from stock (the technician's van first, then the main warehouse) in the same
+transaction; each gets its warranty end date (its catalogue months from today, local), and the
+job the workmanship warranty (core.warranty). An installation has no quote and takes no parts;
+it needs the checklist (delivered and installed must be yes; tested and old unit taken away
+yes or no) and at least one photo, and bills nothing.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from . import booking, lifecycle, orders, stock
+from .access import find, locked
+from .booking import clean_text, local_today
+from .catalogue import get_part, whole_number
+from .customer_orders import first_name
+from .desk import UnitOfWork
+from .errors import InvalidInput, NotAllowed, TransitionRefused
+from .lifecycle import TECHNICIAN
+from .models import (
+    Address,
+    Appliance,
+    Completion,
+    Diagnosis,
+    MissingPart,
+    OrderEvent,
+    Part,
+    ReplacedPart,
+    ServiceOrder,
+    User,
+)
+from .paging import Page, page_bounds
+from .quotes import LABOUR_KINDS, PART, approved_quote
+from .roles import require_technician
+from .warranty import add_months, claimed_parts, warranty_end, workmanship_months
+
+log = logging.getLogger(__name__)
+
+# The jobs on a technician's list: assigned and not yet closed (a completed job stays until
+# it is paid, which the technician may record on the spot).
+JOB_STATUSES = (
+    lifecycle.SCHEDULED, lifecycle.EN_ROUTE, lifecycle.ON_SITE, lifecycle.AWAITING_APPROVAL,
+    lifecycle.IN_PROGRESS, lifecycle.WAITING_PARTS, lifecycle.COMPLETED,
+)
+PAGE_SIZE = 5
+FAULT_MIN, FAULT_MAX = 5, 2000
+PHOTOS_MAX = 10
+REASON_MIN, REASON_MAX = 2, 300
+NOTE_MAX = 500
+WORK_DONE_MAX = 1000
+SERIAL_MAX = 64
+PARTS_USED_MAX = 30
+PART_QUANTITY_MAX = 99
+CHECKLIST_ITEMS = ("delivered", "installed", "tested", "old_unit_removed")
+CHECKLIST_REQUIRED = ("delivered", "installed")  # must be yes for the job to be complete
+PAYMENT_METHODS = ("cash", "transfer", "waived")
+DIAGNOSABLE_STATUSES = (lifecycle.ON_SITE, lifecycle.IN_PROGRESS)
+DIAGNOSABLE_KINDS = (lifecycle.REPAIR, lifecycle.WARRANTY)
+
+
+def is_on_time(order: ServiceOrder) -> bool | None:
+    """Whether the technician arrived by the end of the booked window; None before arrival
+    or for an order without a window."""
+    if order.arrived_at is None or order.window_end is None:
+        return None
+    return order.arrived_at <= order.window_end
+
+
+def clean_photo_ids(photos, field: str = "photos", limit: int = PHOTOS_MAX) -> list[str]:
+    """Telegram file ids, each once, at most `limit`."""
+    if photos is None:
+        return []
+    if not isinstance(photos, (list, tuple)) or not all(
+            isinstance(p, str) and booking.FILE_ID.match(p) for p in photos):
+        raise InvalidInput(field=field, reason="format")
+    photos = list(dict.fromkeys(photos))
+    if len(photos) > limit:
+        raise InvalidInput(field=field, reason="too_many", limit=limit)
+    return photos
+
+
+def _check(order: ServiceOrder, action: str) -> None:
+    """TransitionRefused unless a technician may take `action` on the order now."""
+    try:
+        lifecycle.target_status(action, order.status, TECHNICIAN, order.kind)
+    except TransitionRefused as refused:
+        refused.details["order"] = order.number
+        raise
+
+
+async def _job(uow: UnitOfWork, technician: User, order) -> ServiceOrder:
+    """The technician's own job, locked. A deactivated technician's jobs are NotFound."""
+    if technician is None or technician.role != TECHNICIAN:
+        raise NotAllowed(reason="technician_only")
+    return await locked(uow, technician, order)
+
+
+# --- the list and the card --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JobCard:
+    id: int
+    number: str
+    kind: str
+    status: str
+    when: str | None  # earlier (an open job from a past day), today, upcoming
+    booked_date: date | None  # local
+    window: str | None  # local, e.g. "09-12"
+    window_start: datetime | None  # aware UTC
+    window_end: datetime | None
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    customer_name: str | None  # first name
+    phone: str | None
+    category: str | None
+    brand: str | None
+    model: str | None
+    serial: str | None
+    description: str | None
+    photos: tuple[str, ...]  # the customer's, Telegram file ids
+    accepted: bool  # the technician accepted this assignment
+    arrived_at: datetime | None
+    on_time: bool | None
+    diagnosis: str | None  # the latest fault found
+    claimed_parts: tuple[str, ...]  # a warranty order: the SKUs claimed for
+    actions: tuple[str, ...]  # accept, decline, start_trip, arrive, diagnose, quote,
+    #                           complete, parts_missing, settle: in button order
+
+
+def technician_actions(order: ServiceOrder, accepted: bool, diagnosed: bool) -> tuple[str, ...]:
+    status, kind = order.status, order.kind
+    repair = kind in DIAGNOSABLE_KINDS
+    if status == lifecycle.SCHEDULED:
+        return ("start_trip", "decline") if accepted else ("accept", "decline", "start_trip")
+    if status == lifecycle.EN_ROUTE:
+        return ("arrive",)
+    if status == lifecycle.ON_SITE:
+        if not repair:
+            return ("complete", "parts_missing")
+        return ("diagnose",) + (("quote",) if diagnosed else ()) + ("parts_missing",)
+    if status == lifecycle.IN_PROGRESS:
+        return ("complete", "quote", "parts_missing")
+    if status == lifecycle.COMPLETED:
+        return ("settle",)
+    return ()
+
+
+async def my_jobs(uow: UnitOfWork, technician: User, page: int = 1,
+                  page_size: int = PAGE_SIZE) -> Page[JobCard]:
+    """The technician's open jobs: any left over from earlier days first, then today's in
+    window order, then upcoming ones; paged."""
+    require_technician(technician)
+    mine = (ServiceOrder.technician_id == technician.id,
+            ServiceOrder.status.in_(JOB_STATUSES))
+    total = await uow.session.scalar(select(func.count(ServiceOrder.id)).where(*mine)) or 0
+    page, page_size, offset = page_bounds(page, page_size, total, PAGE_SIZE)
+    found = (await uow.session.scalars(
+        select(ServiceOrder).where(*mine)
+        .order_by(ServiceOrder.booked_date.is_(None), ServiceOrder.booked_date,
+                  ServiceOrder.window_start, ServiceOrder.id)
+        .offset(offset).limit(page_size))).all()
+    return Page(tuple(await _cards(uow, found)), page, page_size, total)
+
+
+async def job_card(uow: UnitOfWork, technician: User,
+                   order: ServiceOrder | int | str) -> JobCard:
+    """One job (itself, its id or number) as its technician sees it."""
+    if technician is None or technician.role != TECHNICIAN:
+        raise NotAllowed(reason="technician_only")
+    order = await find(uow, technician, order)
+    return (await _cards(uow, [order]))[0]
+
+
+async def _cards(uow: UnitOfWork, found: list[ServiceOrder]) -> list[JobCard]:
+    if not found:
+        return []
+    session = uow.session
+    ids = [o.id for o in found]
+    accepted: dict[int, bool] = {}
+    for order_id, action in await session.execute(
+            select(OrderEvent.order_id, OrderEvent.action)
+            .where(OrderEvent.order_id.in_(ids), OrderEvent.action.in_(("assign", "accept")))
+            .order_by(OrderEvent.id)):
+        accepted[order_id] = action == "accept"
+    faults: dict[int, str] = {}
+    for order_id, fault in await session.execute(
+            select(Diagnosis.order_id, Diagnosis.fault)
+            .where(Diagnosis.order_id.in_(ids)).order_by(Diagnosis.id)):
+        faults[order_id] = fault
+    today = local_today(uow)
+    cards = []
+    for order in found:
+        appliance = (await session.get(Appliance, order.appliance_id)
+                     if order.appliance_id else None)
+        address = await session.get(Address, order.address_id) if order.address_id else None
+        customer = await session.get(User, order.customer_id)
+        claimed = (tuple(p.sku for p in await claimed_parts(uow, order))
+                   if order.kind == lifecycle.WARRANTY else ())
+        when = None
+        if order.booked_date is not None:
+            when = ("earlier" if order.booked_date < today
+                    else "today" if order.booked_date == today else "upcoming")
+        cards.append(JobCard(
+            id=order.id, number=order.number, kind=order.kind, status=order.status, when=when,
+            booked_date=order.booked_date, window=order.window,
+            window_start=order.window_start, window_end=order.window_end,
+            address=address.text if address else None,
+            latitude=address.latitude if address else None,
+            longitude=address.longitude if address else None,
+            customer_name=first_name(customer.name) if customer else None, phone=order.phone,
+            category=order.category or (appliance.category if appliance else None),
+            brand=appliance.brand if appliance else None,
+            model=appliance.model if appliance else None,
+            serial=appliance.serial if appliance else None,
+            description=order.description, photos=tuple(order.photos or ()),
+            accepted=accepted.get(order.id, False), arrived_at=order.arrived_at,
+            on_time=is_on_time(order), diagnosis=faults.get(order.id),
+            claimed_parts=claimed,
+            actions=technician_actions(order, accepted.get(order.id, False),
+                                       order.id in faults)))
+    return cards
+
+
+# --- from assignment to arrival ---------------------------------------------------------------
+
+async def accept(uow: UnitOfWork, technician: User,
+                 order: ServiceOrder | int | str) -> OrderEvent:
+    """The technician takes the new assignment (the status stays scheduled). Pressed again,
+    it returns the first acceptance and records nothing more."""
+    order = await _job(uow, technician, order)
+    if order.status != lifecycle.SCHEDULED:
+        raise TransitionRefused(action="accept", status=order.status, reason="status",
+                                order=order.number)
+    last = await uow.session.scalar(
+        select(OrderEvent).where(OrderEvent.order_id == order.id,
+                                 OrderEvent.action.in_(("assign", "accept")))
+        .order_by(OrderEvent.id.desc()).limit(1))
+    if last is not None and last.action == "accept":
+        return last
+    event = orders.record(uow, order, "accept", technician)
+    await uow.session.flush()
+    return event
+
+
+async def decline(uow: UnitOfWork, technician: User, order: ServiceOrder | int | str,
+                  reason: str) -> OrderEvent:
+    """The technician turns the assignment down with a reason (2 to 300 characters): the
+    order goes back to new and unassigned, for dispatch; the event's note is the reason."""
+    reason = clean_text(reason, "reason", minimum=REASON_MIN, maximum=REASON_MAX,
+                        multiline=True)
+    order = await _job(uow, technician, order)
+    event = await orders.apply(uow, order, "unassign", technician, note=reason)
+    order.technician_id = None
+    await uow.session.flush()
+    log.info("order %s declined by technician %s", order.number, technician.id)
+    return event
+
+
+async def start_trip(uow: UnitOfWork, technician: User,
+                     order: ServiceOrder | int | str) -> OrderEvent:
+    """"On my way": scheduled → en_route."""
+    order = await _job(uow, technician, order)
+    return await orders.apply(uow, order, "start_trip", technician)
+
+
+async def arrive(uow: UnitOfWork, technician: User,
+                 order: ServiceOrder | int | str) -> OrderEvent:
+    """"Arrived": en_route → on_site, recording the arrival time (see `is_on_time`)."""
+    order = await _job(uow, technician, order)
+    event = await orders.apply(uow, order, "arrive", technician)
+    order.arrived_at = event.at
+    await uow.session.flush()
+    return event
+
+
+# --- on site ----------------------------------------------------------------------------------
+
+async def diagnose(uow: UnitOfWork, technician: User, order: ServiceOrder | int | str,
+                   fault: str, photos: list[str] | tuple[str, ...] = ()) -> Diagnosis:
+    """The fault found (5 to 2000 characters) and up to 10 photos, on a repair or warranty
+    order on site or in progress; a later diagnosis refines the earlier one. An event
+    "diagnose" notes the start of the text."""
+    fault = clean_text(fault, "fault", minimum=FAULT_MIN, maximum=FAULT_MAX, multiline=True)
+    photos = clean_photo_ids(photos)
+    order = await _job(uow, technician, order)
+    if order.kind not in DIAGNOSABLE_KINDS or order.status not in DIAGNOSABLE_STATUSES:
+        raise TransitionRefused(
+            action="diagnose", status=order.status, order=order.number,
+            reason="kind" if order.kind not in DIAGNOSABLE_KINDS else "status")
+    diagnosis = Diagnosis(order_id=order.id, technician_id=technician.id, at=uow.now(),
+                          fault=fault, photos=photos)
+    uow.session.add(diagnosis)
+    orders.record(uow, order, "diagnose", technician, note=fault[:200])
+    await uow.session.flush()
+    return diagnosis
+
+
+async def latest_diagnosis(uow: UnitOfWork, order: ServiceOrder) -> Diagnosis | None:
+    return await uow.session.scalar(
+        select(Diagnosis).where(Diagnosis.order_id == order.id)
+        .order_by(Diagnosis.id.desc()).limit(1))
+
+
+async def parts_missing(uow: UnitOfWork, technician: User, order: ServiceOrder | int | str,
+                        parts: list[tuple] | tuple = (), note: str | None = None) -> OrderEvent:
+    """The job cannot go on without parts: which (catalogue parts with quantities) and/or a
+    note (up to 500 characters), at least one of them. The order goes to waiting_parts, for a
+    manager to reschedule; the event's note lists them ("2 × CMP-01; note")."""
+    note = clean_text(note, "note", maximum=NOTE_MAX, multiline=True)
+    if not isinstance(parts, (list, tuple)) or len(parts) > PARTS_USED_MAX:
+        raise InvalidInput(field="parts", reason="format")
+    wanted = []
+    for entry in parts:
+        if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+            raise InvalidInput(field="parts", reason="format")
+        part = await get_part(uow, entry[0], include_inactive=True)
+        wanted.append((part, whole_number(entry[1], "quantity", 1, PART_QUANTITY_MAX)))
+    if not wanted and not note:
+        raise InvalidInput(field="parts", reason="empty")
+    order = await _job(uow, technician, order)
+    _check(order, "parts_missing")
+    now = uow.now()
+    for part, quantity in wanted:
+        uow.session.add(MissingPart(order_id=order.id, technician_id=technician.id, at=now,
+                                    part_id=part.id, quantity=quantity))
+    if note:
+        uow.session.add(MissingPart(order_id=order.id, technician_id=technician.id, at=now,
+                                    note=note))
+    summary = ", ".join(f"{q} × {p.sku}" for p, q in wanted)
+    return await orders.apply(uow, order, "parts_missing", technician,
+                              note="; ".join(x for x in (summary, note) if x))
+
+
+async def missing_parts(uow: UnitOfWork,
+                        order: ServiceOrder) -> list[tuple[MissingPart, Part | None]]:
+    """What the order waits for (latest report first), for the manager's card."""
+    rows = await uow.session.execute(
+        select(MissingPart, Part).outerjoin(Part, Part.id == MissingPart.part_id)
+        .where(MissingPart.order_id == order.id).order_by(MissingPart.id.desc()))
+    return [(m, p) for m, p in rows]
+
+
+# --- completion -------------------------------------------------------------------------------
+
+def _clean_checklist(checklist) -> dict[str, bool]:
+    if not isinstance(checklist, dict):
+        raise InvalidInput(field="checklist", reason="incomplete",
+                           missing=list(CHECKLIST_ITEMS))
+    missing = [item for item in CHECKLIST_ITEMS if not isinstance(checklist.get(item), bool)]
+    if missing:
+        raise InvalidInput(field="checklist", reason="incomplete", missing=missing)
+    not_done = [item for item in CHECKLIST_REQUIRED if not checklist[item]]
+    if not_done:
+        raise InvalidInput(field="checklist", reason="not_done", items=not_done)
+    return {item: checklist[item] for item in CHECKLIST_ITEMS}
+
+
+async def _clean_parts_used(uow: UnitOfWork, parts_used) -> list[tuple[Part, int, str | None]]:
+    if parts_used is None:
+        return []
+    if not isinstance(parts_used, (list, tuple)) or len(parts_used) > PARTS_USED_MAX:
+        raise InvalidInput(field="parts_used", reason="format")
+    cleaned = []
+    for entry in parts_used:
+        if not isinstance(entry, (list, tuple)) or len(entry) not in (2, 3):
+            raise InvalidInput(field="parts_used", reason="format")
+        part = await get_part(uow, entry[0], include_inactive=True)
+        quantity = whole_number(entry[1], "quantity", 1, PART_QUANTITY_MAX)
+        serial = clean_text(entry[2] if len(entry) == 3 else None, "serial", maximum=SERIAL_MAX)
+        cleaned.append((part, quantity, serial))
+    return cleaned
+
+
+async def complete(uow: UnitOfWork, technician: User, order: ServiceOrder | int | str,
+                   parts_used: list[tuple] | tuple = (), checklist: dict | None = None,
+                   photos: list[str] | tuple[str, ...] = (),
+                   work_done: str | None = None) -> Completion:
+    """Completes the job (see the module's notes): `parts_used` lists (part, quantity, serial
+    or None); `work_done` is an optional note of what was done (up to 1000 characters) for
+    the report. Records the final amount on the order and returns the completion."""
+    used = await _clean_parts_used(uow, parts_used)
+    photos = clean_photo_ids(photos)
+    work_done = clean_text(work_done, "work_done", maximum=WORK_DONE_MAX, multiline=True)
+    order = await _job(uow, technician, order)
+    _check(order, "complete")
+    installation = order.kind == lifecycle.INSTALLATION
+    if installation:
+        checklist = _clean_checklist(checklist)
+        if not photos:
+            raise InvalidInput(field="photos", reason="empty")
+        if used:
+            raise NotAllowed(reason="no_parts_on_installation")
+        quote_lines = []
+    else:
+        checklist = _clean_checklist(checklist) if checklist is not None else None
+        quote = await approved_quote(uow, order)
+        quote_lines = sorted(quote.lines if quote else (), key=lambda line: line.position)
+    # Units of each part the approved quote allows, covered lines first.
+    allowed: dict[int, list] = {}
+    for line in quote_lines:
+        if line.kind == PART:
+            allowed.setdefault(line.part_id, []).append([line, line.quantity])
+    for lines in allowed.values():
+        lines.sort(key=lambda entry: (not entry[0].warranty, entry[0].position))
+    wanted: dict[int, int] = {}
+    for part, quantity, _ in used:
+        wanted[part.id] = wanted.get(part.id, 0) + quantity
+    for part, _, _ in used:
+        approved = sum(n for _, n in allowed.get(part.id, []))
+        if wanted[part.id] > approved:
+            raise NotAllowed(reason="needs_revised_quote", part=part.sku, approved=approved,
+                             used=wanted[part.id])
+    await stock.issue_parts(uow, technician, order, [(p, q) for p, q, _ in used])
+
+    now, today = uow.now(), local_today(uow)
+    parts_amount = 0
+    for part, quantity, serial in used:
+        for entry in allowed[part.id]:
+            if not quantity:
+                break
+            line, left = entry
+            taken = min(quantity, left)
+            if not taken:
+                continue
+            entry[1] -= taken
+            quantity -= taken
+            parts_amount += taken * line.unit_price
+            months = line.warranty_months or 0
+            uow.session.add(ReplacedPart(
+                order_id=order.id, appliance_id=order.appliance_id, part_id=part.id,
+                sku=line.sku or part.sku, name=line.description, quantity=taken, serial=serial,
+                unit_price=line.unit_price, warranty=line.warranty, warranty_months=months,
+                warranty_until=warranty_end(today, months), created_at=now))
+    labour_amount = sum(line.total for line in quote_lines if line.kind in LABOUR_KINDS)
+    amount = parts_amount + labour_amount
+    assert order.quote_total is None or amount <= order.quote_total
+    completion = Completion(order_id=order.id, technician_id=technician.id, at=now,
+                            parts_amount=parts_amount, labour_amount=labour_amount,
+                            amount=amount, checklist=checklist, photos=photos,
+                            work_done=work_done,
+                            workmanship_until=add_months(today, workmanship_months(uow)))
+    uow.session.add(completion)
+    order.completed_at, order.final_amount = now, amount
+    await orders.apply(uow, order, "complete", technician, note=str(amount))
+    log.info("order %s completed: %s fen", order.number, amount)
+    return completion
+
+
+async def settle(uow: UnitOfWork, actor: User, order: ServiceOrder | int | str,
+                 method: str) -> OrderEvent:
+    """Paid: cash or transfer, or waived (only when nothing is owed or on a warranty
+    order): completed → closed, by the job's technician or a manager."""
+    if method not in PAYMENT_METHODS:
+        raise InvalidInput(field="method", reason="unknown")
+    order = await locked(uow, actor, order)
+    try:
+        lifecycle.target_status("settle", order.status, actor.role, order.kind)
+    except TransitionRefused as refused:
+        refused.details["order"] = order.number
+        raise
+    if method == "waived" and (order.final_amount or 0) > 0 \
+            and order.kind != lifecycle.WARRANTY:
+        raise NotAllowed(reason="waive_not_allowed", amount=order.final_amount)
+    order.payment_method = method
+    return await orders.apply(uow, order, "settle", actor, note=method)
+
+
+# --- the repair report ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReportPart:
+    sku: str
+    name: str
+    quantity: int
+    serial: str | None
+    unit_price: int  # fen, as billed; 0 under warranty
+    line_total: int
+    warranty: bool  # fitted free under an earlier warranty
+    warranty_until: date | None  # this part's own warranty, local; None: none
+
+
+@dataclass(frozen=True)
+class ReportLabour:
+    name: str
+    quantity: int
+    unit_price: int
+    line_total: int
+    warranty: bool
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    order_id: int
+    number: str
+    kind: str
+    category: str | None
+    brand: str | None
+    model: str | None
+    serial: str | None
+    technician_name: str | None  # first name
+    found: str | None  # the diagnosis
+    diagnosis_photos: tuple[str, ...]
+    work_done: str | None
+    labour: tuple[ReportLabour, ...]
+    parts: tuple[ReportPart, ...]
+    parts_total: int  # fen
+    labour_total: int
+    total: int  # the final amount
+    completed_at: datetime  # aware UTC
+    completed_on: date  # local
+    workmanship_until: date  # local
+    checklist: dict | None  # installations
+    photos: tuple[str, ...]
+    payment_method: str | None
+
+
+async def repair_report(uow: UnitOfWork, viewer: User,
+                        order: ServiceOrder | int | str) -> RepairReport:
+    """The report of a completed job, for its customer, its technician or a manager."""
+    order = await find(uow, viewer, order)
+    completion = await uow.session.get(Completion, order.id)
+    if completion is None:
+        raise NotAllowed(reason="not_completed", status=order.status)
+    session = uow.session
+    appliance = (await session.get(Appliance, order.appliance_id)
+                 if order.appliance_id else None)
+    technician = await session.get(User, completion.technician_id)
+    diagnosis = await latest_diagnosis(uow, order)
+    quote = await approved_quote(uow, order)
+    labour = tuple(
+        ReportLabour(line.description, line.quantity, line.unit_price, line.total, line.warranty)
+        for line in sorted(quote.lines if quote else (), key=lambda line: line.position)
+        if line.kind in LABOUR_KINDS)
+    parts = tuple(
+        ReportPart(r.sku, r.name, r.quantity, r.serial, r.unit_price, r.quantity * r.unit_price,
+                   r.warranty, r.warranty_until)
+        for r in await session.scalars(
+            select(ReplacedPart).where(ReplacedPart.order_id == order.id)
+            .order_by(ReplacedPart.id)))
+    return RepairReport(
+        order_id=order.id, number=order.number, kind=order.kind,
+        category=order.category or (appliance.category if appliance else None),
+        brand=appliance.brand if appliance else None,
+        model=appliance.model if appliance else None,
+        serial=appliance.serial if appliance else None,
+        technician_name=first_name(technician.name) if technician else None,
+        found=diagnosis.fault if diagnosis else None,
+        diagnosis_photos=tuple(diagnosis.photos or ()) if diagnosis else (),
+        work_done=completion.work_done, labour=labour, parts=parts,
+        parts_total=completion.parts_amount, labour_total=completion.labour_amount,
+        total=completion.amount, completed_at=completion.at,
+        completed_on=completion.at.astimezone(uow.company.timezone).date(),
+        workmanship_until=completion.workmanship_until, checklist=completion.checklist,
+        photos=tuple(completion.photos or ()), payment_method=order.payment_method)
