@@ -42,7 +42,8 @@ class BotService:
         desk = Desk(
             make_session_factory(self.engine),
             CompanySettings(timezone=settings.zone, manager_ids=frozenset(settings.manager_ids),
-                            service_areas=tuple(settings.service_areas)),
+                            service_areas=tuple(settings.service_areas),
+                            workmanship_warranty_months=settings.workmanship_warranty_months),
             self.clock,
         )
         self.desk = desk

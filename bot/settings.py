@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     default_language: Literal["zh", "en"] = "zh"
     timezone: str = "Asia/Shanghai"
     service_areas: Annotated[list[str], NoDecode] = _split(DEFAULT_AREAS)
+    workmanship_warranty_months: int = 3
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_listen: str = "0.0.0.0"
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
         if any(len(a) > 64 for a in areas):
             raise ValueError("an area name is longer than 64 characters")
         return areas
+
+    @field_validator("workmanship_warranty_months")
+    @classmethod
+    def _months(cls, value):
+        if not 0 <= value <= 120:
+            raise ValueError("expected a number of months from 0 to 120")
+        return value
 
     @field_validator("bot_token")
     @classmethod

@@ -20,6 +20,7 @@ class CompanySettings:
     manager_ids: frozenset[int] = frozenset()
     service_areas: tuple[str, ...] = ()
     invite_valid_hours: int = 72
+    workmanship_warranty_months: int = 3
 
 
 class UnitOfWork:

@@ -1,9 +1,10 @@
 """The order lifecycle: which act moves an order from which status to which, and who may do it.
 
 This table is the only place a status changes (see `orders.apply`); anything not in it is
-refused. It follows product.md, plus the two acts the issues add: a technician declining an
+refused. It follows product.md, plus the acts the issues add: a technician declining an
 assignment or a manager unassigning (scheduled -> new), and a revised quote while the work is
-under way (in_progress -> awaiting_approval), since the bill may never exceed an approved quote.
+under way (in_progress -> awaiting_approval, since the bill may never exceed an approved
+quote), which the customer may decline and keep the first one (back to in_progress).
 """
 from dataclasses import dataclass
 
@@ -57,6 +58,8 @@ TRANSITIONS = (
                (REPAIR, WARRANTY)),
     Transition("approve_quote", (AWAITING_APPROVAL,), IN_PROGRESS, (CUSTOMER,)),
     Transition("decline_quote", (AWAITING_APPROVAL,), CLOSED, (CUSTOMER,)),
+    # Declining a revised quote keeps the approved one: the work goes on as first agreed.
+    Transition("decline_revision", (AWAITING_APPROVAL,), IN_PROGRESS, (CUSTOMER,)),
     Transition("complete", (IN_PROGRESS,), COMPLETED, (TECHNICIAN,), (REPAIR, WARRANTY)),
     Transition("complete", (ON_SITE,), COMPLETED, (TECHNICIAN,), (INSTALLATION,)),
     Transition("parts_missing", (ON_SITE, IN_PROGRESS), WAITING_PARTS, (TECHNICIAN,)),

@@ -334,8 +334,12 @@ async def approve_quote(uow: UnitOfWork, customer: User,
 
 async def decline_quote(uow: UnitOfWork, customer: User,
                         order: ServiceOrder | int | str) -> QuoteView:
-    """The customer declines: the order is closed, diagnosis only."""
+    """The customer declines: the order is closed, diagnosis only; or, for a revised quote,
+    the work goes on as the quote they approved earlier allows."""
     order, quote = await _sent(uow, customer, order, "decline_quote")
     quote.status, quote.decided_at, quote.decided_by_id = DECLINED, uow.now(), customer.id
-    await orders.apply(uow, order, "decline_quote", customer, note=DECLINE_NOTE)
+    if await _quotes(uow, order, APPROVED):
+        await orders.apply(uow, order, "decline_revision", customer, note=f"v{quote.version}")
+    else:
+        await orders.apply(uow, order, "decline_quote", customer, note=DECLINE_NOTE)
     return view(quote, order)

@@ -39,14 +39,13 @@ from .roles import require_customer
 
 log = logging.getLogger(__name__)
 
-WORKMANSHIP_WARRANTY_MONTHS = 3
 FINISHED_STATUSES = (lifecycle.COMPLETED, lifecycle.CLOSED)
 CLAIMABLE_PARTS_MAX = 20
 
 
 def workmanship_months(uow: UnitOfWork) -> int:
-    """The workmanship warranty in months: the company setting when there is one."""
-    return getattr(uow.company, "workmanship_warranty_months", WORKMANSHIP_WARRANTY_MONTHS)
+    """The workmanship warranty in months (the WORKMANSHIP_WARRANTY_MONTHS setting)."""
+    return uow.company.workmanship_warranty_months
 
 
 def add_months(day: date, months: int) -> date:

@@ -17,6 +17,7 @@ ALLOWED = {
     ("send_quote", "in_progress", "technician"): "awaiting_approval",
     ("approve_quote", "awaiting_approval", "customer"): "in_progress",
     ("decline_quote", "awaiting_approval", "customer"): "closed",
+    ("decline_revision", "awaiting_approval", "customer"): "in_progress",
     ("complete", "in_progress", "technician"): "completed",
     ("complete", "on_site", "technician"): "completed",  # installation only
     ("parts_missing", "on_site", "technician"): "waiting_parts",
