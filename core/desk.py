@@ -29,6 +29,8 @@ class UnitOfWork:
         self.clock = desk.clock
         self.company = desk.company
         self.session: AsyncSession | None = None
+        # Orders changed in this unit of work: their reminders are re-planned on commit.
+        self.changed_orders: dict[int, object] = {}
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self.desk.session_factory()
@@ -39,7 +41,15 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
+        from . import reminders  # the planner needs the models; the desk does not otherwise
+
+        for order in self.changed_orders.values():
+            await reminders.replan(self, order)
+        self.changed_orders.clear()
         await self.session.commit()
+
+    def order_changed(self, order) -> None:
+        self.changed_orders[order.id] = order
 
     def now(self):
         return self.clock.now()

@@ -61,7 +61,9 @@ class User(Base):
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     role: Mapped[str] = mapped_column(String(16), default="customer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    language: Mapped[str | None] = mapped_column(String(8))
+    language: Mapped[str | None] = mapped_column(String(8))  # chosen in the bot
+    # Telegram's language_code, last seen: the language until they choose one.
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(32))
     # Set once a customer has given name and phone, or staff joined.
@@ -475,3 +477,30 @@ class WarrantyClaimPart(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), primary_key=True)
     replaced_part_id: Mapped[int] = mapped_column(ForeignKey("replaced_parts.id"),
                                                   primary_key=True)
+
+
+class Reminder(Base):
+    """A message the service owes someone at a time: written with the order change that
+    causes it, claimed by one sender, sent once (see core.reminders)."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What occasion this is, e.g. "order:12:day_before:2026-11-25T01:00": planning the same
+    # occasion twice finds the row instead of writing a second one.
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A sender holds a claimed reminder until then; after a crash another may take it.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # No longer wanted (order moved or cancelled) or impossible (the person blocked the bot).
+    dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dropped_why: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (Index("ix_reminders_due", "sent_at", "dropped_at", "due_at"),)

@@ -47,6 +47,7 @@ async def create_order(uow: UnitOfWork, customer: User, kind: str, **fields) -> 
     order.number = order_number(kind, order.id)
     uow.session.add(OrderEvent(order_id=order.id, actor_id=customer.id, at=now,
                                action="create", from_status=None, to_status=order.status))
+    uow.order_changed(order)
     await uow.session.flush()
     log.info("order %s created (%s)", order.number, kind)
     return order
@@ -105,6 +106,7 @@ def record(uow: UnitOfWork, order: ServiceOrder, action: str, actor: User | None
                        to_status=to_status or order.status, note=note)
     uow.session.add(event)
     order.updated_at = now
+    uow.order_changed(order)
     return event
 
 

@@ -38,6 +38,8 @@ async def ensure_user(uow: UnitOfWork, telegram_id: int, language_code: str | No
                     language=None, created_at=uow.now())
         uow.session.add(user)
     user.unreachable = False  # they just wrote to us
+    if language_code:
+        user.telegram_language = language_code[:16]
     if telegram_id in uow.company.manager_ids and user.role != MANAGER:
         user.role = MANAGER
         user.active = True

@@ -32,7 +32,7 @@ def default_language(context: Context) -> str:
 async def person(uow: UnitOfWork, update: Update, context: Context) -> User:
     """The user behind this update (created on first contact), with their language noted."""
     tg_user = update.effective_user
-    user = await people.ensure_user(uow, tg_user.id)
+    user = await people.ensure_user(uow, tg_user.id, tg_user.language_code)
     context.user_data["lang"] = language_of(user, update, context)
     return user
 
@@ -93,3 +93,13 @@ def rows_of(buttons: list[tuple[str, str]], per_row: int = 2) -> list[list[tuple
 
 def day_label(update: Update, context: Context, day: date | str) -> str:
     return texts(context).day(lang(update, context), day)
+
+
+def pager(update: Update, context: Context, page, data: str) -> list[list[tuple[str, str]]]:
+    """Newer / Older buttons for a core Page; `data` is callback data with {page} in it."""
+    row = []
+    if page.has_previous:
+        row.append((label(update, context, "button.previous"), data.format(page=page.page - 1)))
+    if page.has_next:
+        row.append((label(update, context, "button.next"), data.format(page=page.page + 1)))
+    return [row] if row else []
