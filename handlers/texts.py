@@ -30,8 +30,7 @@ class Texts:
     def __init__(self, timezone: ZoneInfo, root: Path = TEMPLATES):
         self.timezone = timezone
         self.root = root
-        self._labels = {lang: _flatten(tomllib.loads((root / lang / "labels.toml").read_text("utf-8")))
-                        for lang in LANGUAGES}
+        self._labels = {lang: _load_labels(root / lang) for lang in LANGUAGES}
         self._envs = {lang: self._environment(lang) for lang in LANGUAGES}
 
     def _environment(self, lang: str) -> Environment:
@@ -89,6 +88,18 @@ def money(fen: int) -> str:
     """Integer fen shown as yuan: 12345 -> ¥123.45."""
     sign = "-" if fen < 0 else ""
     return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def _load_labels(folder: Path) -> dict[str, str]:
+    """labels.toml and any labels_<topic>.toml beside it, as one table; a key may be in one."""
+    labels: dict[str, str] = {}
+    for path in sorted(folder.glob("labels*.toml")):
+        table = _flatten(tomllib.loads(path.read_text("utf-8")))
+        twice = labels.keys() & table.keys()
+        if twice:
+            raise ValueError(f"{path}: labels defined twice: {sorted(twice)}")
+        labels.update(table)
+    return labels
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
