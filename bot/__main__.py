@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | migrate | add-manager TELEGRAM_ID`."""
+"""Command line: `python -m bot run | sandbox | migrate | add-manager TELEGRAM_ID`."""
 import sys
 
 from .cli import main

@@ -16,14 +16,20 @@ from .settings import SettingsError, load_settings
 
 log = logging.getLogger("bot")
 
-NO_TOKEN = ("BOT_TOKEN is not set. Create a bot with @BotFather in Telegram and set "
-            "BOT_TOKEN=<the token> in the environment or in a .env file, then run again.")
+NO_TOKEN = ("BOT_TOKEN is not set: for the real bot in Telegram, create one with @BotFather "
+            "and set BOT_TOKEN=<the token> in the environment or in a .env file.")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (webhook when WEBHOOK_URL is set, else polling)")
+    sub.add_parser("run", help="run the bot (webhook when WEBHOOK_URL is set, else polling); "
+                               "without BOT_TOKEN, the sandbox")
+    sandbox = sub.add_parser(
+        "sandbox", help="try the bot in a browser without Telegram: a local Bot API server, "
+                        "the bot and a web page, on 127.0.0.1 only")
+    sandbox.add_argument("--port", type=int, default=None,
+                         help="the page's port (default SANDBOX_PORT, 8800; a free one if taken)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     manager = sub.add_parser("add-manager", help="make a Telegram user a manager")
     manager.add_argument("telegram_id", type=int)
@@ -35,10 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(error)
         return 2
-    if args.command == "run":
-        if not settings.bot_token:
-            print(NO_TOKEN)
+    if args.command == "sandbox" or (args.command == "run" and not settings.bot_token):
+        # Imported only here: with a token, nothing of the sandbox is even loaded.
+        from .sandbox.settings import load_sandbox_settings
+
+        overrides = {} if getattr(args, "port", None) is None else {"sandbox_port": args.port}
+        try:
+            sandbox_settings = load_sandbox_settings(**overrides)
+        except SettingsError as error:
+            print(error)
             return 2
+        note = NO_TOKEN if args.command == "run" else None
+        return asyncio.run(_sandbox(sandbox_settings, note))
+    if args.command == "run":
         return asyncio.run(_run(settings))
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
@@ -72,6 +87,32 @@ async def _run(settings) -> int:
     await stop.wait()
     log.info("stopping: finishing updates in flight")
     await service.stop()
+    return 0
+
+
+async def _sandbox(settings, note: str | None) -> int:
+    import warnings
+
+    from telegram.warnings import PTBUserWarning
+
+    from .sandbox.runner import Sandbox
+
+    # The one line below is what a person needs; the bot's own log is for when it goes wrong.
+    logging.getLogger().setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", category=PTBUserWarning)
+    sandbox = Sandbox(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await sandbox.start()
+    except Exception as error:  # noqa: BLE001 - say what failed in one line, then leave
+        log.error("could not start the sandbox: %s", (str(error) or repr(error)).splitlines()[0])
+        return 1
+    print(sandbox.announcement() + (f" {note}" if note else ""), flush=True)
+    await stop.wait()
+    await sandbox.stop()
     return 0
 
 

@@ -28,11 +28,23 @@ async def run_cli(*args, cwd, **settings):
     return process.returncode, output.decode()
 
 
-async def test_run_without_a_token_says_exactly_what_to_set(tmp_path):
-    code, output = await run_cli("run", cwd=tmp_path)
-    assert code == 2
-    assert output.strip().count("\n") == 0
-    assert "BOT_TOKEN is not set" in output and "@BotFather" in output
+async def test_run_without_a_token_starts_the_sandbox_and_says_what_to_set(tmp_path):
+    """No token: the sandbox, in one line that gives its address (on this machine only) and
+    says exactly what to set for the real bot. SIGTERM stops it cleanly."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path,
+        env=environment(SANDBOX_PORT="0"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        rest, errors = await asyncio.wait_for(process.communicate(), 30)
+    assert line.startswith("Sandbox at http://127.0.0.1:"), line + errors.decode()
+    assert "only this machine can reach it" in line and "Ctrl-C" in line
+    assert "BOT_TOKEN is not set" in line and "@BotFather" in line
+    assert rest.decode() == ""  # one line, and nothing more when it stops
+    assert process.returncode == 0 and "Traceback" not in errors.decode()
 
 
 async def test_a_malformed_setting_is_one_line_naming_it(tmp_path):

@@ -2,7 +2,7 @@
 
 ``attach_transcript(request, api)`` (call it from the fixture that starts the server) is all
 that is needed: it registers this module as a pytest plugin on first use. Alternatively list the
-module in the root conftest: ``pytest_plugins = ["local_bot_api.pytest_plugin"]``.
+module in the root conftest: ``pytest_plugins = ["tests.local_bot_api.pytest_plugin"]``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .server import LocalBotApi
+    from bot.sandbox.botapi import LocalBotApi
 
 _ATTR = "_local_bot_api_instances"
 PLUGIN_NAME = "local_bot_api_transcripts"

@@ -458,7 +458,7 @@ class LocalBotApi:
         if method.lower() in known:
             return (
                 f"{E.NOT_FOUND} ({method} is a real Bot API method that "
-                "tests/local_bot_api does not implement)"
+                "the local Bot API (bot/sandbox/botapi) does not implement)"
             )
         return E.NOT_FOUND
 

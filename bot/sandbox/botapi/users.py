@@ -95,6 +95,7 @@ class SimulatedUser:
         self._answer_cursor = 0
         self._changed = asyncio.Event()
         self._last_activity = 0.0
+        self.version = 0                             # bumped by everything that happens here
 
         # Server-side state of the private chat (the server reads and writes these).
         self._chat_known = False   # Telegram only lets a bot write to users who wrote first
@@ -268,6 +269,22 @@ class SimulatedUser:
             + self._visible_buttons(candidates) + "\n" + self._dump()
         )
 
+    async def press_at(self, message: Any, row: int, column: int) -> str:
+        """Press the inline button at ``row``, ``column`` (from 0) of ``message``, as a person
+        taps it (the sandbox's page: labels need not be unique)."""
+        self._ensure_can_act()
+        [stored] = self._button_candidates(message)
+        rows = stored.inline_keyboard
+        try:
+            button = rows[row][column]
+        except (IndexError, TypeError):
+            raise AssertionError(
+                f"Message #{stored.message_id} has no button at row {row}, column {column}"
+            ) from None
+        if "callback_data" not in button:
+            raise AssertionError(f'Button "{button["text"]}" is not a callback button')
+        return await self._callback(stored, button["callback_data"], f'"{button["text"]}"')
+
     async def press_data(self, data: str, *, message: Any = None) -> str:
         """Send a callback query with arbitrary (forged or stale) ``data`` from ``message``
         (default: the newest bot message)."""
@@ -438,12 +455,25 @@ class SimulatedUser:
         self._touch()
 
     def _touch(self) -> None:
+        self.version += 1
         try:
             self._last_activity = asyncio.get_running_loop().time()
         except RuntimeError:
             pass
         self._changed.set()
         self._changed = asyncio.Event()
+
+    async def wait_for_change(self, version: int, timeout: float) -> int:
+        """Wait (at most ``timeout`` seconds) until ``self.version`` is past ``version``;
+        returns the version then (long polling for the sandbox's page)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.version <= version:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await self._wait_change(remaining)
+        return self.version
 
     async def _wait_change(self, timeout: float) -> None:
         event = self._changed
