@@ -15,6 +15,7 @@ from core.migrate import upgrade
 from handlers.menus import publish_default_commands
 
 from .app import build_application
+from .reminders import ReminderService
 from .settings import Settings
 from .webhook import webhook_app
 
@@ -23,10 +24,12 @@ log = logging.getLogger(__name__)
 
 class BotService:
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 poll_timeout: int = 10):
+                 poll_timeout: int = 10, reminder_interval: float = 5.0):
         self.settings = settings
         self.clock = clock or Clock()
         self.poll_timeout = poll_timeout
+        self.reminder_interval = reminder_interval
+        self.reminders: ReminderService | None = None
         self.engine = None
         self.application = None
         self._web_runner: web.AppRunner | None = None
@@ -53,6 +56,9 @@ class BotService:
         texts = app.bot_data["texts"]
         await publish_default_commands(app.bot, texts, settings.default_language)
         await app.start()
+        self.reminders = ReminderService(app, desk, interval=self.reminder_interval)
+        app.bot_data["reminders"] = self.reminders
+        self.reminders.start()
         if self.webhook_mode:
             await self._start_webhook()
         else:
@@ -86,6 +92,8 @@ class BotService:
                 await self._web_runner.cleanup()  # no new updates in
             if app.updater and app.updater.running:
                 await app.updater.stop()
+            if self.reminders is not None:
+                await self.reminders.stop()
             if app.running:
                 await app.stop()  # waits for queued updates, then saves persistence
             await app.shutdown()

@@ -17,7 +17,7 @@ from .access import find, locked
 from .booking import clean_text
 from .catalogue import whole_number
 from .desk import UnitOfWork
-from .errors import NotAllowed
+from .errors import NotAllowed, NotFound
 from .models import Rating, ServiceOrder, User
 from .roles import require_customer
 
@@ -62,3 +62,19 @@ async def technician_rating(uow: UnitOfWork, technician: User) -> RatingSummary:
         select(func.count(Rating.order_id), func.avg(Rating.stars))
         .where(Rating.technician_id == technician.id))).one()
     return RatingSummary(count, round(float(average), 2) if average is not None else None)
+
+
+async def add_comment(uow: UnitOfWork, customer: User, order: ServiceOrder | int | str,
+                      comment: str) -> Rating:
+    """The optional words after the stars, once."""
+    require_customer(customer)
+    comment = clean_text(comment, "comment", minimum=1, maximum=COMMENT_MAX, multiline=True)
+    order = await find(uow, customer, order)
+    rating = await uow.session.get(Rating, order.id)
+    if rating is None:
+        raise NotFound(what="rating")
+    if rating.comment:
+        raise NotAllowed(reason="already_rated", stars=rating.stars)
+    rating.comment = comment
+    await uow.session.flush()
+    return rating

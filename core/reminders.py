@@ -33,6 +33,9 @@ CUSTOMER_KINDS = ("confirmed", "day_before", "two_hours", "on_my_way", "parts_wa
 TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered")
 MANAGER_KINDS = ("unassigned", "declined", "overdue", "parts_missing", "quote_unanswered",
                  "digest")
+# Notices of something that happened, worth sending even when the order has moved on since
+# (a report after the bill was settled at once). Other reminders go when no longer called for.
+LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait")
 # The one customer reminder that may wake someone: the technician is at the door soon.
 QUIET_EXEMPT = ("on_my_way",)
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
@@ -139,6 +142,8 @@ async def replan(uow: UnitOfWork, order: ServiceOrder) -> None:
     existing = {r.key: r for r in await uow.session.scalars(
         select(Reminder).where(Reminder.order_id == order.id))}
     for key, reminder in existing.items():
+        if reminder.kind in LASTING:
+            continue
         if key not in wanted and reminder.sent_at is None and reminder.dropped_at is None:
             reminder.dropped_at, reminder.dropped_why = now, "no_longer_due"
     for key, planned in wanted.items():
@@ -197,7 +202,7 @@ async def claim_due(uow: UnitOfWork, limit: int = 100) -> list[Reminder]:
 
 async def still_wanted(uow: UnitOfWork, reminder: Reminder) -> bool:
     """Checked just before sending: the order may have moved on since it was claimed."""
-    if reminder.order_id is None:
+    if reminder.order_id is None or reminder.kind in LASTING:
         return True
     order = await uow.session.get(ServiceOrder, reminder.order_id, populate_existing=True)
     wanted = {p.key(order.id) for p in await plan(uow, order)}

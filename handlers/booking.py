@@ -19,10 +19,10 @@ from telegram.ext import (
     filters,
 )
 
-from core import booking, people, sales
+from core import access, booking, people, sales, warranty
 from core.booking import WindowFull
 from core.errors import DomainError, InvalidInput
-from core.lifecycle import CUSTOMER, INSTALLATION, REPAIR
+from core.lifecycle import CUSTOMER, INSTALLATION, REPAIR, WARRANTY
 
 from .chat import (
     Context,
@@ -45,6 +45,7 @@ STEPS = {
     REPAIR: ("category", "brand", "model", "serial", "description", "photos", "address",
              "phone", "day", "window", "confirm"),
     INSTALLATION: ("sales_number", "sales_phone", "address", "day", "window", "confirm"),
+    WARRANTY: ("warranty_parts", "description", "photos", "day", "window", "confirm"),
 }
 # What "Edit" on the summary offers, and the step each part starts at and ends after.
 EDITABLE = {
@@ -52,6 +53,7 @@ EDITABLE = {
              "address": ("address", "address"), "phone": ("phone", "phone"),
              "time": ("day", "window")},
     INSTALLATION: {"address": ("address", "address"), "time": ("day", "window")},
+    WARRANTY: {"problem": ("description", "photos"), "time": ("day", "window")},
 }
 END = ConversationHandler.END
 
@@ -68,13 +70,18 @@ async def ask(update: Update, context: Context, step: str):
     d["step"] = step
     text, markup = await QUESTIONS[step](update, context, d)
     rows = markup or []
-    nav = [(label(update, context, "button.cancel"), "bk:cancel")]
-    if STEPS[d["kind"]].index(step) > 0:
-        nav.insert(0, (label(update, context, "button.back"), "bk:back"))
-    message = await say(update, context, text["template"], reply_markup=keyboard(rows + [nav]),
+    message = await say(update, context, text["template"],
+                        reply_markup=keyboard(rows + [_nav(update, context, d)]),
                         **text.get("values", {}))
     d["message"] = message.message_id
     return step
+
+
+def _nav(update: Update, context: Context, d: dict) -> list[tuple[str, str]]:
+    nav = [(label(update, context, "button.cancel"), "bk:cancel")]
+    if STEPS[d["kind"]].index(d["step"]) > 0:
+        nav.insert(0, (label(update, context, "button.back"), "bk:back"))
+    return nav
 
 
 async def advance(update: Update, context: Context):
@@ -149,7 +156,24 @@ async def start_delivery(update: Update, context: Context):
     return await _start(update, context, INSTALLATION)
 
 
-async def _start(update: Update, context: Context, kind: str):
+async def start_warranty_claim(update: Update, context: Context):
+    """From a finished order's card: claim its warranty, booked like a repair."""
+    original = int(update.callback_query.data.split(":")[2])
+    async with desk(context).uow() as uow:
+        user = await person(uow, update, context)
+        status = await warranty.warranty_status(uow, user, original)
+        order = await access.find(uow, user, original)
+    if not status.claimable:
+        await update.callback_query.answer()
+        await say(update, context, "error_not_allowed", reason="warranty_expired")
+        return END
+    return await _start(update, context, WARRANTY, original=original,
+                        original_number=status.order_number, category=order.category,
+                        parts=[[p.replaced_part_id, p.name, p.warranty_until.isoformat()]
+                               for p in status.parts], chosen=[])
+
+
+async def _start(update: Update, context: Context, kind: str, **prefilled):
     if update.callback_query:
         await update.callback_query.answer()
     async with desk(context).uow() as uow:
@@ -161,7 +185,7 @@ async def _start(update: Update, context: Context, kind: str):
     if user.registered_at is None:
         await say(update, context, "register_first")
         return END
-    context.user_data[DRAFT] = {"kind": kind, "phone": user.phone}
+    context.user_data[DRAFT] = {"kind": kind, "phone": user.phone, **prefilled}
     return await ask(update, context, STEPS[kind][0])
 
 
@@ -245,6 +269,15 @@ async def q_confirm(update, context, d):
     ]
 
 
+async def q_warranty_parts(update, context, d):
+    chosen = set(d.get("chosen", []))
+    rows = [[(("✅ " if part_id in chosen else "") + f"{name} ({until})", f"bk:wp:{part_id}")]
+            for part_id, name, until in d["parts"]]
+    rows.append([(label(update, context, "button.done"), "bk:wp:done")])
+    return {"template": "ask_warranty_parts", "values": {
+        "number": d["original_number"], "has_parts": bool(d["parts"])}}, rows
+
+
 async def q_sales_number(update, context, d):
     return {"template": "ask_sales_number"}, []
 
@@ -258,6 +291,7 @@ QUESTIONS = {
     "description": q_description, "photos": q_photos, "address": q_address, "phone": q_phone,
     "day": q_day, "window": q_window, "confirm": q_confirm,
     "sales_number": q_sales_number, "sales_phone": q_sales_phone,
+    "warranty_parts": q_warranty_parts,
 }
 
 
@@ -477,6 +511,10 @@ async def edit_part(update, context, part):
 
 
 async def _book(uow, user, d):
+    if d["kind"] == WARRANTY:
+        return await warranty.open_warranty_claim(
+            uow, user, d["original"], d.get("chosen", []), d["description"], d["day"],
+            d["window"], photos=d.get("photos", []), phone=d["phone"])
     address = d["address"]
     where = dict(address_id=address["id"]) if address.get("id") else dict(
         address=address["text"], latitude=address.get("latitude"),
@@ -488,6 +526,22 @@ async def _book(uow, user, d):
             phone=d["phone"], day=d["day"], window=d["window"], **where)
     return await sales.book_installation(uow, user, d["sales_order"], phone=d["phone"],
                                          day=d["day"], window=d["window"], **where)
+
+
+@button_step
+async def toggled_warranty_part(update, context, choice):
+    d = draft(context)
+    if choice == "done":
+        return await advance(update, context)
+    part_id = int(choice)
+    if part_id not in {p[0] for p in d["parts"]}:
+        await toast(update, context, "toast.stale_button")
+        return None
+    chosen = d.setdefault("chosen", [])
+    chosen.remove(part_id) if part_id in chosen else chosen.append(part_id)
+    await update.callback_query.edit_message_reply_markup(
+        keyboard((await q_warranty_parts(update, context, d))[1] + [_nav(update, context, d)]))
+    return None
 
 
 # --- delivery: proving the sales order is theirs ------------------------------------------
@@ -577,6 +631,7 @@ def conversation() -> ConversationHandler:
             CommandHandler("deliver", start_delivery),
             CallbackQueryHandler(start_repair, pattern=r"^menu:book$"),
             CallbackQueryHandler(start_delivery, pattern=r"^menu:deliver$"),
+            CallbackQueryHandler(start_warranty_claim, pattern=r"^or:wc:\d{1,12}$"),
         ],
         states={
             "category": [CallbackQueryHandler(chose_category, pattern=rf"^bk:cat:({cats})$"),
@@ -610,6 +665,9 @@ def conversation() -> ConversationHandler:
                              MessageHandler(other, type_it)],
             "sales_phone": [MessageHandler(text, typed_sales_phone),
                             MessageHandler(other, type_it)],
+            "warranty_parts": [CallbackQueryHandler(toggled_warranty_part,
+                                                    pattern=r"^bk:wp:(\d{1,12}|done)$"),
+                               *buttons_only],
         },
         fallbacks=[
             CallbackQueryHandler(back, pattern=r"^bk:back$"),

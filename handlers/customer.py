@@ -9,11 +9,17 @@ import logging
 from datetime import date
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
-from core import booking, customer_orders, orders
+from core import booking, customer_orders, jobs, lifecycle, orders, quotes, ratings, warranty
 from core.booking import WindowFull
-from core.errors import InvalidInput
+from core.errors import DomainError, InvalidInput
 
 from .chat import (
     Context,
@@ -21,11 +27,16 @@ from .chat import (
     desk,
     keyboard,
     label,
+    pager,
     person,
     rows_of,
     say,
     show,
+    texts,
+    toast,
 )
+from .notify import wake_reminders
+from .reminders import quote_buttons
 from .texts import window_label
 
 log = logging.getLogger(__name__)
@@ -63,13 +74,7 @@ async def _send_page(update: Update, context: Context, page: int, *, edit: bool 
         user = await person(uow, update, context)
         listing = await customer_orders.list_orders(uow, user, page)
     rows = [[(_line_label(update, context, line), f"or:v:{line.id}")] for line in listing.items]
-    pager = []
-    if listing.has_previous:
-        pager.append((label(update, context, "button.previous"), f"or:p:{listing.page - 1}"))
-    if listing.has_next:
-        pager.append((label(update, context, "button.next"), f"or:p:{listing.page + 1}"))
-    if pager:
-        rows.append(pager)
+    rows += pager(update, context, listing, "or:p:{page}")
     reply = show if edit else say
     await reply(update, context, "orders_list", page=listing.page, pages=listing.pages,
                 total=listing.total, reply_markup=keyboard(rows) if rows else None)
@@ -90,11 +95,20 @@ async def _send_card(update: Update, context: Context, number_or_id):
     async with desk(context).uow() as uow:
         user = await person(uow, update, context)
         card = await customer_orders.order_card(uow, user, number_or_id)
+        claimable = (card.status in (lifecycle.COMPLETED, lifecycle.CLOSED)
+                     and user.role == lifecycle.CUSTOMER
+                     and (await warranty.warranty_status(uow, user, card.id)).claimable)
     rows = []
+    if "approve_quote" in card.actions:
+        rows.append([(label(update, context, "button.see_quote"), f"or:q:{card.id}")])
     if "reschedule" in card.actions:
         rows.append([(label(update, context, "button.reschedule"), f"or:rs:{card.id}")])
     if "cancel" in card.actions:
         rows.append([(label(update, context, "button.cancel_order"), f"or:c:{card.id}")])
+    if card.status in (lifecycle.COMPLETED, lifecycle.CLOSED):
+        rows.append([(label(update, context, "button.report"), f"or:rp:{card.id}")])
+    if claimable:
+        rows.append([(label(update, context, "button.claim_warranty"), f"or:wc:{card.id}")])
     rows.append([(label(update, context, "button.all_orders"), "or:p:1")])
     await show(update, context, "order_card", card=card, reply_markup=keyboard(rows),
                **_when(update, context, card))
@@ -191,8 +205,125 @@ async def cancel_confirmed(update: Update, context: Context):
     await show(update, context, "order_cancelled", number=order.number)
 
 
+# --- quotes, reports, ratings -----------------------------------------------------------
+
+async def quote_pressed(update: Update, context: Context):
+    """The quote waiting for the customer's answer, again, with its buttons."""
+    order_id = int(update.callback_query.data.split(":")[2])
+    async with desk(context).uow() as uow:
+        user = await person(uow, update, context)
+        quote = await quotes.quote_view(uow, user, order_id)
+    await update.callback_query.answer()
+    await say(update, context, "quote", quote=quote, reply_markup=keyboard(
+        quote_buttons(texts(context), context.user_data["lang"], quote)
+        if quote.status == quotes.SENT else []))
+
+
+async def quote_answered(update: Update, context: Context):
+    _, answer, order_id, version = update.callback_query.data.split(":")
+    async with desk(context).uow() as uow:
+        user = await person(uow, update, context)
+        current = await quotes.quote_view(uow, user, int(order_id))
+        if current.status != quotes.SENT or current.version != int(version):
+            await toast(update, context, "toast.stale_button")
+            return
+        decide = quotes.approve_quote if answer == "a" else quotes.decline_quote
+        decided = await decide(uow, user, int(order_id))
+        await uow.commit()
+    await update.callback_query.answer()
+    log.info("order %s: quote v%s %s by the customer", decided.order_number, decided.version,
+             "approved" if answer == "a" else "declined")
+    wake_reminders(context)  # the technician hears the answer now
+    await show(update, context, "quote_decided", quote=decided, approved=answer == "a")
+
+
+async def report_pressed(update: Update, context: Context):
+    order_id = int(update.callback_query.data.split(":")[2])
+    async with desk(context).uow() as uow:
+        user = await person(uow, update, context)
+        report = await jobs.repair_report(uow, user, order_id)
+    await update.callback_query.answer()
+    await say(update, context, "repair_report", report=report)
+
+
+COMMENT = "comment"
+
+
+async def stars_pressed(update: Update, context: Context):
+    _, order_id, stars = update.callback_query.data.split(":")
+    try:
+        async with desk(context).uow() as uow:
+            user = await person(uow, update, context)
+            rating = await ratings.rate(uow, user, int(order_id), int(stars))
+            await uow.commit()
+    except DomainError as refused:
+        await update.callback_query.answer()
+        await say(update, context, f"error_{refused.code}", **refused.details)
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    context.user_data["rating_for"] = rating.order_id
+    message = await say(update, context, "rating_thanks", stars=rating.stars,
+                        reply_markup=keyboard([[(label(update, context, "button.skip_comment"),
+                                                 "rt:skip")]]))
+    context.user_data["rating_message"] = message.message_id
+    return COMMENT
+
+
+async def comment_typed(update: Update, context: Context):
+    order_id = context.user_data.get("rating_for")
+    async with desk(context).uow() as uow:
+        user = await person(uow, update, context)
+        try:
+            await ratings.add_comment(uow, user, order_id, update.message.text)
+        except InvalidInput as error:
+            await say(update, context, "error_invalid_input", **error.details)
+            return None
+        await uow.commit()
+    _forget_rating(context)
+    await say(update, context, "rating_comment_saved")
+    return ConversationHandler.END
+
+
+async def comment_skipped(update: Update, context: Context):
+    if update.callback_query.message.message_id != context.user_data.get("rating_message"):
+        await toast(update, context, "toast.stale_button")
+        return None
+    await update.callback_query.answer()
+    _forget_rating(context)
+    await show(update, context, "rating_comment_skipped")
+    return ConversationHandler.END
+
+
+def _forget_rating(context: Context) -> None:
+    context.user_data.pop("rating_for", None)
+    context.user_data.pop("rating_message", None)
+
+
+async def comment_not_text(update: Update, context: Context):
+    await say(update, context, "expected_text")
+    return None
+
+
+def rating_conversation() -> ConversationHandler:
+    return ConversationHandler(
+        name="rating",
+        persistent=True,
+        allow_reentry=True,
+        entry_points=[CallbackQueryHandler(stars_pressed, pattern=rf"^rt:{ID}:[1-5]$")],
+        states={COMMENT: [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, comment_typed),
+            CallbackQueryHandler(comment_skipped, pattern=r"^rt:skip$"),
+            MessageHandler(~filters.COMMAND, comment_not_text),
+        ]},
+        fallbacks=[],
+    )
+
+
 def handlers():
     return [
+        CallbackQueryHandler(quote_pressed, pattern=rf"^or:q:{ID}$"),
+        CallbackQueryHandler(quote_answered, pattern=rf"^qt:[ad]:{ID}:\d{{1,4}}$"),
+        CallbackQueryHandler(report_pressed, pattern=rf"^or:rp:{ID}$"),
         CommandHandler("orders", orders_command),
         CommandHandler("status", status_command),
         CallbackQueryHandler(orders_from_menu, pattern=r"^menu:orders$"),

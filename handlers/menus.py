@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 
 ROLE_COMMANDS = {
     CUSTOMER: ("book", "deliver", "orders", "start", "help", "language", "cancel"),
-    TECHNICIAN: ("start", "help", "language", "cancel"),
-    MANAGER: ("start", "invite", "help", "language", "cancel"),
+    TECHNICIAN: ("jobs", "status", "start", "help", "language", "cancel"),
+    MANAGER: ("dispatch", "orders", "status", "summary", "export", "staff", "invite", "stock",
+              "parts", "receive", "transfer", "count", "scrap", "sale", "start", "help",
+              "language", "cancel"),
 }
 
 

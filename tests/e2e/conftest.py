@@ -55,7 +55,8 @@ class Bots:
         return load_settings(_env_file=None, **values)
 
     async def start(self, mode: str = "polling", **overrides) -> BotService:
-        service = BotService(self.settings(mode, **overrides), clock=self.clock, poll_timeout=1)
+        service = BotService(self.settings(mode, **overrides), clock=self.clock, poll_timeout=1,
+                             reminder_interval=0.2)
         await service.start()
         self.running.append(service)
         return service

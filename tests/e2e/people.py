@@ -19,7 +19,12 @@ async def registered_customer(telegram, user_id: int, name: str, *, language_cod
     return customer
 
 
-async def technician(desk, telegram_id: int, name: str, categories=("tv",), areas=("Pudong",)):
+async def technician(desk, telegram_id: int, name: str, categories=("tv",), areas=("Pudong",),
+                     *, telegram=None):
+    """A technician made through core; with `telegram`, also the person in the chat (they
+    joined by an invite, so the bot may write to them)."""
+    if telegram is not None:
+        telegram.user(telegram_id, name.split()[0], started=True)
     async with desk.uow() as uow:
         user = await people.ensure_user(uow, telegram_id)
         people.make_staff(uow, user, "technician", name)

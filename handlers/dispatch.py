@@ -1,0 +1,118 @@
+"""Managers dispatching: the unassigned orders, suggested technicians, assign and unassign.
+
+Every button carries the order (and technician) id only; who may do it is checked in core.
+"""
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from core import dispatch, orders
+from core.errors import DomainError
+from core.roles import require_manager
+
+from .chat import Context, day_label, desk, keyboard, label, pager, person, say, show
+from .notify import wake_reminders
+from .texts import window_label
+
+log = logging.getLogger(__name__)
+
+ID = r"\d{1,12}"
+
+
+async def dispatch_command(update: Update, context: Context):
+    await _list(update, context, 1, edit=False)
+
+
+async def page_pressed(update: Update, context: Context):
+    await update.callback_query.answer()
+    await _list(update, context, int(update.callback_query.data.split(":")[2]))
+
+
+async def _list(update: Update, context: Context, page: int, *, edit: bool = True):
+    async with desk(context).uow() as uow:
+        manager = await person(uow, update, context)
+        require_manager(manager)
+        waiting = await dispatch.unassigned_orders(uow, page)
+    rows = [[(_line(update, context, card), f"dp:v:{card.id}")] for card in waiting.items]
+    rows += pager(update, context, waiting, "dp:p:{page}")
+    reply = show if edit else say
+    await reply(update, context, "dispatch_list", total=waiting.total, page=waiting.page,
+                pages=waiting.pages, reply_markup=keyboard(rows) if rows else None)
+
+
+def _line(update, context, card) -> str:
+    when = (f"{day_label(update, context, card.booked_date)} {window_label(card.window)}"
+            if card.booked_date else "-")
+    what = label(update, context, f"category.{card.category or 'other'}")
+    return f"{card.number} · {when} · {what}{' · ' + card.area if card.area else ''}"
+
+
+async def card_pressed(update: Update, context: Context):
+    await update.callback_query.answer()
+    order_id = int(update.callback_query.data.split(":")[2])
+    await _card(update, context, order_id, everyone=False)
+
+
+async def others_pressed(update: Update, context: Context):
+    await update.callback_query.answer()
+    order_id = int(update.callback_query.data.split(":")[2])
+    await _card(update, context, order_id, everyone=True)
+
+
+async def _card(update: Update, context: Context, order_id: int, *, everyone: bool):
+    async with desk(context).uow() as uow:
+        manager = await person(uow, update, context)
+        require_manager(manager)
+        order = await orders.find_order_for(uow, manager, order_id)
+        suggestions = await dispatch.suggest_technicians(uow, order,
+                                                          None if everyone else 3)
+        area = await dispatch.order_area(uow, order)
+    rows = [[(_suggestion(update, context, s), f"dp:a:{order.id}:{s.id}")]
+            for s in suggestions if s.assignable]
+    if not everyone:
+        rows.append([(label(update, context, "button.other_technician"), f"dp:o:{order.id}")])
+    rows.append([(label(update, context, "button.back"), "dp:p:1")])
+    await show(update, context, "dispatch_card", order=order, area=area,
+               suggestions=suggestions, everyone=everyone,
+               day=day_label(update, context, order.booked_date) if order.booked_date else "",
+               window=window_label(order.window) if order.window else "",
+               reply_markup=keyboard(rows))
+
+
+def _suggestion(update, context, s) -> str:
+    marks = ("📍" if s.serves_area else "") + ("" if s.free else "⛔")
+    return label(update, context, "button.assign_to", name=s.name or "?", jobs=s.jobs_that_day,
+                 marks=marks)
+
+
+async def assign_pressed(update: Update, context: Context):
+    _, _, order_id, technician_id = update.callback_query.data.split(":")
+    try:
+        async with desk(context).uow() as uow:
+            manager = await person(uow, update, context)
+            await dispatch.assign(uow, manager, int(order_id), int(technician_id))
+            order = await orders.find_order_for(uow, manager, int(order_id))
+            await uow.commit()
+    except DomainError as refused:
+        await update.callback_query.answer()
+        await say(update, context, f"error_{refused.code}", **refused.details)
+        return
+    await update.callback_query.answer()
+    log.info("order %s assigned by a manager", order.number)
+    wake_reminders(context)  # the technician and the customer are told now
+    await show(update, context, "dispatch_assigned", number=order.number,
+               reply_markup=keyboard([[(label(update, context, "button.dispatch_next"),
+                                        "dp:p:1")]]))
+
+
+def handlers():
+    return [
+        CommandHandler("dispatch", dispatch_command),
+        CallbackQueryHandler(page_pressed, pattern=r"^dp:p:\d{1,6}$"),
+        CallbackQueryHandler(card_pressed, pattern=rf"^dp:v:{ID}$"),
+        CallbackQueryHandler(others_pressed, pattern=rf"^dp:o:{ID}$"),
+        CallbackQueryHandler(assign_pressed, pattern=rf"^dp:a:{ID}:{ID}$"),
+    ]

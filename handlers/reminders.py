@@ -1,0 +1,120 @@
+"""How each reminder reads: the template, its values and its buttons, in the recipient's
+language. The reminder service (bot/reminders.py) sends what this renders."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from telegram import InlineKeyboardMarkup
+
+from core import customer_orders, jobs, lifecycle, quotes
+from core.errors import DomainError, NotFound
+from core.models import OrderEvent, Reminder, ServiceOrder, User
+
+from .chat import keyboard
+from .texts import Texts, pick_language, window_label
+
+
+@dataclass(frozen=True)
+class ReminderMessage:
+    chat_id: int
+    text: str
+    markup: InlineKeyboardMarkup | None
+    order_number: str | None
+
+
+async def render(uow, texts: Texts, default_language: str,
+                 reminder: Reminder) -> ReminderMessage | None:
+    recipient = await uow.session.get(User, reminder.recipient_id)
+    if recipient is None or not recipient.active:
+        return None
+    lang = pick_language(recipient.language, recipient.telegram_language, default_language)
+    values, rows, number = {}, [], None
+    if reminder.order_id is not None:
+        try:
+            card = await customer_orders.order_card(uow, recipient, reminder.order_id)
+        except NotFound:
+            return None
+        number = card.number
+        values.update(card=card, day=texts.day(lang, card.booked_date) if card.booked_date
+                      else "", window=window_label(card.window) if card.window else "",
+                      note=await _last_note(uow, card.id) if recipient.role != "customer"
+                      else None)
+        try:
+            rows = await _order_extras(uow, texts, lang, recipient, reminder.kind, card, values)
+        except DomainError:
+            return None  # e.g. the quote was answered meanwhile: nothing to say
+    elif reminder.kind == "morning_list":
+        values["jobs"] = await _todays_jobs(uow, recipient)
+        values["windows"] = {j.id: window_label(j.window) for j in values["jobs"] if j.window}
+    elif reminder.kind == "digest":
+        values.update(await _digest(uow))
+    text = texts.render(lang, f"reminder_{reminder.kind}", **values)
+    return ReminderMessage(recipient.telegram_id, text, keyboard(rows) if rows else None, number)
+
+
+async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str, card,
+                        values: dict) -> list:
+    """What some reminders show beyond the order (the quote, the report) and their buttons."""
+    label = lambda key: texts.label(lang, key)  # noqa: E731
+    if kind in ("day_before", "two_hours"):
+        return [[(label("button.reschedule"), f"or:rs:{card.id}"),
+                 (label("button.cancel_order"), f"or:c:{card.id}")]]
+    if kind == "quote":
+        quote = await quotes.quote_view(uow, recipient, card.id)
+        values["quote"] = quote
+        return quote_buttons(texts, lang, quote)
+    if kind == "report":
+        values["report"] = await jobs.repair_report(uow, recipient, card.id)
+        return star_buttons(card.id)
+    if kind == "rating":
+        return star_buttons(card.id)
+    if kind == "assigned":
+        return [[(label("button.see_job"), f"jb:v:{card.id}")]]
+    if recipient.role == lifecycle.CUSTOMER and kind != "on_my_way":
+        return [[(label("button.see_order"), f"or:v:{card.id}")]]
+    return []
+
+
+def quote_buttons(texts: Texts, lang: str, quote) -> list:
+    """Approve / Decline for one version of a quote: an older version's buttons are stale."""
+    return [[(texts.label(lang, "button.approve_quote"), f"qt:a:{quote.order_id}:{quote.version}"),
+             (texts.label(lang, "button.decline_quote"), f"qt:d:{quote.order_id}:{quote.version}")]]
+
+
+def star_buttons(order_id: int) -> list:
+    return [[("★" * n, f"rt:{order_id}:{n}") for n in range(1, 6)]]
+
+
+async def _last_note(uow, order_id: int) -> str | None:
+    return await uow.session.scalar(
+        select(OrderEvent.note).where(OrderEvent.order_id == order_id)
+        .order_by(OrderEvent.id.desc()).limit(1))
+
+
+async def _todays_jobs(uow, technician: User) -> list[ServiceOrder]:
+    today = uow.now().astimezone(uow.company.timezone).date()
+    return list(await uow.session.scalars(
+        select(ServiceOrder).where(ServiceOrder.technician_id == technician.id,
+                                   ServiceOrder.booked_date == today,
+                                   ServiceOrder.status.in_(lifecycle.OPEN_STATUSES))
+        .order_by(ServiceOrder.window_start)))
+
+
+async def _digest(uow) -> dict:
+    """Yesterday's completed, today's booked, overdue and unassigned orders."""
+    zone = uow.company.timezone
+    now = uow.now()
+    today = now.astimezone(zone).date()
+    count = lambda *where: uow.session.scalar(select(func.count(ServiceOrder.id)).where(*where))
+    return {
+        "booked_today": await count(ServiceOrder.booked_date == today,
+                                    ServiceOrder.status.in_(lifecycle.OPEN_STATUSES)),
+        "unassigned": await count(ServiceOrder.status == lifecycle.NEW),
+        "overdue": await count(ServiceOrder.status.in_((lifecycle.SCHEDULED, lifecycle.EN_ROUTE)),
+                               ServiceOrder.window_end < now),
+        "completed_yesterday": await count(
+            ServiceOrder.status.in_((lifecycle.COMPLETED, lifecycle.CLOSED)),
+            ServiceOrder.booked_date == today - timedelta(days=1)),
+    }
