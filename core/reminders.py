@@ -23,13 +23,13 @@ from sqlalchemy.exc import IntegrityError
 from . import lifecycle
 from .desk import UnitOfWork
 from .lifecycle import MANAGER, TECHNICIAN
-from .models import OrderEvent, Rating, Reminder, ServiceOrder, User
+from .models import OrderEvent, Rating, Reminder, ReplacedPart, ServiceOrder, User
 
 log = logging.getLogger(__name__)
 
 # Reminders proper (ahead of something) and notifications (due the moment a change happens).
 CUSTOMER_KINDS = ("confirmed", "day_before", "two_hours", "on_my_way", "parts_wait", "quote",
-                  "quote_waiting", "report", "rating")
+                  "quote_waiting", "report", "rating", "warranty_ending")
 TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered")
 MANAGER_KINDS = ("unassigned", "declined", "overdue", "parts_missing", "quote_unanswered",
                  "digest")
@@ -40,6 +40,8 @@ LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait"
 QUIET_EXEMPT = ("on_my_way",)
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 DAY_BEFORE_AT = time(18, 0)
+WARRANTY_NOTICE = timedelta(days=14)
+WARRANTY_NOTICE_AT = time(10, 0)
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 12  # with backoff that is over a day of retrying
 
@@ -132,6 +134,14 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
         rated = await uow.session.get(Rating, order.id)
         if rated is None:
             customer("rating", since + timedelta(hours=1), since.isoformat())
+    if status in (lifecycle.COMPLETED, lifecycle.CLOSED):
+        # One notice per date a part's warranty ends, two weeks before, mid-morning.
+        ends = await uow.session.scalars(
+            select(ReplacedPart.warranty_until.distinct()).where(
+                ReplacedPart.order_id == order.id, ReplacedPart.warranty_until.is_not(None)))
+        for until in ends:
+            due = datetime.combine(until - WARRANTY_NOTICE, WARRANTY_NOTICE_AT, tzinfo=zone)
+            customer("warranty_ending", due, until.isoformat())
     return planned
 
 

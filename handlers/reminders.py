@@ -3,14 +3,14 @@ language. The reminder service (bot/reminders.py) sends what this renders."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 from telegram import InlineKeyboardMarkup
 
 from core import customer_orders, jobs, lifecycle, quotes
 from core.errors import DomainError, NotFound
-from core.models import OrderEvent, Reminder, ServiceOrder, User
+from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
 from .chat import keyboard
 from .texts import Texts, pick_language, window_label
@@ -107,6 +107,10 @@ async def _digest(uow) -> dict:
     zone = uow.company.timezone
     now = uow.now()
     today = now.astimezone(zone).date()
+
+    def start_of(day):
+        return datetime.combine(day, time(0), tzinfo=zone)
+
     count = lambda *where: uow.session.scalar(select(func.count(ServiceOrder.id)).where(*where))
     return {
         "booked_today": await count(ServiceOrder.booked_date == today,
@@ -116,5 +120,7 @@ async def _digest(uow) -> dict:
                                ServiceOrder.window_end < now),
         "completed_yesterday": await count(
             ServiceOrder.status.in_((lifecycle.COMPLETED, lifecycle.CLOSED)),
-            ServiceOrder.booked_date == today - timedelta(days=1)),
+            ServiceOrder.completed_at >= start_of(today - timedelta(days=1)),
+            ServiceOrder.completed_at < start_of(today)),
+        "rating": await uow.session.scalar(select(func.avg(Rating.stars))),
     }

@@ -155,3 +155,24 @@ async def test_failures_back_off_and_sent_reminders_stay_sent(desk, clock):
         count = len((await uow.session.scalars(
             select(Reminder).where(Reminder.kind == first.kind))).all())
     assert count == 1
+
+
+async def test_a_replaced_parts_warranty_ending_is_noticed_two_weeks_before(desk, clock):
+    from core import jobs, quotes, stock
+    from tests import workshop
+
+    await workshop.company(desk)
+    async with desk.uow() as uow:
+        boss = await people.find_user(uow, workshop.BOSS)
+        await stock.receive(uow, boss, "CMP-01", 1)
+        await uow.commit()
+    order = await workshop.quoted(desk, clock, [("part", "CMP-01", 1), ("labour", "LAB-H", 1)])
+    await workshop.act(desk, quotes.approve_quote, workshop.ANN, order.number)
+    await workshop.act(desk, jobs.complete, workshop.LI, order.number,
+                       [("CMP-01", 1, "SN-9")])
+    async with desk.uow() as uow:
+        due = (await uow.session.scalars(select(Reminder.due_at).where(
+            Reminder.kind == "warranty_ending"))).all()
+    # Completed on the 25th with 12 months' warranty: ends 2027-11-25; noticed on the 11th.
+    assert [d.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") for d in due] == [
+        "2027-11-11 10:00"]

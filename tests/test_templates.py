@@ -119,7 +119,8 @@ SAMPLES = {
     "rating_thanks": dict(stars=4), "rating_comment_saved": {}, "rating_comment_skipped": {},
     "ask_warranty_parts": dict(number="R-1001", has_parts=True),
     "reminder_morning_list": dict(jobs=[], windows={}),
-    "reminder_digest": dict(booked_today=3, unassigned=1, overdue=0, completed_yesterday=5),
+    "reminder_digest": dict(booked_today=3, unassigned=1, overdue=0, completed_yesterday=5,
+                            rating=4.25),
     # dispatch
     "dispatch_list": dict(total=3, page=1, pages=1),
     "dispatch_card": dict(order=SAMPLE_CARD, area="Pudong", everyone=False, day="Wed 25 Nov",

@@ -12,7 +12,7 @@ from tests.e2e.conftest import MANAGER_ID
 async def act(bot, telegram_id: int, number: str, service, *args, **kwargs):
     """Runs one core service as the user `telegram_id`, on the order `number`, committed."""
     async with bot.desk.uow() as uow:
-        actor = await uow.session.scalar(select(User).where(User.telegram_id == telegram_id))
+        actor = await people.ensure_user(uow, telegram_id)  # the manager may not have written
         order = await uow.session.scalar(select(ServiceOrder).where(ServiceOrder.number == number))
         result = await service(uow, actor, order, *args, **kwargs)
         await uow.commit()

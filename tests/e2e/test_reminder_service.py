@@ -138,3 +138,26 @@ async def test_a_customer_who_blocked_the_bot_is_marked_unreachable(telegram, bo
     async with bot.desk.uow() as uow:
         user = await uow.session.scalar(select(User).where(User.telegram_id == 1001))
     assert user.unreachable
+
+
+async def test_mornings_bring_the_technicians_list_and_the_managers_digest(telegram, bot, clock):
+    await technician(bot.desk, 2001, "Li Lei", ["tv"], telegram=telegram)
+    ann = await registered_customer(telegram, 1001, "Ann")
+    number = await book_repair(ann, day="Wed 25 Nov", window="13:00–17:00")
+    from tests.e2e.staff_acts import assign
+    await assign(bot, number, 2001)
+    boss = telegram.user(900, "Boss", started=True)
+    li = telegram.user(2001, "Li")
+    await li.reply(timeout=10)  # the assignment
+    clock.advance(hours=21, minutes=30)  # Wed 07:30 in Shanghai
+    await bot.reminders.plan_mornings()  # what the 07:30 cron job runs
+    await bot.reminders.plan_mornings()  # twice (two instances): still one each
+    bot.reminders.wake()
+    morning = await li.reply(timeout=10)
+    assert "Your jobs today" in morning.text and f"13:00–17:00 · {number} · TV" in morning.text
+    clock.advance(minutes=30)
+    bot.reminders.wake()
+    digest = await boss.reply(timeout=10)
+    assert "Good morning" in digest.text and "Booked for today: 1" in digest.text
+    await li.settle(quiet=0.5)
+    assert len([line for line in li.transcript if "Your jobs today" in line]) == 1
