@@ -31,6 +31,8 @@ class UnitOfWork:
         self.session: AsyncSession | None = None
         # Orders changed in this unit of work: their reminders are re-planned on commit.
         self.changed_orders: dict[int, object] = {}
+        # Parts whose stock moved: managers hear of any now under its minimum.
+        self.moved_parts: set[int] = set()
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self.desk.session_factory()
@@ -46,10 +48,16 @@ class UnitOfWork:
         for order in self.changed_orders.values():
             await reminders.replan(self, order)
         self.changed_orders.clear()
+        if self.moved_parts:
+            await reminders.plan_low_stock(self, self.moved_parts)
+            self.moved_parts.clear()
         await self.session.commit()
 
     def order_changed(self, order) -> None:
         self.changed_orders[order.id] = order
+
+    def stock_moved(self, part_id: int) -> None:
+        self.moved_parts.add(part_id)
 
     def now(self):
         return self.clock.now()

@@ -491,6 +491,7 @@ class Reminder(Base):
     key: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id"))  # low stock
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -32,7 +32,7 @@ CUSTOMER_KINDS = ("confirmed", "day_before", "two_hours", "on_my_way", "parts_wa
                   "quote_waiting", "report", "rating", "warranty_ending")
 TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered")
 MANAGER_KINDS = ("unassigned", "declined", "overdue", "parts_missing", "quote_unanswered",
-                 "digest")
+                 "digest", "low_stock")
 # Notices of something that happened, worth sending even when the order has moved on since
 # (a report after the bill was settled at once). Other reminders go when no longer called for.
 LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait")
@@ -170,18 +170,33 @@ async def replan(uow: UnitOfWork, order: ServiceOrder) -> None:
 
 
 async def add_daily(uow: UnitOfWork, kind: str, recipient_id: int, day_key: str,
-                    due_at: datetime) -> bool:
-    """A reminder not about one order (morning lists, digests), once per recipient and day,
-    however many schedulers ask for it. True if this call wrote it."""
+                    due_at: datetime, part_id: int | None = None) -> bool:
+    """A reminder not about one order (morning lists, digests, low stock), once per
+    recipient and day, however many schedulers ask for it. True if this call wrote it."""
     reminder = Reminder(key=f"daily:{kind}:{recipient_id}:{day_key}", kind=kind,
                         recipient_id=recipient_id, due_at=due_at, created_at=uow.now(),
-                        attempts=0)
+                        attempts=0, part_id=part_id)
     try:
         async with uow.session.begin_nested():
             uow.session.add(reminder)
     except IntegrityError:
         return False
     return True
+
+
+async def plan_low_stock(uow: UnitOfWork, part_ids) -> None:
+    """After stock moved: each manager hears, once a day per part, of a part the main
+    warehouse now holds fewer of than its minimum."""
+    from .stock import low_stock  # stock needs nothing from here; avoid a cycle at import
+
+    low = [line for line in await low_stock(uow) if line.part_id in part_ids]
+    if not low:
+        return
+    today = uow.now().astimezone(uow.company.timezone).date().isoformat()
+    for line in low:
+        for manager in await _managers(uow):
+            await add_daily(uow, "low_stock", manager, f"{line.part_id}:{today}", uow.now(),
+                            part_id=line.part_id)
 
 
 async def claim_due(uow: UnitOfWork, limit: int = 100) -> list[Reminder]:

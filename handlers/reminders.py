@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from telegram import InlineKeyboardMarkup
 
-from core import customer_orders, jobs, lifecycle, quotes
+from core import customer_orders, jobs, lifecycle, quotes, stock
 from core.errors import DomainError, NotFound
 from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
@@ -50,6 +50,11 @@ async def render(uow, texts: Texts, default_language: str,
         values["windows"] = {j.id: window_label(j.window) for j in values["jobs"] if j.window}
     elif reminder.kind == "digest":
         values.update(await _digest(uow))
+    elif reminder.kind == "low_stock":
+        lines = {line.part_id: line for line in await stock.low_stock(uow)}
+        if reminder.part_id not in lines:
+            return None  # stocked up again meanwhile
+        values["part"] = lines[reminder.part_id]
     text = texts.render(lang, f"reminder_{reminder.kind}", **values)
     return ReminderMessage(recipient.telegram_id, text, keyboard(rows) if rows else None, number)
 

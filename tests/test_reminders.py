@@ -176,3 +176,26 @@ async def test_a_replaced_parts_warranty_ending_is_noticed_two_weeks_before(desk
     # Completed on the 25th with 12 months' warranty: ends 2027-11-25; noticed on the 11th.
     assert [d.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") for d in due] == [
         "2027-11-11 10:00"]
+
+
+async def test_stock_falling_under_its_minimum_tells_each_manager_once_a_day(desk, clock):
+    from core import stock
+    from tests import workshop
+
+    await workshop.company(desk)  # CMP-01's minimum is 2
+    async with desk.uow() as uow:
+        boss = await people.find_user(uow, workshop.BOSS)
+        await stock.receive(uow, boss, "CMP-01", 3)
+        await uow.commit()
+    for _ in range(2):  # 3 -> 2 (at the minimum), then 2 -> 1 (under it), then 1 -> 0
+        async with desk.uow() as uow:
+            boss = await people.find_user(uow, workshop.BOSS)
+            await stock.scrap(uow, boss, "CMP-01", 1, await stock.main_warehouse(uow), "Dented")
+            await uow.commit()
+    async with desk.uow() as uow:
+        boss = await people.find_user(uow, workshop.BOSS)
+        await stock.scrap(uow, boss, "CMP-01", 1, await stock.main_warehouse(uow), "Dented")
+        await uow.commit()
+        low = (await uow.session.scalars(select(Reminder).where(
+            Reminder.kind == "low_stock"))).all()
+    assert [(r.recipient_id, r.part_id is not None) for r in low] == [(boss.id, True)]

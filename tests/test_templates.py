@@ -119,6 +119,8 @@ SAMPLES = {
     "rating_thanks": dict(stars=4), "rating_comment_saved": {}, "rating_comment_skipped": {},
     "ask_warranty_parts": dict(number="R-1001", has_parts=True),
     "reminder_morning_list": dict(jobs=[], windows={}),
+    "reminder_low_stock": dict(part=SimpleNamespace(sku="CMP-01", name=TYPED, quantity=1,
+                                                    min_level=3)),
     "reminder_digest": dict(booked_today=3, unassigned=1, overdue=0, completed_yesterday=5,
                             rating=4.25),
     # dispatch

@@ -20,6 +20,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=160), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=True),
+    sa.Column('part_id', sa.Integer(), nullable=True),
     sa.Column('recipient_id', sa.Integer(), nullable=False),
     sa.Column('due_at', core.models.UTCDateTime(), nullable=False),
     sa.Column('created_at', core.models.UTCDateTime(), nullable=False),
@@ -30,6 +31,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=300), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['service_orders.id'], name=op.f('fk_reminders_order_id_service_orders')),
+    sa.ForeignKeyConstraint(['part_id'], ['parts.id'], name=op.f('fk_reminders_part_id_parts')),
     sa.ForeignKeyConstraint(['recipient_id'], ['users.id'], name=op.f('fk_reminders_recipient_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminders')),
     sa.UniqueConstraint('key', name=op.f('uq_reminders_key'))
