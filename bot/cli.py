@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="bring the database schema up to date")
     manager = sub.add_parser("add-manager", help="make a Telegram user a manager")
     manager.add_argument("telegram_id", type=int)
+    parts = sub.add_parser("import-parts", help="add parts to the catalogue from a CSV file "
+                                                "(sku,name,price,warranty_months,min_level)")
+    parts.add_argument("file")
+    parts.add_argument("--update", action="store_true",
+                       help="change parts already in the catalogue")
     args = parser.parse_args(argv)
 
     _configure_logging()
@@ -59,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
         print("database is up to date")
         return 0
+    if args.command == "import-parts":
+        from core.parts_import import run_import
+
+        code, report = asyncio.run(run_import(settings.database_url, args.file,
+                                              update=args.update))
+        print(report)
+        return code
     user_id = asyncio.run(_add_manager(settings, args.telegram_id))
     print(f"Telegram user {args.telegram_id} is a manager (user {user_id}).")
     return 0

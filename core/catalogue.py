@@ -43,7 +43,7 @@ def clean_code(text, field: str = "sku") -> str:
 
 def whole_number(value, field: str, low: int, high: int) -> int:
     """An int within low..high (a bool or float is not one): InvalidInput otherwise."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal():
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidInput(field=field, reason="format")

@@ -495,3 +495,58 @@ async def ledger(uow: UnitOfWork, *, warehouse: Warehouse | int | str | None = N
                    m.balance, m.other_warehouse_id, number, m.actor_id, actor_name, m.note)
         for m, p, number, actor_name in rows)
     return Page(items, page, page_size, total)
+
+
+# --- added for the managers' chat (issue 5): levels of chosen parts, falling under minimum ----
+
+async def quantities(uow: UnitOfWork, warehouse: Warehouse | int | str,
+                     part_ids) -> dict[int, int]:
+    """How many of each of these parts a warehouse holds (0 for none), in one query: for
+    showing levels beside a page of parts."""
+    warehouse = await get_warehouse(uow, warehouse)
+    wanted = [p for p in dict.fromkeys(part_ids)
+              if isinstance(p, int) and not isinstance(p, bool)]
+    if not wanted:
+        return {}
+    rows = dict((await uow.session.execute(
+        select(StockLevel.part_id, StockLevel.quantity)
+        .where(StockLevel.warehouse_id == warehouse.id,
+               StockLevel.part_id.in_(wanted)))).all())
+    return {p: rows.get(p, 0) for p in wanted}
+
+
+@dataclass(frozen=True)
+class UnderMinimum:
+    part_id: int
+    sku: str
+    name: str
+    quantity: int  # the main warehouse's level after the movements
+    min_level: int
+    crossed: bool  # these movements took it from its minimum or above to below it
+
+
+async def under_minimum_after(uow: UnitOfWork, movements) -> list[UnderMinimum]:
+    """The active parts that these movements (ledger rows just written, in this unit of work,
+    or anything with `warehouse_id`, `part_id` and a signed `quantity`, such as a count's
+    differences) leave under their minimum level in the main warehouse, by SKU. `crossed`
+    tells whether it was these movements that took the part below its minimum (the moment
+    to alert managers), rather than it being low already."""
+    main = await main_warehouse(uow)
+    taken: dict[int, int] = {}
+    for movement in movements or ():
+        if movement.warehouse_id == main.id:
+            taken[movement.part_id] = taken.get(movement.part_id, 0) + movement.quantity
+    if not taken:
+        return []
+    levels_now = await quantities(uow, main, list(taken))
+    parts = (await uow.session.scalars(
+        select(Part).where(Part.id.in_(list(taken)), Part.active.is_(True))
+        .order_by(Part.sku))).all()
+    result = []
+    for part in parts:
+        now = levels_now.get(part.id, 0)
+        if now < part.min_level:
+            before = now - taken[part.id]
+            result.append(UnderMinimum(part.id, part.sku, part.name, now, part.min_level,
+                                       before >= part.min_level))
+    return result

@@ -3,22 +3,18 @@ from telegram.ext import Application
 
 
 def register(application: Application) -> None:
-    from . import booking, common, customer, dispatch, errors, manager
+    from . import booking, common, customer, dispatch, errors, manager, staff, stock
 
-    # One group: the registration conversation first, so its steps win while it is active;
-    # then plain commands; the catch-alls last.
+    # One group: conversations first, so their steps win while one is active; then plain
+    # commands and buttons; the catch-alls last.
     for handler in common.conversation_handlers():
         application.add_handler(handler)
     application.add_handler(booking.conversation())
+    application.add_handler(stock.conversation())  # stock operations and /sale (handlers.sales)
     application.add_handler(customer.rating_conversation())
-    for handler in customer.handlers():
-        application.add_handler(handler)
-    for handler in manager.handlers():
-        application.add_handler(handler)
-    for handler in dispatch.handlers():
-        application.add_handler(handler)
-    for handler in common.handlers():
-        application.add_handler(handler)
+    for module in (customer, manager, dispatch, stock, staff, common):
+        for handler in module.handlers():
+            application.add_handler(handler)
     for handler in common.catch_alls():
         application.add_handler(handler)
     application.add_error_handler(errors.on_error)

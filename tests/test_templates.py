@@ -11,6 +11,7 @@ from datetime import date
 from core.customer_orders import OrderCard, TimelineEntry
 from core.jobs import RepairReport, ReportLabour, ReportPart
 from core.quotes import QuoteLineView, QuoteView
+from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
 from core.people import APPLIANCE_CATEGORIES
 from core.lifecycle import STATUSES
 from handlers.menus import ROLE_COMMANDS
@@ -130,6 +131,60 @@ SAMPLES = {
                               name=TYPED, has_skill=True, free=False, busy_with="R-1002",
                               jobs_that_day=2)]),
     "dispatch_assigned": dict(number="R-1001"),
+    # stock, parts, sales orders, staff
+    "stock_ask_warehouse": dict(op="transfer", which="destination", source=TYPED),
+    "stock_ask_part": dict(op="scrap", query=TYPED, total=12, page=1, pages=2, warehouse=TYPED),
+    "stock_ask_quantity": dict(op="transfer", sku="CMP-01", name=TYPED, available=3,
+                               source="Main warehouse", destination=TYPED, maximum=100000),
+    "stock_ask_note": dict(maximum=300),
+    "stock_ask_reason": dict(minimum=2, maximum=300),
+    "stock_confirm": dict(op="scrap", sku="CMP-01", name=TYPED, available=3, source=TYPED,
+                          destination=None, quantity=2, note=TYPED),
+    "stock_done": dict(op="transfer", sku="CMP-01", name=TYPED, quantity=2, note=TYPED,
+                       places=[("Main warehouse", 1), (TYPED, 2)],
+                       low=[UnderMinimum(1, "CMP-01", TYPED, 1, 2, True)]),
+    "stock_count_part": dict(warehouse=TYPED, position=2, total=5, sku="CMP-01", name=TYPED,
+                             expected=4, counted=3),
+    "stock_count_summary": dict(warehouse=TYPED,
+                                differences=[CountLine(1, "CMP-01", TYPED, 4, 3, -1)],
+                                more=2, matching=1, counted=4, listed=5),
+    "stock_count_done": dict(warehouse=TYPED, differences=[CountLine(1, "CMP-01", TYPED, 4, 6, 2)],
+                             more=0, counted=3, low=[UnderMinimum(1, "CMP-01", TYPED, 1, 2, False)]),
+    "stock_cancelled": dict(op="receive"),
+    "stock_invalid": dict(field="quantity", reason="range", minimum=1, maximum=100000),
+    "error_not_enough_stock": dict(sku="CMP-01", requested=5, available=2, warehouse="van:3",
+                                   warehouse_name=TYPED),
+    "stock_warehouses": dict(low=[LevelLine(1, "CMP-01", TYPED, 1, 2, True, True)], more=3),
+    "stock_levels": dict(warehouse=TYPED, main=True, total=1, page=1, pages=1, low_only=False,
+                         lines=[LevelLine(1, "CMP-01", TYPED, 1, 2, True, False)]),
+    "stock_ledger": dict(warehouse=TYPED, total=1, page=1, pages=1, others={2: TYPED},
+                         lines=[LedgerLine(1, datetime(2026, 11, 24, 2, tzinfo=timezone.utc),
+                                           "transfer_out", 1, "CMP-01", TYPED, 1, -2, 3, 2,
+                                           "R-1001", 5, TYPED, TYPED)]),
+    "parts_list": dict(query=TYPED, total=1, page=1, pages=1, parts=[SimpleNamespace(
+        sku="CMP-01", name=TYPED, price=45000, warranty_months=12, active=False)]),
+    "parts_card": dict(in_main=1, under_minimum=True, part=SimpleNamespace(
+        sku="CMP-01", name=TYPED, price=45000, warranty_months=12, min_level=2, active=True)),
+    "parts_ask": dict(field="name", sku="CMP-01", current=TYPED, editing=True),
+    "parts_confirm": dict(part=SimpleNamespace(sku="CMP-01", name=TYPED, price=45000,
+                                               warranty_months=0, min_level=2)),
+    "parts_saved": dict(sku="CMP-01", field="price", added=False),
+    "sale_ask": dict(step="address", maximum=300),
+    "sale_summary": dict(number="S-2026-0042", name=TYPED, phone="+8613900139000",
+                         address=TYPED, category="Refrigerator", brand=TYPED, model=TYPED),
+    "sale_registered": dict(number="S-2026-0042", name=TYPED, phone="+8613900139000"),
+    "sale_cancelled": {},
+    "staff_list": dict(total=7, page=1, pages=2, staff=[dict(
+        id=1, name=TYPED, role="technician", active=False, phone=None, technician=True,
+        skills=["tv"], categories=["TV"], areas=[TYPED], rating=4.5, ratings=2)]),
+    "staff_card": dict(yourself=False, person=dict(
+        id=1, name=TYPED, role="technician", active=True, phone="+8613800138000",
+        technician=True, skills=["tv"], categories=["TV"], areas=[TYPED], rating=4.5,
+        ratings=2)),
+    "staff_deactivate_confirm": dict(name=TYPED, role="technician"),
+    "staff_deactivated": dict(name=TYPED, role="technician", unassigned=["R-1001"],
+                              under_way=["R-1002"], van_parts=2),
+    "staff_pick": dict(what="areas", name=TYPED),
 }
 
 

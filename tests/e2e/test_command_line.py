@@ -100,3 +100,25 @@ async def test_migrate_add_manager_and_run_against_a_bot_api_server(tmp_path, te
     finally:
         await engine.dispose()
     assert roles == {1001: "customer", 555: "manager"}
+
+
+async def test_import_parts_reports_bad_rows_by_line_and_imports_all_or_nothing(tmp_path, db_url):
+    bad = tmp_path / "parts.csv"
+    bad.write_text("sku,name,price,warranty_months,min_level\n"
+                   "CMP-01,Compressor,450.00,12,2\n"
+                   "THERM-02,Thermostat,eighty,6,0\n", encoding="utf-8-sig")
+    code, output = await run_cli("import-parts", str(bad), cwd=tmp_path, DATABASE_URL=db_url)
+    assert code == 1 and "3" in output and "Traceback" not in output
+    good = tmp_path / "good.csv"
+    good.write_text("sku,name,price,warranty_months,min_level\n"
+                    "CMP-01,压缩机,450.00,12,2\n", encoding="utf-8-sig")
+    code, output = await run_cli("import-parts", str(good), cwd=tmp_path, DATABASE_URL=db_url)
+    assert code == 0, output
+    engine = make_engine(db_url)
+    try:
+        from core.models import Part
+        async with make_session_factory(engine)() as session:
+            parts = (await session.execute(select(Part.sku, Part.name, Part.price))).all()
+    finally:
+        await engine.dispose()
+    assert parts == [("CMP-01", "压缩机", 45000)]

@@ -1,0 +1,363 @@
+"""Bulk import of catalogue parts from a CSV file (`python -m bot import-parts FILE.csv`).
+
+The file has a header row naming its columns, in any order (letter case and spaces aside):
+
+    sku,name,price,warranty_months,min_level
+    CMP-01,Compressor,450.00,12,2
+    THERM-02,"Thermostat, 220 V",80,6,0
+
+`sku`, `name` and `price` are required; `warranty_months` and `min_level` may be left out (0).
+Chinese headers are understood too (编号, 名称, 价格, 保修月数, 最低库存). The price is in
+yuan as a manager types it (`120.50`, `¥120`), stored in fen (core.catalogue.parse_price).
+Every value is checked as the chat checks it (core.catalogue's cleaners).
+
+All or nothing: every row is checked first, and each bad one is reported with its line number
+in the file; only when no row is bad are the parts written, in one transaction. A SKU already
+in the catalogue is an error, unless `update=True`, which changes that part's name, price,
+warranty and minimum level instead (quotes already written keep their own copies). A SKU
+twice in the file is an error on its second line. Blank lines are skipped.
+
+Files saved by Excel are UTF-8 with a BOM, or GB18030 (GBK) on a Chinese Windows: both read.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .catalogue import (
+    MIN_LEVEL_MAX,
+    WARRANTY_MONTHS_MAX,
+    clean_code,
+    clean_name,
+    parse_price,
+)
+from .desk import UnitOfWork
+from .errors import InvalidInput
+from .models import Part, User
+from .roles import require_manager
+
+log = logging.getLogger(__name__)
+
+MAX_ROWS = 10_000
+MAX_BYTES = 5_000_000
+REQUIRED = ("sku", "name", "price")
+OPTIONAL = ("warranty_months", "min_level")
+# What a header cell may say for each column, once trimmed, lower case, spaces and - as _.
+HEADERS = {
+    "sku": ("sku", "code", "part_code", "编号", "料号", "零件编号", "配件编号"),
+    "name": ("name", "part_name", "名称", "零件名称", "配件名称"),
+    "price": ("price", "price_yuan", "价格", "单价", "售价"),
+    "warranty_months": ("warranty_months", "warranty", "保修月数", "保修期", "保修"),
+    "min_level": ("min_level", "minimum", "min", "minimum_level", "最低库存", "安全库存"),
+}
+WHOLE = re.compile(r"^[0-9]{1,9}$")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # in the file, from 1 (the header is line 1)
+    field: str | None  # the column, or None for the row as a whole
+    reason: str  # format, range, empty, too_long, taken, duplicate, columns, header, ...
+    value: str | None = None  # what the cell held, shortened
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: tuple[str, ...] = ()  # SKUs written as new parts
+    updated: tuple[str, ...] = ()  # SKUs whose part was changed (update=True)
+    errors: tuple[RowError, ...] = ()
+    rows: int = 0  # data rows read
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Row:
+    line: int
+    sku: str
+    name: str
+    price: int
+    warranty_months: int
+    min_level: int
+
+
+def _header_key(cell: str) -> str:
+    return re.sub(r"[\s\-]+", "_", (cell or "").strip().lower())
+
+
+def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
+    known = {alias: column for column, aliases in HEADERS.items() for alias in aliases}
+    where: dict[str, int] = {}
+    errors = []
+    for index, cell in enumerate(header):
+        key = _header_key(cell)
+        if not key:
+            continue
+        column = known.get(key)
+        if column is None:
+            errors.append(RowError(1, None, "unknown_column", _short(cell)))
+        elif column in where:
+            errors.append(RowError(1, column, "column_twice", _short(cell)))
+        else:
+            where[column] = index
+    for column in REQUIRED:
+        if column not in where:
+            errors.append(RowError(1, column, "missing_column"))
+    return where, errors
+
+
+def _short(text: str | None, limit: int = 40) -> str | None:
+    if text is None:
+        return None
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _whole(text: str, column: str, line: int, maximum: int) -> int | RowError:
+    cleaned = (text or "").strip()
+    if not cleaned:
+        return 0
+    if not WHOLE.match(cleaned):
+        return RowError(line, column, "format", _short(text))
+    value = int(cleaned)
+    if value > maximum:
+        return RowError(line, column, "range", _short(text), {"minimum": 0, "maximum": maximum})
+    return value
+
+
+def _check_row(line: int, cells: list[str], where: dict[str, int]) -> _Row | list[RowError]:
+    def cell(column: str) -> str:
+        index = where.get(column)
+        return cells[index] if index is not None and index < len(cells) else ""
+
+    errors: list[RowError] = []
+    values: dict[str, object] = {}
+    try:
+        values["sku"] = clean_code(cell("sku"), "sku")
+    except InvalidInput:
+        errors.append(RowError(line, "sku", "empty" if not cell("sku").strip() else "format",
+                               _short(cell("sku"))))
+    try:
+        values["name"] = clean_name(cell("name"))
+    except InvalidInput as error:
+        errors.append(RowError(line, "name", error.details.get("reason", "format"),
+                               _short(cell("name")), {k: v for k, v in error.details.items()
+                                                      if k not in ("field", "reason")}))
+    if not cell("price").strip():
+        errors.append(RowError(line, "price", "empty"))
+    else:
+        try:
+            values["price"] = parse_price(cell("price"))
+        except InvalidInput as error:
+            errors.append(RowError(line, "price", error.details.get("reason", "format"),
+                                   _short(cell("price"))))
+    for column, maximum in (("warranty_months", WARRANTY_MONTHS_MAX),
+                            ("min_level", MIN_LEVEL_MAX)):
+        checked = _whole(cell(column), column, line, maximum)
+        if isinstance(checked, RowError):
+            errors.append(checked)
+        else:
+            values[column] = checked
+    if errors:
+        return errors
+    return _Row(line=line, **values)
+
+
+def read_rows(text: str) -> tuple[list[_Row], list[RowError], int]:
+    """The file's rows checked: (good rows, errors, number of data rows). Nothing is written."""
+    if not isinstance(text, str) or not text.strip():
+        return [], [RowError(1, None, "empty_file")], 0
+    text = text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[_Row] = []
+    errors: list[RowError] = []
+    where: dict[str, int] | None = None
+    first_line_of: dict[str, int] = {}
+    count = 0
+    last_line = 0
+    try:
+        for cells in reader:
+            line, last_line = last_line + 1, reader.line_num
+            if not any((c or "").strip() for c in cells):
+                continue
+            if where is None:
+                where, header_errors = _columns(cells)
+                if header_errors:
+                    return [], header_errors, 0
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                return [], [RowError(line, None, "too_many_rows", None,
+                                     {"maximum": MAX_ROWS})], count
+            if len(cells) > len(where) and any(
+                    (c or "").strip() for i, c in enumerate(cells)
+                    if i not in where.values()):
+                errors.append(RowError(line, None, "columns", None,
+                                       {"expected": len(where), "found": len(cells)}))
+                continue
+            checked = _check_row(line, cells, where)
+            if isinstance(checked, list):
+                errors.extend(checked)
+                continue
+            if checked.sku in first_line_of:
+                errors.append(RowError(line, "sku", "duplicate", checked.sku,
+                                       {"first_line": first_line_of[checked.sku]}))
+                continue
+            first_line_of[checked.sku] = line
+            rows.append(checked)
+    except csv.Error as error:
+        errors.append(RowError(reader.line_num or last_line + 1, None, "csv", _short(str(error))))
+    if where is None:
+        return [], [RowError(1, None, "empty_file")], 0
+    if not rows and not errors:
+        errors.append(RowError(last_line or 1, None, "no_rows"))
+    return rows, errors, count
+
+
+async def import_parts(uow: UnitOfWork, manager_or_none: User | None, text: str, *,
+                       update: bool = False) -> ImportResult:
+    """Checks every row of the CSV `text` and, only if all are good, adds (or with `update`,
+    also changes) the parts in this unit of work: the caller commits when `result.ok`.
+    `manager_or_none` is the manager importing in chat, or None for the command line (the
+    operator of the server)."""
+    if manager_or_none is not None:
+        require_manager(manager_or_none)
+    rows, errors, count = read_rows(text)
+    existing: dict[str, Part] = {}
+    if rows:
+        skus = [row.sku for row in rows]
+        for start in range(0, len(skus), 500):
+            found = await uow.session.scalars(
+                select(Part).where(Part.sku.in_(skus[start:start + 500])))
+            existing.update({part.sku: part for part in found})
+    if not update:
+        errors.extend(RowError(row.line, "sku", "taken", row.sku)
+                      for row in rows if row.sku in existing)
+    if errors:
+        errors.sort(key=lambda e: (e.line, e.field or ""))
+        return ImportResult(errors=tuple(errors), rows=count)
+    now = uow.now()
+    added, updated = [], []
+    for row in rows:
+        part = existing.get(row.sku)
+        if part is None:
+            uow.session.add(Part(sku=row.sku, name=row.name, name_key=row.name.casefold()[:100],
+                                 price=row.price, warranty_months=row.warranty_months,
+                                 min_level=row.min_level, active=True, created_at=now,
+                                 updated_at=now))
+            added.append(row.sku)
+        else:
+            part.name, part.name_key = row.name, row.name.casefold()[:100]
+            part.price, part.warranty_months = row.price, row.warranty_months
+            part.min_level, part.updated_at = row.min_level, now
+            updated.append(row.sku)
+    await uow.session.flush()
+    log.info("parts import by %s: %s added, %s updated",
+             manager_or_none.id if manager_or_none else "the command line", len(added),
+             len(updated))
+    return ImportResult(tuple(added), tuple(updated), (), count)
+
+
+# --- the command line -------------------------------------------------------------------------
+
+REASONS = {
+    "format": "is not valid",
+    "range": "is out of range",
+    "empty": "is empty",
+    "too_long": "is too long",
+    "characters": "contains characters that cannot be kept",
+    "taken": "is already in the catalogue (use --update to change existing parts)",
+    "duplicate": "is already on line {first_line}",
+    "columns": "has {found} cells, the header has {expected} columns",
+    "unknown_column": "is not a known column (sku, name, price, warranty_months, min_level)",
+    "column_twice": "is a column given twice",
+    "missing_column": "column is missing from the header",
+    "empty_file": "the file is empty: it needs a header row and at least one part",
+    "no_rows": "the file has a header but no parts",
+    "too_many_rows": "too many rows: at most {maximum} parts per file",
+    "csv": "cannot be read as CSV",
+}
+HINTS = {
+    "price": "a price in yuan, like 120 or 120.50",
+    "sku": "letters, digits and . _ / - (up to 32), like CMP-01",
+    "warranty_months": "a whole number of months, 0 to 120",
+    "min_level": "a whole number, 0 to 100000",
+}
+
+
+def describe(result: ImportResult, path: str = "") -> str:
+    """The result for a terminal: one line per bad cell, or what was imported."""
+    if result.ok:
+        parts = [f"{len(result.added)} parts added"]
+        if result.updated:
+            parts.append(f"{len(result.updated)} updated")
+        return f"{path + ': ' if path else ''}{', '.join(parts)}."
+    lines = [f"{path + ': ' if path else ''}nothing imported; "
+             f"{len(result.errors)} problem{'s' if len(result.errors) != 1 else ''}:"]
+    for error in result.errors:
+        text = REASONS.get(error.reason, error.reason).format(**error.details)
+        what = f"{error.field}" if error.field else "row"
+        if error.reason in ("empty_file", "no_rows", "too_many_rows"):
+            lines.append(f"  line {error.line}: {text}")
+            continue
+        value = f" {error.value!r}" if error.value is not None else ""
+        hint = (f" (expected {HINTS[error.field]})"
+                if error.field in HINTS and error.reason in ("format", "range") else "")
+        lines.append(f"  line {error.line}: {what}{value} {text}{hint}")
+    return "\n".join(lines)
+
+
+def read_file(path: str | Path) -> str:
+    """The file's text: UTF-8 (with or without a BOM), else GB18030. OSError or ValueError
+    when it cannot be read."""
+    data = Path(path).read_bytes()
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"the file is larger than {MAX_BYTES // 1_000_000} MB")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError("the file is neither UTF-8 nor GB18030 text")
+
+
+async def run_import(database_url: str, path: str | Path, *, update: bool = False,
+                     clock=None) -> tuple[int, str]:
+    """`python -m bot import-parts FILE.csv`: brings the schema up to date, imports, and
+    returns (exit code, what to print): 0 imported, 1 rows refused (nothing imported),
+    2 the file could not be read."""
+    from .db import make_engine, make_session_factory
+    from .desk import CompanySettings, Desk
+    from .migrate import upgrade
+
+    try:
+        text = read_file(path)
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return 2, f"cannot read {path}: {reason}"
+    engine = make_engine(database_url)
+    try:
+        await upgrade(engine)
+        desk = Desk(make_session_factory(engine), CompanySettings(), clock)
+        async with desk.uow() as uow:
+            result = await import_parts(uow, None, text, update=update)
+            if not result.ok:
+                return 1, describe(result, str(path))
+            try:
+                await uow.commit()
+            except IntegrityError:
+                return 1, (f"{path}: nothing imported: a part with one of these SKUs was added "
+                           "meanwhile; run the import again.")
+            return 0, describe(result, str(path))
+    finally:
+        await engine.dispose()
