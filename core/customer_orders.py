@@ -12,9 +12,9 @@ from .booking import RESCHEDULABLE_STATUSES
 from .desk import UnitOfWork
 from .lifecycle import CUSTOMER
 from .models import Address, Appliance, SalesOrder, ServiceOrder, User
+from .paging import Page, page_bounds
 
 PAGE_SIZE = 5
-PAGE_SIZE_MAX = 50
 
 
 @dataclass(frozen=True)
@@ -31,26 +31,6 @@ class OrderLine:
     booked_date: date | None  # local day
     window: str | None  # local, e.g. "09-12"
     created_at: datetime  # aware UTC
-
-
-@dataclass(frozen=True)
-class OrderPage:
-    items: tuple[OrderLine, ...]
-    page: int  # 1-based; a page past the end shows the last one
-    page_size: int
-    total: int  # orders in all pages
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 @dataclass(frozen=True)
@@ -96,19 +76,17 @@ def first_name(name: str | None) -> str | None:
 
 
 async def list_orders(uow: UnitOfWork, customer: User, page: int = 1,
-                      page_size: int = PAGE_SIZE) -> OrderPage:
+                      page_size: int = PAGE_SIZE) -> Page[OrderLine]:
     """The customer's orders, newest first, one page of them and how many there are."""
-    page_size = min(max(int(page_size), 1), PAGE_SIZE_MAX)
     mine = ServiceOrder.customer_id == customer.id
     total = await uow.session.scalar(select(func.count(ServiceOrder.id)).where(mine)) or 0
-    pages = max(1, -(-total // page_size))
-    page = min(max(page if isinstance(page, int) else 1, 1), pages)
+    page, page_size, offset = page_bounds(page, page_size, total, PAGE_SIZE)
     rows = await uow.session.execute(
         select(ServiceOrder, Appliance)
         .outerjoin(Appliance, Appliance.id == ServiceOrder.appliance_id)
         .where(mine)
         .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc())
-        .offset((page - 1) * page_size).limit(page_size))
+        .offset(offset).limit(page_size))
     items = tuple(
         OrderLine(id=order.id, number=order.number, kind=order.kind, status=order.status,
                   category=order.category or (appliance.category if appliance else None),
@@ -117,7 +95,7 @@ async def list_orders(uow: UnitOfWork, customer: User, page: int = 1,
                   booked_date=order.booked_date, window=order.window,
                   created_at=order.created_at)
         for order, appliance in rows)
-    return OrderPage(items, page, page_size, total)
+    return Page(items, page, page_size, total)
 
 
 async def order_card(uow: UnitOfWork, viewer: User,
