@@ -30,6 +30,7 @@ from .chat import (
     desk,
     keyboard,
     label,
+    on_newest_question,
     person,
     rows_of,
     say,
@@ -114,12 +115,7 @@ async def cancel(update: Update, context: Context):
 
 
 async def current_button(update: Update, context: Context) -> bool:
-    """Only the newest question's buttons count; an old message's are out of date."""
-    query = update.callback_query
-    if query.message is None or query.message.message_id != draft(context).get("message"):
-        await toast(update, context, "toast.stale_button")
-        return False
-    return True
+    return await on_newest_question(update, context, draft(context).get("message"))
 
 
 def button_step(handler):

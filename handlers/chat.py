@@ -103,3 +103,13 @@ def pager(update: Update, context: Context, page, data: str) -> list[list[tuple[
     if page.has_next:
         row.append((label(update, context, "button.next"), data.format(page=page.page + 1)))
     return [row] if row else []
+
+
+async def on_newest_question(update: Update, context: Context, newest: int | None) -> bool:
+    """A conversation's buttons count only on its newest question (message id `newest`): an
+    older message's are out of date, and pressing one says so instead of acting."""
+    query = update.callback_query
+    if query.message is None or query.message.message_id != newest:
+        await toast(update, context, "toast.stale_button")
+        return False
+    return True

@@ -25,7 +25,16 @@ from core.errors import InvalidInput
 from core.roles import require_manager
 
 from .booking import BRANDS
-from .chat import Context, desk, keyboard, label, person, rows_of, say, toast
+from .chat import (
+    Context,
+    desk,
+    keyboard,
+    label,
+    on_newest_question,
+    person,
+    rows_of,
+    say,
+)
 from .stock import STALE, refuse
 
 log = logging.getLogger(__name__)
@@ -62,11 +71,7 @@ async def advance(update: Update, context: Context):
 
 
 async def current_button(update: Update, context: Context) -> bool:
-    query = update.callback_query
-    if query.message is None or query.message.message_id != draft(context).get("message"):
-        await toast(update, context, "toast.stale_button")
-        return False
-    return True
+    return await on_newest_question(update, context, draft(context).get("message"))
 
 
 def button_step(handler):
