@@ -143,10 +143,10 @@ class ServiceOrder(Base):
     sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"), index=True)
     # A warranty order points at the order whose warranty it claims.
     parent_order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # When the technician last said "arrived" (on time: at or before window_end).
-    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Money in fen: the approved quote's total, and what the completed job billed.
     quote_total: Mapped[int | None] = mapped_column(Integer)
@@ -175,6 +175,8 @@ class OrderEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[ServiceOrder] = relationship(back_populates="events")
+
+    __table_args__ = (Index("ix_order_events_action_at", "action", "at"),)
 
 
 class BookingWindow(Base):
@@ -464,7 +466,7 @@ class Rating(Base):
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     stars: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),)
 

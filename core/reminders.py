@@ -124,9 +124,10 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
         customer("parts_wait", since, since.isoformat())
         await managers("parts_missing", since, since.isoformat())
     if status == lifecycle.AWAITING_APPROVAL:
-        customer("quote", since, since.isoformat())
-        customer("quote_waiting", since + timedelta(hours=4), since.isoformat())
-        await managers("quote_unanswered", since + timedelta(hours=24), since.isoformat())
+        sent = str(entered.id) if entered else since.isoformat()  # each version its own
+        customer("quote", since, sent)
+        customer("quote_waiting", since + timedelta(hours=4), sent)
+        await managers("quote_unanswered", since + timedelta(hours=24), sent)
     if action in ("approve_quote", "decline_quote", "decline_revision") and order.technician_id:
         planned.append(Planned("quote_answered", order.technician_id, since, f"{entered.id}"))
     if status == lifecycle.COMPLETED:
@@ -137,7 +138,7 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
     if status in (lifecycle.COMPLETED, lifecycle.CLOSED):
         # One notice per date a part's warranty ends, two weeks before, mid-morning.
         ends = await uow.session.scalars(
-            select(ReplacedPart.warranty_until.distinct()).where(
+            select(ReplacedPart.warranty_until).distinct().where(
                 ReplacedPart.order_id == order.id, ReplacedPart.warranty_until.is_not(None)))
         for until in ends:
             due = datetime.combine(until - WARRANTY_NOTICE, WARRANTY_NOTICE_AT, tzinfo=zone)

@@ -3,16 +3,28 @@ from telegram.ext import Application
 
 
 def register(application: Application) -> None:
-    from . import booking, common, customer, dispatch, errors, manager, staff, stock
+    from . import (
+        booking,
+        common,
+        customer,
+        dispatch,
+        errors,
+        jobs,
+        manager,
+        reports,
+        staff,
+        stock,
+    )
 
     # One group: conversations first, so their steps win while one is active; then plain
     # commands and buttons; the catch-alls last.
     for handler in common.conversation_handlers():
         application.add_handler(handler)
     application.add_handler(booking.conversation())
+    application.add_handler(jobs.conversation())  # diagnosis, quote, completion, parts missing
     application.add_handler(stock.conversation())  # stock operations and /sale (handlers.sales)
     application.add_handler(customer.rating_conversation())
-    for module in (customer, manager, dispatch, stock, staff, common):
+    for module in (customer, manager, dispatch, reports, stock, staff, jobs, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():

@@ -35,6 +35,7 @@ from .chat import (
     texts,
     toast,
 )
+from . import reports
 from .notify import wake_reminders
 from .reminders import quote_buttons
 from .texts import window_label
@@ -49,6 +50,10 @@ REASONS = "|".join(booking.CANCEL_REASONS)
 async def orders_command(update: Update, context: Context):
     if context.args:  # "/orders R-1001": that order's card
         return await _send_card(update, context, " ".join(context.args)[:40])
+    async with desk(context).uow() as uow:
+        user = await person(uow, update, context)
+    if user.role == lifecycle.MANAGER and user.active:
+        return await reports.manager_orders(update, context)  # all orders, by filter
     await _send_page(update, context, 1)
 
 
@@ -109,7 +114,10 @@ async def _send_card(update: Update, context: Context, number_or_id):
         rows.append([(label(update, context, "button.report"), f"or:rp:{card.id}")])
     if claimable:
         rows.append([(label(update, context, "button.claim_warranty"), f"or:wc:{card.id}")])
-    rows.append([(label(update, context, "button.all_orders"), "or:p:1")])
+    if user.role == lifecycle.MANAGER:
+        rows.append([(label(update, context, "reports.button.filters"), "mo:menu")])
+    else:
+        rows.append([(label(update, context, "button.all_orders"), "or:p:1")])
     await show(update, context, "order_card", card=card, reply_markup=keyboard(rows),
                **_when(update, context, card))
 

@@ -37,10 +37,12 @@ async def render(uow, texts: Texts, default_language: str,
         except NotFound:
             return None
         number = card.number
+        # The event the reminder is about (its key ends with the event's id), else the last.
+        event = await _event(uow, card.id, reminder.key.rsplit(":", 1)[-1])
         values.update(card=card, day=texts.day(lang, card.booked_date) if card.booked_date
                       else "", window=window_label(card.window) if card.window else "",
-                      note=await _last_note(uow, card.id) if recipient.role != "customer"
-                      else None)
+                      note=event.note if event and recipient.role != "customer" else None,
+                      approved=bool(event and event.action == "approve_quote"))
         try:
             rows = await _order_extras(uow, texts, lang, recipient, reminder.kind, card, values)
         except DomainError:
@@ -76,7 +78,11 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
     if kind == "rating":
         return star_buttons(card.id)
     if kind == "assigned":
-        return [[(label("button.see_job"), f"jb:v:{card.id}")]]
+        return [[(label("jobs.button.accept"), f"jb:a:{card.id}"),
+                 (label("jobs.button.decline"), f"jb:d:{card.id}")],
+                [(label("button.see_job"), f"jb:v:{card.id}")]]
+    if kind in ("quote_answered", "job_soon"):
+        return [[(label("jobs.button.open_job"), f"jb:v:{card.id}")]]
     if recipient.role == lifecycle.CUSTOMER and kind != "on_my_way":
         return [[(label("button.see_order"), f"or:v:{card.id}")]]
     return []
@@ -92,10 +98,13 @@ def star_buttons(order_id: int) -> list:
     return [[("★" * n, f"rt:{order_id}:{n}") for n in range(1, 6)]]
 
 
-async def _last_note(uow, order_id: int) -> str | None:
-    return await uow.session.scalar(
-        select(OrderEvent.note).where(OrderEvent.order_id == order_id)
-        .order_by(OrderEvent.id.desc()).limit(1))
+async def _event(uow, order_id: int, event_id: str) -> OrderEvent | None:
+    wanted = select(OrderEvent).where(OrderEvent.order_id == order_id)
+    if event_id.isdecimal():
+        found = await uow.session.scalar(wanted.where(OrderEvent.id == int(event_id)))
+        if found is not None:
+            return found
+    return await uow.session.scalar(wanted.order_by(OrderEvent.id.desc()).limit(1))
 
 
 async def _todays_jobs(uow, technician: User) -> list[ServiceOrder]:

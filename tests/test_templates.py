@@ -9,8 +9,9 @@ import pytest
 from datetime import date
 
 from core.customer_orders import OrderCard, TimelineEntry
-from core.jobs import RepairReport, ReportLabour, ReportPart
+from core.jobs import JobCard, RepairReport, ReportLabour, ReportPart
 from core.quotes import QuoteLineView, QuoteView
+from core.reports import Period, Summary, TechnicianFigures
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
 from core.people import APPLIANCE_CATEGORIES
 from core.lifecycle import STATUSES
@@ -49,6 +50,25 @@ SAMPLE_REPORT = RepairReport(
     parts_total=3500, labour_total=8000, total=11500,
     completed_at=datetime(2026, 11, 24, 2, tzinfo=timezone.utc), completed_on=date(2026, 11, 24),
     workmanship_until=date(2027, 2, 24), checklist=None, photos=(), payment_method=None)
+
+SAMPLE_JOB = JobCard(
+    id=1, number="R-1001", kind="warranty", status="scheduled", when="today",
+    booked_date=date(2026, 11, 25), window="09-12", window_start=None, window_end=None,
+    address=TYPED, latitude=31.2304, longitude=121.4737, customer_name=TYPED,
+    phone="+8613800138000", category="refrigerator", brand=TYPED, model=TYPED, serial=TYPED,
+    description=TYPED, photos=("AgAD1",), accepted=False,
+    arrived_at=datetime(2026, 11, 25, 2, tzinfo=timezone.utc), on_time=False,
+    diagnosis=TYPED, claimed_parts=("CMP-01",), actions=("accept", "decline", "start_trip"))
+
+SAMPLE_SUMMARY = Summary(
+    period=Period("week", date(2026, 11, 23), date(2026, 11, 29), date(2026, 11, 24), ()),
+    by_status={"new": 2, "completed": 3}, new=5, completed=3, cancelled=1, arrivals=4,
+    on_time=3, first_visit_fixed=2, quotes_approved=3, quotes_declined=1, ratings=2, stars=9,
+    completion_seconds=3 * 86400 + 7200, revenue=153000, revenue_parts=90000,
+    revenue_labour=63000,
+    technicians=(TechnicianFigures(id=1, name=TYPED, booked=3, completed=2, ratings=2,
+                                   stars=9),),
+    days=())
 
 # A sample of what each template is given. A new template needs a line here, so that
 # every text is rendered at least once in both languages.
@@ -109,9 +129,10 @@ SAMPLES = {
     **{f"reminder_{kind}": dict(card=SAMPLE_CARD, day="Wed 25 Nov", window="09:00–12:00")
        for kind in ("day_before", "two_hours", "on_my_way", "quote_waiting", "rating",
                     "warranty_ending", "assigned", "job_soon", "unassigned", "overdue",
-                    "quote_unanswered", "confirmed", "parts_wait", "quote_answered")},
+                    "quote_unanswered", "confirmed", "parts_wait")},
     **{f"reminder_{kind}": dict(card=SAMPLE_CARD, day="Wed 25 Nov", window="09:00–12:00",
-                                note=TYPED) for kind in ("declined", "parts_missing")},
+                                note=TYPED, approved=True)
+       for kind in ("declined", "parts_missing", "quote_answered")},
     "reminder_quote": dict(card=SAMPLE_CARD, quote=SAMPLE_QUOTE),
     "reminder_report": dict(card=SAMPLE_CARD, report=SAMPLE_REPORT),
     "quote": dict(quote=SAMPLE_QUOTE),
@@ -131,6 +152,63 @@ SAMPLES = {
                               name=TYPED, has_skill=True, free=False, busy_with="R-1002",
                               jobs_that_day=2)]),
     "dispatch_assigned": dict(number="R-1001"),
+    # technicians' jobs
+    "job_list": dict(page=1, pages=2, total=6, jobs=[dict(
+        id=1, number="R-1001", kind="repair", status="scheduled", when="today",
+        day="Wed 25 Nov", window="09:00–12:00", category=TYPED)]),
+    "job_card": dict(card=SAMPLE_JOB, quote=SAMPLE_QUOTE, amount=53000,
+                     map_url="https://maps.google.com/?q=31.230400,121.473700",
+                     day="Wed 25 Nov", window="09:00–12:00"),
+    "job_photos": dict(number="R-1001", count=2),
+    "job_decline_reason": dict(number="R-1001"),
+    "job_decline_type": dict(number="R-1001", minimum=2, maximum=300),
+    "job_declined": dict(number="R-1001", reason=TYPED),
+    "job_pay": dict(number="R-1001", amount=53000),
+    "job_paid": dict(number="R-1001", amount=53000, method="Cash"),
+    "job_refused": dict(why="not_enough_stock",
+                        details=dict(sku=TYPED, requested=2, available=1, van=1, main=0)),
+    "job_flow_gone": {},
+    "job_flow_stopped": dict(flow="quote", number="R-1001"),
+    "job_part_results": dict(query=TYPED, total=3, page=1, pages=1),
+    "job_quantity": dict(what=TYPED, maximum=99),
+    "job_missing_ask": dict(number="R-1001", parts=[[3, "CMP-01", TYPED, 2]], note=TYPED),
+    "job_missing_note": dict(maximum=500),
+    "job_missing_sent": dict(number="R-1001", parts=[[3, "CMP-01", TYPED, 2]], note=TYPED),
+    "diagnose_ask_fault": dict(number="R-1001", minimum=5, maximum=2000, earlier=TYPED),
+    "diagnose_ask_photos": dict(maximum=10),
+    "diagnose_photo_received": dict(count=2, maximum=10),
+    "diagnose_saved": dict(number="R-1001", fault=TYPED, photos=2),
+    "quote_builder_draft": dict(quote=SAMPLE_QUOTE, number="R-1001"),
+    "quote_builder_search": {},
+    "quote_builder_labour": dict(total=2),
+    "quote_builder_typed_description": dict(minimum=2, maximum=100),
+    "quote_builder_typed_amount": dict(description=TYPED),
+    "quote_builder_remove": dict(number="R-1001"),
+    "quote_builder_sent": dict(quote=SAMPLE_QUOTE, number="R-1001"),
+    "quote_builder_closed": dict(number="R-1001"),
+    "complete_parts": dict(number="R-1001", allowed=[dict(
+        id=3, sku="CMP-01", name=TYPED, quantity=2, used=1, prices=[[2, 45000, False]])],
+        used=[dict(name=TYPED, sku="CMP-01", serial=TYPED)]),
+    "complete_needs_revision": dict(number="R-1001", name=TYPED, approved=1),
+    "complete_serial": dict(name=TYPED, maximum=64),
+    "complete_search": {},
+    "complete_check": dict(number="R-1001", item="old_unit_removed", index=4, count=4),
+    "complete_check_required": dict(number="R-1001", item="installed"),
+    "complete_photos": dict(required=True, maximum=10),
+    "complete_photo_received": dict(count=1, maximum=10),
+    "complete_photo_needed": {},
+    "complete_work": dict(maximum=1000),
+    "complete_confirm": dict(number="R-1001", kind="repair",
+                             used=[dict(name=TYPED, sku="CMP-01", serial=TYPED)],
+                             checklist={"delivered": True, "old_unit_removed": False},
+                             photos=1, work=TYPED, amount=53000),
+    "complete_done": dict(number="R-1001", amount=53000),
+    # summary, export, filters
+    "summary_choose": {}, "export_choose": {}, "orders_filter_menu": {},
+    "summary_card": dict(s=SAMPLE_SUMMARY, title="This week", first="23 Nov", last="29 Nov"),
+    "summary_chart": dict(title="This week", first="23 Nov", last="29 Nov"),
+    "export_ready": dict(title="Today", first="24 Nov", last="24 Nov", rows=1),
+    "orders_filter_list": dict(name=TYPED, total=6, page=1, pages=2),
     # stock, parts, sales orders, staff
     "stock_ask_warehouse": dict(op="transfer", which="destination", source=TYPED),
     "stock_ask_part": dict(op="scrap", query=TYPED, total=12, page=1, pages=2, warehouse=TYPED),

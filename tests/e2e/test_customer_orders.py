@@ -54,6 +54,7 @@ async def test_the_card_shows_status_technician_and_timeline(telegram, bot):
     ann = await registered_customer(telegram, 1001, "Ann")
     number = await book_repair(ann, model="<b>55G7</b>")
     await move(bot, number, "assign", technician_id=li)
+    assert "is confirmed" in (await ann.reply(timeout=10)).text  # the notice, then the card
     await ann.send("/orders")
     await ann.reply()
     await ann.press(f"{number} · TV · Wed 25 Nov · Technician assigned")
@@ -88,6 +89,7 @@ async def test_reschedule_to_a_window_with_room_and_not_after_the_technician_set
     assert event.note == "2026-11-25 09-12 → 2026-11-26 17-20"
 
     await move(bot, number, "assign", "start_trip", technician_id=li)
+    await ann.settle(quiet=1)  # the notices (confirmed, on the way) before the card
     await ann.send(f"/orders {number}")
     card = await ann.reply()
     assert "Technician on the way" in card.text
