@@ -115,6 +115,8 @@ async def _send_card(update: Update, context: Context, number_or_id):
     if claimable:
         rows.append([(label(update, context, "button.claim_warranty"), f"or:wc:{card.id}")])
     if user.role == lifecycle.MANAGER:
+        if card.status in (lifecycle.NEW, lifecycle.SCHEDULED):
+            rows.append([(label(update, context, "button.dispatch_order"), f"dp:v:{card.id}")])
         rows.append([(label(update, context, "reports.button.filters"), "mo:menu")])
     else:
         rows.append([(label(update, context, "button.all_orders"), "or:p:1")])

@@ -9,7 +9,7 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import dispatch, orders
+from core import dispatch, lifecycle, orders
 from core.errors import DomainError
 from core.roles import require_manager
 
@@ -71,9 +71,11 @@ async def _card(update: Update, context: Context, order_id: int, *, everyone: bo
                                                           None if everyone else 3)
         area = await dispatch.order_area(uow, order)
     rows = [[(_suggestion(update, context, s), f"dp:a:{order.id}:{s.id}")]
-            for s in suggestions if s.assignable]
+            for s in suggestions if s.assignable and s.id != order.technician_id]
     if not everyone:
         rows.append([(label(update, context, "button.other_technician"), f"dp:o:{order.id}")])
+    if order.status == lifecycle.SCHEDULED:
+        rows.append([(label(update, context, "button.unassign"), f"dp:u:{order.id}")])
     rows.append([(label(update, context, "button.back"), "dp:p:1")])
     await show(update, context, "dispatch_card", order=order, area=area,
                suggestions=suggestions, everyone=everyone,
@@ -89,12 +91,14 @@ def _suggestion(update, context, s) -> str:
 
 
 async def assign_pressed(update: Update, context: Context):
+    """Gives the order to the technician: assigns a new one, reassigns a scheduled one."""
     _, _, order_id, technician_id = update.callback_query.data.split(":")
     try:
         async with desk(context).uow() as uow:
             manager = await person(uow, update, context)
-            await dispatch.assign(uow, manager, int(order_id), int(technician_id))
             order = await orders.find_order_for(uow, manager, int(order_id))
+            give = dispatch.reassign if order.status == lifecycle.SCHEDULED else dispatch.assign
+            await give(uow, manager, order.id, int(technician_id))
             await uow.commit()
     except DomainError as refused:
         await update.callback_query.answer()
@@ -108,8 +112,28 @@ async def assign_pressed(update: Update, context: Context):
                                         "dp:p:1")]]))
 
 
+async def unassign_pressed(update: Update, context: Context):
+    """Takes a scheduled order back from its technician: it waits for dispatch again."""
+    order_id = int(update.callback_query.data.split(":")[2])
+    try:
+        async with desk(context).uow() as uow:
+            manager = await person(uow, update, context)
+            await dispatch.unassign(uow, manager, order_id)
+            order = await orders.find_order_for(uow, manager, order_id)
+            await uow.commit()
+    except DomainError as refused:
+        await update.callback_query.answer()
+        await say(update, context, f"error_{refused.code}", **refused.details)
+        return
+    await update.callback_query.answer()
+    log.info("order %s unassigned by a manager", order.number)
+    wake_reminders(context)
+    await _card(update, context, order_id, everyone=False)
+
+
 def handlers():
     return [
+        CallbackQueryHandler(unassign_pressed, pattern=rf"^dp:u:{ID}$"),
         CommandHandler("dispatch", dispatch_command),
         CallbackQueryHandler(page_pressed, pattern=r"^dp:p:\d{1,6}$"),
         CallbackQueryHandler(card_pressed, pattern=rf"^dp:v:{ID}$"),

@@ -166,3 +166,33 @@ async def test_a_warranty_claim_is_booked_from_the_finished_order(telegram, bot)
     claim = await order_row(bot, "W-1002")
     assert (claim.kind, claim.parent_order_id, claim.category) == (
         "warranty", (await order_row(bot, number)).id, "refrigerator")
+
+
+async def test_a_manager_reassigns_and_unassigns_from_the_order_card(telegram, bot):
+    await technician(bot.desk, LI, "Li Lei", ["tv"], ["Pudong"], telegram=telegram)
+    await technician(bot.desk, 2002, "Wang Fang", ["tv"], ["Xuhui"], telegram=telegram)
+    ann = await registered_customer(telegram, 1001, "Ann")
+    number = await book_repair(ann, address="Pudong, 1 Century Ave")
+    await assign(bot, number, LI)
+    boss = telegram.user(MANAGER_ID, "Boss")
+    await boss.send(f"/status {number}")
+    card = await boss.reply()
+    assert "Technician assigned" in card.text
+    await boss.press("👷 Assign or reassign")
+    dispatch_card = await boss.reply()
+    assert "Status: Technician assigned" in dispatch_card.text
+    assert not any("Li Lei" in row[0] for row in dispatch_card.buttons)  # the one it has
+    await boss.press(next(row[0] for row in dispatch_card.buttons if "Wang Fang" in row[0]))
+    assert f"Order {number} is assigned" in (await boss.reply()).text
+    order = await order_row(bot, number)
+    assert order.status == "scheduled"
+    wang = telegram.user(2002, "Wang")
+    assert f"New job {number}" in (await wang.reply(timeout=10)).text
+    await boss.send(f"/status {number}")
+    await boss.reply()
+    await boss.press("👷 Assign or reassign")
+    await boss.press("↩️ Take it back (unassign)", message=await boss.reply())
+    back = await boss.reply()
+    assert "Status: Received, not yet assigned" in back.text
+    order = await order_row(bot, number)
+    assert (order.status, order.technician_id) == ("new", None)
