@@ -11,7 +11,7 @@ from sqlalchemy import select
 from . import lifecycle
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotFound, TransitionRefused
-from .lifecycle import CUSTOMER, MANAGER, TECHNICIAN
+from .lifecycle import MANAGER, TECHNICIAN
 from .models import OrderEvent, ServiceOrder, User
 
 log = logging.getLogger(__name__)

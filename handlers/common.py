@@ -15,7 +15,7 @@ from telegram.ext import (
 
 from core import invites, people
 from core.errors import InvalidInput, InviteRefused
-from core.lifecycle import CUSTOMER, MANAGER, TECHNICIAN
+from core.lifecycle import CUSTOMER, TECHNICIAN
 
 from . import technician
 from .chat import Context, desk, keyboard, label, person, say, show, texts, toast

@@ -10,7 +10,7 @@ from core import people
 from core.errors import InvalidInput
 from core.lifecycle import TECHNICIAN
 
-from .chat import Context, desk, keyboard, label, person, say, show, texts, toast
+from .chat import Context, desk, keyboard, label, person, say, show, toast
 from .menus import send_menu
 
 PICK_SKILLS, PICK_AREAS = "pick_skills", "pick_areas"
