@@ -1,0 +1,978 @@
+#!/usr/bin/env python
+"""Webhook throughput: our bot, as production runs it, against a bare PTB echo bot.
+
+    .venv/bin/python bench/webhook_throughput.py            # 500 users x 5 updates per bot
+    .venv/bin/python bench/webhook_throughput.py --quick    # 50 users: a smoke run
+    .venv/bin/python bench/webhook_throughput.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+One run starts the local Bot API server (bot/sandbox/botapi, which tests/local_bot_api
+re-exports) and its simulated users in this process, then measures two bots one after the
+other, each in a child process of its own, in webhook mode on 127.0.0.1:
+
+* ours: ``bot.service.BotService(settings)``, exactly what ``python -m bot run`` starts
+  (Alembic migrations, DatabasePersistence, AIORateLimiter, the aiohttp webhook receiver);
+* echo: a bare PTB ``Application`` with the same base_url, AIORateLimiter, ``updater(None)``,
+  sequential updates and the same webhook receiver (``bot.webhook.webhook_app``), one
+  ``MessageHandler`` that sends the text back: the framework's floor.
+
+Every user of ours registers (/start, name, contact, /help, /language or /help); every echo
+user sends as many texts. Latency is from the moment a user's update is queued at the local
+Bot API server to the moment the (last) reply to it arrives there. See bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import os
+import platform
+import signal
+import socket
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TOKEN = "123456:BENCH-token_for-webhook"
+SECRET = "bench-webhook_secret_0123456789"
+WEBHOOK_PATH = "/telegram"
+RESULTS = ROOT / "bench" / "results"
+LANGUAGE_EVERY = 2  # every other user asks /language in step 5, the rest /help
+
+
+# ================================================================== the bot (child process)
+class _ErrorCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _rate_limiter_factory(telegram_rate_limit: bool) -> Callable[..., Any]:
+    """AIORateLimiter as bot/app.py builds it, or with its flood limits switched off (0 = no
+    limit, PTB's documented value): same class, same retry-on-429 path, no 30 msg/s cap."""
+    from telegram.ext import AIORateLimiter
+
+    if telegram_rate_limit:
+        return AIORateLimiter
+    return functools.partial(AIORateLimiter, overall_max_rate=0, group_max_rate=0)
+
+
+class _EchoBot:
+    """The framework's floor: what ours is minus our handlers, database and persistence."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.application = None
+        self._runner = None
+
+    async def start(self) -> None:
+        from aiohttp import web
+        from telegram import Update
+        from telegram.ext import ApplicationBuilder, MessageHandler, filters
+
+        from bot.webhook import webhook_app
+
+        c = self.config
+        limiter = _rate_limiter_factory(c["telegram_rate_limit"])
+        self.application = (
+            ApplicationBuilder()
+            .token(c["token"])
+            .base_url(c["base_url"])
+            .base_file_url(c["base_file_url"])
+            .rate_limiter(limiter(max_retries=5))
+            .concurrent_updates(False)
+            .updater(None)
+            .build()
+        )
+
+        async def echo(update: Update, context) -> None:
+            await context.bot.send_message(update.effective_chat.id, update.message.text)
+
+        self.application.add_handler(MessageHandler(filters.TEXT, echo))
+        await self.application.initialize()
+        await self.application.start()
+        self._runner = web.AppRunner(webhook_app(self.application, c["secret"], WEBHOOK_PATH))
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", c["port"]).start()
+        await self.application.bot.set_webhook(
+            c["webhook_url"], secret_token=c["secret"], allowed_updates=Update.ALL_TYPES)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.application is not None:
+            if self.application.running:
+                await self.application.stop()
+            await self.application.shutdown()
+
+
+def _our_bot(config: dict[str, Any]):
+    import bot.app
+    from bot.service import BotService
+    from bot.settings import load_settings
+
+    # The one change to production: AIORateLimiter's flood limits (see _rate_limiter_factory).
+    bot.app.AIORateLimiter = _rate_limiter_factory(config["telegram_rate_limit"])
+    settings = load_settings(
+        _env_file=None,
+        bot_token=config["token"],
+        bot_api_base_url=config["base_url"],
+        database_url=config["database_url"],
+        webhook_url=config["webhook_url"],
+        webhook_secret=config["secret"],
+        webhook_listen="127.0.0.1",
+        webhook_port=config["port"],
+        default_language="en",
+    )
+    return BotService(settings)
+
+
+class _Profiler:
+    """pyinstrument when installed (statistical, async-aware), else cProfile."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.kind = None
+        self._profiler = None
+
+    def start(self) -> None:
+        if not self.path:
+            return
+        try:
+            from pyinstrument import Profiler
+
+            self.kind = "pyinstrument"
+            self._profiler = Profiler(interval=0.001, async_mode="disabled")
+        except ImportError:
+            import cProfile
+
+            self.kind = "cProfile"
+            self._profiler = cProfile.Profile()
+        self._profiler.enable() if self.kind == "cProfile" else self._profiler.start()
+
+    def stop_and_write(self) -> None:
+        if self._profiler is None:
+            return
+        path = Path(self.path)
+        if self.kind == "pyinstrument":
+            self._profiler.stop()
+            path.with_suffix(".txt").write_text(
+                _by_bucket(self._profiler.last_session.root_frame())
+                + self._profiler.output_text(unicode=True, color=False, show_all=False))
+        else:
+            import io
+            import pstats
+
+            self._profiler.disable()
+            self._profiler.dump_stats(str(path.with_suffix(".prof")))
+            out = io.StringIO()
+            stats = pstats.Stats(self._profiler, stream=out)
+            out.write(_by_component(stats))
+            stats.sort_stats("tottime").print_stats(40)
+            stats.sort_stats("cumulative").print_stats(60)
+            path.with_suffix(".txt").write_text(out.getvalue())
+
+
+_COMPONENTS = (  # first match wins: path fragment -> component
+    ("/handlers/", "ours: handlers"), ("/core/", "ours: core"), ("/bot/", "ours: bot"),
+    ("/sqlalchemy/", "sqlalchemy"), ("/aiosqlite/", "aiosqlite"), ("/asyncpg/", "asyncpg"),
+    ("/alembic/", "alembic"), ("/telegram/", "python-telegram-bot"), ("/httpx/", "httpx"),
+    ("/httpcore/", "httpcore"), ("/h11/", "h11"), ("/aiohttp/", "aiohttp"),
+    ("/yarl/", "aiohttp"), ("/multidict/", "aiohttp"), ("/jinja2/", "jinja2"),
+    ("/markupsafe/", "jinja2"), ("/phonenumbers/", "phonenumbers"), ("/aiolimiter/", "aiolimiter"),
+    ("/apscheduler/", "apscheduler"), ("/asyncio/", "asyncio"), ("/json/", "json"),
+    ("/selectors.py", "asyncio"), ("/logging/", "logging"), ("/copy.py", "copy (deepcopy)"),
+    ("/threading.py", "threads"), ("/concurrent/", "threads"),
+)
+
+
+def _bucket(stack: list[tuple[str, str]]) -> str:
+    """What a pyinstrument sample was doing, from its stack (root first)."""
+    files = [file for file, _ in stack]
+    if files[-1].endswith("selectors.py"):
+        return "idle: waiting in epoll"
+    joined = "\n".join(files)
+    if "bot/persistence.py" in joined:
+        return "persistence writes (DatabasePersistence + SQLAlchemy)"
+    if any(part in joined for part in ("/sqlalchemy/", "/aiosqlite/", "/asyncpg/", "/greenlet/")):
+        return "database: SQLAlchemy ORM + driver (handlers' queries; greenlet stacks)"
+    if any(part in joined for part in ("/telegram/request/", "/httpx/", "/httpcore/", "/h11/",
+                                       "/anyio/")) or "telegram/_bot.py" in joined:
+        return "sending replies: PTB Bot + AIORateLimiter + httpx"
+    if "bot/webhook.py" in joined:
+        return "webhook receive: JSON + Update.de_json"
+    if "/jinja2/" in joined or "/markupsafe/" in joined or "handlers/texts.py" in joined:
+        return "templates: Jinja2 render"
+    if any(part in joined for part in ("/handlers/", "/core/", "/phonenumbers/")):
+        return "our handler code (handlers/, core/)"
+    if "/telegram/" in joined:
+        return "PTB dispatch: Application, handlers' checks, persistence bookkeeping"
+    if "/aiohttp/" in joined:
+        return "aiohttp web server (webhook HTTP)"
+    if "/asyncio/" in joined:
+        return "asyncio event loop"
+    return "other"
+
+
+def _by_bucket(root) -> str:
+    """pyinstrument self time summed by what the stack was doing (see _bucket)."""
+    totals: dict[str, float] = {}
+    pending = [(root, [(root.file_path or "", root.function or "")])]
+    while pending:
+        frame, stack = pending.pop()
+        bucket = _bucket(stack)
+        totals[bucket] = totals.get(bucket, 0.0) + frame.total_self_time
+        for child in frame.children:
+            if not child.is_synthetic:
+                pending.append((child, stack + [(child.file_path or "", child.function or "")]))
+    total = sum(totals.values()) or 1.0
+    busy = total - totals.get("idle: waiting in epoll", 0.0)
+    lines = [f"Where the bot process's time went (pyinstrument samples, {total:.1f}s; "
+             f"share of busy time = excluding epoll):\n"]
+    for bucket, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
+        share = "" if bucket.startswith("idle") else f"{100 * seconds / busy:5.1f} % of busy"
+        lines.append(f"  {bucket:72s} {seconds:7.2f} s  {share}\n")
+    return "".join(lines) + "\n"
+
+
+def _by_component(stats) -> str:
+    """Self time (tottime) summed by package: what the bot process spends its CPU on."""
+    totals: dict[str, float] = {}
+    for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        component = "other"
+        for fragment, label in _COMPONENTS:
+            if fragment in filename:
+                component = label
+                break
+        else:
+            if filename == "~":
+                component = f"builtins: {name}" if "select" in name or "poll" in name else "builtins"
+        totals[component] = totals.get(component, 0.0) + tottime
+    total = sum(totals.values()) or 1.0
+    lines = ["Self time by component (cProfile tottime; epoll = idle, waiting for I/O):\n"]
+    for component, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {component:40s} {seconds:8.3f} s  {100 * seconds / total:5.1f} %\n")
+    return "".join(lines) + "\n"
+
+
+async def _child_async(config: dict[str, Any], errors: _ErrorCounter) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    service = _our_bot(config) if config["kind"] == "ours" else _EchoBot(config)
+    profiler = _Profiler(config.get("profile"))
+    try:
+        await service.start()
+        profiler.start()
+        print("READY", flush=True)
+        await stop.wait()
+    finally:
+        written = time.perf_counter()
+        profiler.stop_and_write()
+        if profiler.kind:
+            print(f"[{config['kind']} bot] {profiler.kind} profile written in "
+                  f"{time.perf_counter() - written:.1f}s", file=sys.stderr, flush=True)
+        await service.stop()
+    print("STOPPED " + json.dumps({"error_log_records": errors.count,
+                                   "profiler": profiler.kind}), flush=True)
+
+
+def child_main(config_json: str) -> int:
+    config = json.loads(config_json)
+    # The bot logs at INFO; below WARNING it would measure the log handler, not the bot.
+    logging.basicConfig(level=logging.WARNING,
+                        format=f"[{config['kind']} bot] %(levelname)s %(name)s: %(message)s")
+    errors = _ErrorCounter()
+    logging.getLogger().addHandler(errors)
+    # PTB's advice about ConversationHandler's per_message setting, printed at every start.
+    warnings.filterwarnings("ignore", message=".*per_message.*")
+    asyncio.run(_child_async(config, errors))
+    return 0
+
+
+# ================================================================== measuring (this process)
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, all its threads included."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, stolen) CPU seconds of the whole machine since boot, from /proc/stat; stolen is
+    time the VM's CPUs wanted to run but the host ran something else."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = values[:8]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
+
+
+def _all_processes_cpu() -> dict[int, tuple[str, float]]:
+    """pid -> (command, CPU seconds) for every process we can see."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                raw = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = " ".join(f.read().decode(errors="replace").replace("\0", " ").split())
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw.rsplit(")", 1)[1].split()
+        found[int(entry)] = (command[:80] or f"[{name}]", (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+class OtherProcesses:
+    """CPU used by every other process during the run, sampled every half second so that a
+    short-lived one (a test run next door) is seen too."""
+
+    def __init__(self, exclude: set[int], database: str | None = None) -> None:
+        self.exclude = exclude
+        self.database = database
+        self.first = _all_processes_cpu()
+        self.last: dict[int, tuple[str, float]] = dict(self.first)
+
+    def sample(self) -> None:
+        self.last.update(_all_processes_cpu())
+
+    def _serves_us(self, command: str) -> bool:
+        """A PostgreSQL backend of the benchmark's database, or the server's own writers."""
+        if not self.database or not command.startswith("postgres:"):
+            return False
+        return f" {self.database} " in command or any(
+            name in command for name in ("walwriter", "checkpointer", "background writer"))
+
+    def used(self) -> tuple[float, float, list[str]]:
+        """(CPU seconds of the database server's processes serving the bot, of all other
+        processes, the busiest three others)."""
+        deltas = []
+        database = 0.0
+        for pid, (command, seconds) in self.last.items():
+            if pid in self.exclude:
+                continue
+            delta = seconds - self.first.get(pid, (command, 0.0))[1]
+            if delta <= 0:
+                continue
+            if self._serves_us(command):
+                database += delta
+            else:
+                deltas.append((delta, f"{delta:.2f}s pid {pid} {command}"))
+        deltas.sort(reverse=True)
+        return database, sum(d for d, _ in deltas), [t for d, t in deltas[:3] if d >= 0.05]
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 100))))
+    return sorted_values[rank - 1]
+
+
+class UserFailed(Exception):
+    pass
+
+
+def _instrument(user) -> None:
+    """Note the arrival time of every bot message in the user's chat, as the server stores it."""
+    user.arrivals = []
+    original = user._bot_posted
+
+    def bot_posted(stored, *, edited: bool) -> None:
+        user.arrivals.append(time.perf_counter())
+        original(stored, edited=edited)
+
+    user._bot_posted = bot_posted
+
+
+# A step: (label, action, replies expected, check of the replies or None). The checks look for
+# what only the right answer has (an apology after an error has no keyboard); errors the bot
+# logs, or Bot API calls that fail, fail the run too.
+Step = tuple[str, Callable[[Any], Awaitable[Any]], int, Callable[[list], str | None] | None]
+
+
+def _check_ask_phone(replies) -> str | None:
+    keyboard = replies[0].reply_keyboard or []
+    if not (keyboard and keyboard[0] and keyboard[0][0].get("request_contact")):
+        return f"expected the share-phone keyboard, got {replies[0].text!r}"
+    return None
+
+
+def _check_registered(replies) -> str | None:
+    if not replies[0].remove_keyboard:
+        return f"expected the registration confirmation, got {replies[0].text!r}"
+    return None
+
+
+def _check_language(replies) -> str | None:
+    if len(replies[0].callback_data) < 2:
+        return f"expected the language buttons, got {replies[0].text!r}"
+    return None
+
+
+def our_script(uid: int, updates: int) -> list[Step]:
+    """The registration every new customer goes through, then /help and /language."""
+    steps: list[Step] = [
+        ("/start", lambda u: u.send("/start"), 1, None),
+        ("name", lambda u: u.send(f"Bench User {uid}"), 1, _check_ask_phone),
+        ("contact", lambda u: u.send_contact(), 2, _check_registered),
+        ("/help", lambda u: u.send("/help"), 1, None),
+    ]
+    k = 0
+    while len(steps) < updates:
+        if (uid + k) % LANGUAGE_EVERY == 0:
+            steps.append(("/language", lambda u: u.send("/language"), 1, _check_language))
+        else:
+            steps.append(("/help", lambda u: u.send("/help"), 1, None))
+        k += 1
+    return steps[:updates]
+
+
+def echo_script(uid: int, updates: int) -> list[Step]:
+    def step(i: int) -> Step:
+        text = f"hello {i} from {uid}"
+
+        def check(replies, text=text) -> str | None:
+            return None if replies[0].text == text else f"echo of {text!r} was {replies[0].text!r}"
+
+        return ("text", lambda u: u.send(text), 1, check)
+
+    return [step(i) for i in range(updates)]
+
+
+async def run_user(api, uid: int, script: list[Step], args, record) -> int:
+    """One person, one step after the other; returns the number of replies received."""
+    user = api.user(uid, f"U{uid}", language_code="en",
+                    phone_number=f"+86138{uid % 10 ** 8:08d}")
+    _instrument(user)
+    received = 0
+    for label, action, n, check in script:
+        t0 = time.perf_counter()
+        await action(user)
+        try:
+            replies = await user.replies(n, timeout=args.step_timeout)
+        except AssertionError as error:
+            raise UserFailed(f"user {uid} step {label!r}: {str(error)[:1500]}") from None
+        received += n
+        latency = user.arrivals[received - 1] - t0
+        problem = check(replies) if check else None
+        if problem:
+            raise UserFailed(f"user {uid} step {label!r}: {problem}")
+        record(label, latency)
+    return received
+
+
+class DirectDelivery:
+    """--delivery direct: the benchmark POSTs every update to the webhook itself, concurrently,
+    with the secret header, instead of the server's one-at-a-time delivery loop. Replies
+    still go through the server's sendMessage."""
+
+    def __init__(self, api, url: str, secret: str) -> None:
+        self.api, self.url, self.secret = api, url, secret
+        self.failures = 0
+        self.tasks: set[asyncio.Task] = set()
+        self.session = None
+
+    async def install(self) -> None:
+        import aiohttp
+
+        api = self.api
+        if api._webhook_task is not None:
+            api._webhook_task.cancel()
+            await asyncio.gather(api._webhook_task, return_exceptions=True)
+            api._webhook_task = None
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+        original = api._enqueue
+
+        def enqueue(content):
+            update = original(content)
+            if update is not None:
+                api._updates.remove(update)  # delivered here, not by the server's loop
+                task = asyncio.create_task(self._post(update))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+            return update
+
+        api._enqueue = enqueue
+
+    async def _post(self, update) -> None:
+        import aiohttp
+
+        headers = {"Content-Type": "application/json",
+                   "X-Telegram-Bot-Api-Secret-Token": self.secret}
+        try:
+            async with self.session.post(self.url, data=json.dumps(update), headers=headers,
+                                         timeout=aiohttp.ClientTimeout(total=10)) as response:
+                await response.read()
+                if not 200 <= response.status < 300:
+                    self.failures += 1
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            self.failures += 1
+
+    async def uninstall(self) -> None:
+        self.api.__dict__.pop("_enqueue", None)
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=10)
+        if self.session is not None:
+            await self.session.close()
+
+
+class BotProcess:
+    """One bot in a child process: started, waited for, stopped with SIGTERM as an operator
+    stops `python -m bot run`."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.proc: asyncio.subprocess.Process | None = None
+        self.final: dict[str, Any] = {}
+
+    async def start(self, timeout: float) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(self.config),
+            stdout=asyncio.subprocess.PIPE, cwd=str(ROOT),
+        )
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        except asyncio.TimeoutError:
+            await self.kill()
+            raise RuntimeError(f"{self.config['kind']} bot did not start within {timeout}s")
+        if line.strip() != b"READY":
+            await self.kill()
+            raise RuntimeError(f"{self.config['kind']} bot failed to start (see stderr above)")
+
+    async def stop(self, timeout: float) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            out = await asyncio.wait_for(self.proc.stdout.read(), timeout)
+            await asyncio.wait_for(self.proc.wait(), timeout)
+        except asyncio.TimeoutError:
+            await self.kill()
+            raise RuntimeError(f"{self.config['kind']} bot did not stop within {timeout}s")
+        for line in out.decode().splitlines():
+            if line.startswith("STOPPED "):
+                self.final = json.loads(line[len("STOPPED "):])
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+async def run_phase(kind: str, api, args, database_url: str | None, first_uid: int,
+                    n_users: int, warmup_users: int) -> dict[str, Any]:
+    port = free_port()
+    webhook_url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    profile = str(RESULTS / f"profile_{kind}") if args.profile else None
+    bot = BotProcess(dict(
+        kind=kind, token=TOKEN, base_url=api.base_url, base_file_url=api.base_file_url,
+        database_url=database_url, port=port, webhook_url=webhook_url, secret=SECRET,
+        telegram_rate_limit=args.telegram_rate_limit, profile=profile,
+    ))
+    script_for = our_script if kind == "ours" else echo_script
+    errors_before = len(api.errors)
+    deliveries_before = len(api.webhook_deliveries)
+    direct = None
+    print(f"[{kind}] starting the bot ...", flush=True)
+    started = time.perf_counter()
+    await bot.start(timeout=args.start_timeout)
+    try:
+        if api.webhook is None or api.webhook.url != webhook_url:
+            raise RuntimeError(f"{kind} bot started but did not set its webhook")
+        print(f"[{kind}] up in {time.perf_counter() - started:.1f}s; "
+              f"warm-up {warmup_users} users, then {n_users} users x {args.updates} updates, "
+              f"{args.concurrency} at a time", flush=True)
+        if args.delivery == "direct":
+            direct = DirectDelivery(api, webhook_url, SECRET)
+            await direct.install()
+
+        async def crowd(uids: list[int], record) -> tuple[int, list[str]]:
+            semaphore = asyncio.Semaphore(args.concurrency)
+            failures: list[str] = []
+            received = 0
+
+            async def one(uid: int) -> None:
+                nonlocal received
+                async with semaphore:
+                    try:
+                        got = await run_user(api, uid, script_for(uid, args.updates), args,
+                                             record)
+                        received += got
+                    except UserFailed as error:
+                        failures.append(str(error))
+
+            users = asyncio.ensure_future(asyncio.gather(*(one(uid) for uid in uids)))
+
+            async def watchdog() -> None:  # a bot that died fails the run now, not at timeouts
+                while bot.proc.returncode is None:
+                    await asyncio.sleep(0.2)
+                users.cancel()
+
+            watching = asyncio.create_task(watchdog())
+            try:
+                await asyncio.wait_for(users, args.phase_timeout)
+            except asyncio.CancelledError:
+                if bot.proc.returncode is None:
+                    raise
+                raise RuntimeError(f"{kind} bot exited (status {bot.proc.returncode}) during "
+                                   "the run; see its stderr above") from None
+            finally:
+                watching.cancel()
+            return received, failures
+
+        _, warm_failures = await crowd(list(range(first_uid, first_uid + warmup_users)),
+                                       lambda label, latency: None)
+        if warm_failures:
+            raise RuntimeError(f"{kind}: warm-up failed: {warm_failures[0]}")
+
+        latencies: list[float] = []
+        by_step: dict[str, list[float]] = {}
+
+        def record(label: str, latency: float) -> None:
+            latencies.append(latency)
+            by_step.setdefault(label, []).append(latency)
+
+        backlog: list[int] = []
+
+        pg_database = (database_url.rsplit("/", 1)[-1].split("?")[0]
+                       if database_url and database_url.startswith("postgresql") else None)
+        others = OtherProcesses({os.getpid(), bot.proc.pid}, pg_database)
+
+        async def sample_backlog() -> None:
+            ticks = 0
+            while True:
+                backlog.append(len(api._updates))
+                ticks += 1
+                if ticks % 10 == 0:
+                    others.sample()
+                await asyncio.sleep(0.05)
+
+        uids = list(range(first_uid + warmup_users, first_uid + warmup_users + n_users))
+        sampler = asyncio.create_task(sample_backlog())
+        cpu_bot0, cpu_me0, (busy0, steal0) = (_proc_cpu_seconds(bot.proc.pid),
+                                              time.process_time(), _machine_cpu())
+        t0 = time.perf_counter()
+        try:
+            received, failures = await crowd(uids, record)
+        except asyncio.TimeoutError:
+            raise RuntimeError(f"{kind}: the run did not finish within {args.phase_timeout}s "
+                               f"({len(latencies)} updates answered)") from None
+        finally:
+            sampler.cancel()
+        wall = time.perf_counter() - t0
+        cpu_bot = _proc_cpu_seconds(bot.proc.pid) - cpu_bot0
+        cpu_me = time.process_time() - cpu_me0
+        busy1, steal1 = _machine_cpu()
+        machine_busy, machine_steal = busy1 - busy0, steal1 - steal0
+        others.sample()
+        db_server_s, others_s, busiest = others.used()
+    finally:
+        try:
+            # Writing a profile takes a while; otherwise stopping is quick.
+            await bot.stop(timeout=args.stop_timeout + (300 if args.profile else 0))
+        finally:
+            if direct is not None:
+                await direct.uninstall()
+
+    users = [api.user(uid, "") for uid in uids]
+    expected_replies = len(uids) * sum(step[2] for step in script_for(0, args.updates))
+    # Replies counted once more after the bot stopped (in-flight updates finished): an extra
+    # message from the bot (an error apology, a duplicate) shows up here.
+    arrived = sum(len(u._events) for u in users)
+    completed = len(uids) - len(failures)
+    api_errors = [f"{m} -> {e.error_code} {e.description}" for m, _, e in api.errors[errors_before:]]
+    deliveries = api.webhook_deliveries[deliveries_before:]
+    redelivered = len(deliveries) - len({update_id for update_id, _ in deliveries})
+    updates = len(latencies)
+    ordered = sorted(latencies)
+    ms = lambda seconds: round(seconds * 1000, 2)  # noqa: E731
+    result = {
+        "bot": kind,
+        "database": _db_label(database_url) if database_url else None,
+        "users": len(uids),
+        "users_completed": completed,
+        "users_failed": len(failures),
+        "updates": updates,
+        "updates_expected": len(uids) * args.updates,
+        "replies_received": received,
+        "replies_in_chats": arrived,
+        "replies_expected": expected_replies,
+        "wall_s": round(wall, 3),
+        "updates_per_s": round(updates / wall, 1) if wall else None,
+        "latency_ms": {"p50": ms(percentile(ordered, 50)), "p90": ms(percentile(ordered, 90)),
+                       "p99": ms(percentile(ordered, 99)), "max": ms(ordered[-1]) if ordered else None,
+                       "mean": ms(sum(ordered) / len(ordered)) if ordered else None},
+        "latency_p50_ms_by_step": {label: ms(percentile(sorted(values), 50))
+                                   for label, values in by_step.items()},
+        "cpu": {
+            "bot_process_s": round(cpu_bot, 3),
+            "bot_ms_per_update": round(1000 * cpu_bot / updates, 3) if updates else None,
+            "harness_process_s": round(cpu_me, 3),
+            "harness_ms_per_update": round(1000 * cpu_me / updates, 3) if updates else None,
+            "machine_busy_cores": round(machine_busy / wall, 2) if wall else None,
+            "machine_cores": os.cpu_count(),
+            "machine_stolen_s": round(machine_steal, 3),
+            "database_server_s": round(db_server_s, 3),
+            "database_server_ms_per_update": round(1000 * db_server_s / updates, 3)
+            if updates else None,
+            "other_processes_s": round(others_s, 3),
+            "busiest_other_processes": busiest,
+            # machine busy time no process accounts for: mostly the kernel's loopback TCP
+            # (softirq) and file system work
+            "unattributed_s": round(max(machine_busy - cpu_bot - cpu_me - db_server_s - others_s,
+                                        0.0), 3),
+        },
+        "server_backlog": {"mean": round(sum(backlog) / len(backlog), 2) if backlog else 0,
+                           "max": max(backlog, default=0)},
+        "webhook_redeliveries": redelivered,
+        "webhook_failed_deliveries": sum(1 for _, status in deliveries
+                                         if status is None or not 200 <= status < 300)
+        + (direct.failures if direct else 0),
+        "bot_api_errors": api_errors[:20],
+        "bot_error_log_records": bot.final.get("error_log_records"),
+        "profiler": bot.final.get("profiler"),
+        "failures": failures[:5],
+    }
+    result["ok"] = (not failures and updates == result["updates_expected"]
+                    and received == expected_replies and arrived == expected_replies
+                    and not api_errors and not bot.final.get("error_log_records"))
+    return result
+
+
+def _db_label(url: str) -> str:
+    return "postgresql" if url.startswith("postgresql") else "sqlite"
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(base_url: str | None):
+    """A fresh SQLite file in a temp dir, or a fresh PostgreSQL database created on the given
+    server and dropped at the end (our bot runs its Alembic migrations into it at start)."""
+    if not base_url:
+        with tempfile.TemporaryDirectory(prefix="bench-db-") as tmp:
+            yield f"sqlite+aiosqlite:///{tmp}/bench.db"
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url)
+    if url.get_backend_name() != "postgresql":
+        raise SystemExit("--database-url: expected postgresql+asyncpg://...")
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    connection = await asyncio.wait_for(asyncpg.connect(admin), 15)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        connection = await asyncio.wait_for(asyncpg.connect(admin), 15)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+def _git_state() -> dict[str, Any]:
+    """The commit measured, and whether the tree (outside bench/) had changes on top of it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+
+    try:
+        changed = [line[3:] for line in git("status", "--porcelain").splitlines()
+                   if not line[3:].startswith("bench/")]
+        return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_files": len(changed)}
+    except (OSError, subprocess.SubprocessError):
+        return {}
+
+
+def print_table(results: list[dict[str, Any]], ratio: dict[str, Any]) -> None:
+    header = (f"{'bot':5} {'db':10} {'updates':>7} {'wall s':>7} {'upd/s':>7} {'p50 ms':>7} "
+              f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'bot CPU ms/upd':>14} {'replies':>11}")
+    print()
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        lat = r["latency_ms"]
+        print(f"{r['bot']:5} {r['database'] or '-':10} {r['updates']:>7} {r['wall_s']:>7.2f} "
+              f"{r['updates_per_s']:>7.1f} {lat['p50']:>7.1f} {lat['p90']:>7.1f} "
+              f"{lat['p99']:>7.1f} {lat['max']:>7.1f} {r['cpu']['bot_ms_per_update']:>14.2f} "
+              f"{r['replies_in_chats']:>5}/{r['replies_expected']:<5}")
+    if ratio:
+        print(f"{'ours/echo':16} {'':>7} {'':>7} {ratio['updates_per_s']:>7.2f} "
+              f"{ratio['p50']:>7.2f} {ratio['p90']:>7.2f} {ratio['p99']:>7.2f} {ratio['max']:>7.2f} "
+              f"{ratio['bot_cpu_per_update']:>14.2f}")
+    print()
+    for r in results:
+        c = r["cpu"]
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in r["latency_p50_ms_by_step"].items())
+        print(f"{r['bot']}: p50 by step (ms): {steps}")
+        database = (f"PostgreSQL {c['database_server_s']:.2f}s "
+                    f"({c['database_server_ms_per_update']:.2f} ms/update), "
+                    if c["database_server_s"] else "")
+        print(f"{r['bot']}: CPU: bot {c['bot_process_s']:.2f}s, harness {c['harness_process_s']:.2f}s, "
+              f"{database}"
+              f"other processes {c['other_processes_s']:.2f}s, kernel/unattributed "
+              f"{c['unattributed_s']:.2f}s; machine {c['machine_busy_cores']:.2f} "
+              f"of {c['machine_cores']} cores busy; server backlog mean "
+              f"{r['server_backlog']['mean']} max {r['server_backlog']['max']}")
+        if c["other_processes_s"] > 0.1 * r["wall_s"]:
+            print(f"WARNING: {r['bot']}: other processes used {c['other_processes_s']:.1f}s of CPU "
+                  f"during the run ({c['other_processes_s'] / r['wall_s']:.2f} cores): the figures "
+                  f"are disturbed; run again on a quiet machine. Busiest: "
+                  + "; ".join(c["busiest_other_processes"]))
+        if c["machine_stolen_s"] > 0.1 * r["wall_s"]:
+            print(f"WARNING: {r['bot']}: the VM's host took {c['machine_stolen_s']:.1f}s of CPU "
+                  f"(steal) during the run: the figures are disturbed.")
+
+
+async def main_async(args) -> int:
+    try:  # the server moved into the product (the sandbox runs it too); tests re-export it
+        from bot.sandbox.botapi import LocalBotApi
+    except ImportError:
+        from tests.local_bot_api import LocalBotApi
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    api = LocalBotApi(token=TOKEN, bot_username="service_desk_bot")
+    await api.start()
+    results: list[dict[str, Any]] = []
+    try:
+        if "ours" in args.bots:
+            async with fresh_database(args.database_url) as database_url:
+                results.append(await run_phase("ours", api, args, database_url, 1_000_000,
+                                               args.users, args.warmup))
+        if "echo" in args.bots:
+            results.append(await run_phase("echo", api, args, None, 2_000_000,
+                                           args.users, args.warmup))
+    finally:
+        await api.stop()
+
+    by_bot = {r["bot"]: r for r in results}
+    ratio: dict[str, Any] = {}
+    if "ours" in by_bot and "echo" in by_bot:
+        ours, echo = by_bot["ours"], by_bot["echo"]
+        ratio = {key: round(ours["latency_ms"][key] / echo["latency_ms"][key], 2)
+                 for key in ("p50", "p90", "p99", "max")}
+        ratio["updates_per_s"] = round(ours["updates_per_s"] / echo["updates_per_s"], 3)
+        ratio["bot_cpu_per_update"] = round(
+            ours["cpu"]["bot_ms_per_update"] / echo["cpu"]["bot_ms_per_update"], 2)
+    report = {
+        "benchmark": "webhook_throughput",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "config": {"users": args.users, "updates_per_user": args.updates,
+                   "concurrency": args.concurrency, "warmup_users": args.warmup,
+                   "delivery": args.delivery, "telegram_rate_limit": args.telegram_rate_limit,
+                   "database": _db_label(args.database_url or "sqlite"),
+                   "profiled": bool(args.profile)},
+        "results": results,
+        "ratio_ours_over_echo": ratio,
+    }
+    report["code"] = _git_state()
+    try:
+        import telegram
+
+        report["machine"]["python_telegram_bot"] = telegram.__version__
+    except ImportError:
+        pass
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print_table(results, ratio)
+    print(f"\nwritten: {output}")
+    failed = [r for r in results if not r["ok"]]
+    for r in failed:
+        print(f"\nFAILED: {r['bot']}: {r['users_failed']} of {r['users']} users did not complete; "
+              f"replies {r['replies_in_chats']}/{r['replies_expected']}, updates answered "
+              f"{r['updates']}/{r['updates_expected']}, Bot API errors {len(r['bot_api_errors'])}, "
+              f"bot ERROR log records {r['bot_error_log_records']}", file=sys.stderr)
+        for line in r["failures"] + r["bot_api_errors"][:5]:
+            print("  " + line.replace("\n", "\n    "), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Webhook throughput and latency: our bot vs a bare PTB echo bot.")
+    parser.add_argument("--users", type=int, default=500, help="simulated users per bot (500)")
+    parser.add_argument("--updates", type=int, default=5,
+                        help="updates per user (5: /start, name, contact, /help, /language|/help)")
+    parser.add_argument("--concurrency", type=int, default=50, help="users active at once (50)")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="users run before measuring, not counted (20)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 50 users, 5 warm-up")
+    parser.add_argument("--database-url", default=None,
+                        help="postgresql+asyncpg://... server: a fresh database is created on it "
+                             "and dropped after the run (default: a fresh SQLite file)")
+    parser.add_argument("--bots", default="ours,echo", help="which bots, in order (ours,echo)")
+    parser.add_argument("--delivery", choices=("server", "direct"), default="server",
+                        help="server: the local Bot API's own webhook delivery loop (one update "
+                             "at a time, like Telegram per bot); direct: the benchmark POSTs "
+                             "updates to the webhook concurrently")
+    parser.add_argument("--telegram-rate-limit", action="store_true",
+                        help="keep AIORateLimiter's production limits (30 messages/s overall); "
+                             "by default they are off so the bots' own cost is measured")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile each bot process (pyinstrument if installed, else "
+                             "cProfile) into bench/results/profile_<bot>.*; slows it down")
+    parser.add_argument("--step-timeout", type=float, default=30.0,
+                        help="seconds a user waits for a reply (30)")
+    parser.add_argument("--phase-timeout", type=float, default=200.0,
+                        help="seconds for all users of one bot (200)")
+    parser.add_argument("--start-timeout", type=float, default=120.0)
+    parser.add_argument("--stop-timeout", type=float, default=30.0)
+    parser.add_argument("--output", default=str(RESULTS / "webhook_throughput.json"))
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.users, args.warmup = 50, 5
+    args.bots = [b.strip() for b in args.bots.split(",") if b.strip()]
+    if not set(args.bots) <= {"ours", "echo"} or not args.bots:
+        parser.error("--bots: ours, echo or both")
+    if args.users < 1 or args.updates < 1 or args.concurrency < 1 or args.warmup < 0:
+        parser.error("--users, --updates, --concurrency must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        return child_main(argv[1])
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    return asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
