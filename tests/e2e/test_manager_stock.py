@@ -301,8 +301,10 @@ async def test_a_van_count_can_add_a_part_the_books_do_not_show(telegram, bot):
 
 
 async def test_levels_mark_parts_under_their_minimum_and_show_the_history(telegram, bot):
+    boss = telegram.user(MANAGER_ID, "Boss", started=True)
     await parts(bot.desk, *CATALOGUE, ("DOOR-9", "Door seal", 3000, 0, 4, 1))
-    boss = telegram.user(MANAGER_ID, "Boss")
+    notice = await boss.reply(timeout=10)  # goods in, yet under the minimum: managers hear
+    assert "Low stock: DOOR-9 Door seal — 1 left in the main warehouse" in notice.text
     await boss.send("/stock")
     overview = await boss.reply()
     assert "Under their minimum in the main warehouse:\nDOOR-9 Door seal: 1 (minimum 4)" in (
