@@ -56,6 +56,7 @@ class ReminderService:
         self.scheduler.start()
 
     async def stop(self) -> None:
+        """Stops triggering; a pass under way finishes, so what it sent is marked sent."""
         self.scheduler.shutdown(wait=False)
         if self._sending is not None:
             await asyncio.gather(self._sending, return_exceptions=True)
@@ -69,7 +70,9 @@ class ReminderService:
 
     async def _tick(self) -> None:
         self.wake()
-        await asyncio.gather(self._sending, return_exceptions=True)
+        # Shielded: when the scheduler shuts down and cancels this job, the pass under way
+        # must not be cut between Telegram's answer and marking the reminder sent.
+        await asyncio.shield(self._sending)
 
     async def _drain(self) -> None:
         while self._again:
