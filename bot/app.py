@@ -2,33 +2,41 @@
 from __future__ import annotations
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 import handlers
 from core.desk import Desk
 from handlers.texts import Texts
 
-from .persistence import DatabasePersistence
+from .gate import ChatGate, DeskApplication, DeskBot
 from .settings import Settings
 
 
 def build_application(settings: Settings, desk: Desk, *, with_updater: bool) -> Application:
+    bot = DeskBot(
+        settings.bot_token,
+        base_url=settings.bot_api_base_url,
+        base_file_url=settings.bot_api_file_url,
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(),
+        # Keeps to ~30 messages a second overall; a 429 waits retry_after and retries.
+        rate_limiter=AIORateLimiter(max_retries=5),
+    )
     builder = (
         ApplicationBuilder()
-        .token(settings.bot_token)
-        .base_url(settings.bot_api_base_url)
-        .base_file_url(settings.bot_api_file_url)
-        # Keeps to ~30 messages a second overall; a 429 waits retry_after and retries.
-        .rate_limiter(AIORateLimiter(max_retries=5))
-        .persistence(DatabasePersistence(desk.session_factory, clock=desk.clock))
-        # Conversations need updates one by one (PTB's ConversationHandler docs).
+        .application_class(DeskApplication)
+        .bot(bot)
+        # One update at a time in a process; across processes the gate serialises each chat.
+        # No PTB persistence: conversation state is our own row (handlers.flow).
         .concurrent_updates(False)
     )
     if not with_updater:
         builder = builder.updater(None)  # webhook: our aiohttp server feeds the update queue
     application = builder.build()
-    # bot_data is not persisted (see DatabasePersistence): it carries the running services.
+    # bot_data is not persisted: it carries the running services.
     application.bot_data.update(
         desk=desk,
+        gate=ChatGate(desk),
         texts=Texts(settings.zone),
         default_language=settings.default_language,
     )

@@ -53,6 +53,12 @@ class UnitOfWork:
             self.moved_parts.clear()
         await self.session.commit()
 
+    async def rollback(self) -> None:
+        """Undoes what this unit of work changed since its last commit, hooks included."""
+        self.changed_orders.clear()
+        self.moved_parts.clear()
+        await self.session.rollback()
+
     def order_changed(self, order) -> None:
         self.changed_orders[order.id] = order
 

@@ -241,18 +241,32 @@ class Invite(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ChatState(Base):
-    """What a chat front end must remember between restarts (conversation steps, drafts).
+class Conversation(Base):
+    """Where one chat stands in a conversation with the bot, as one row: the flow and step, the
+    answers so far (the draft), the question message the next answer must answer, and what the
+    step still has to send (the outbox). Written in the same transaction as whatever the step
+    changed; `version` counts the writes, so a delivery is recorded only against its own."""
 
-    `kind` names the store (e.g. user_data, conversation:registration), `key` the owner.
-    """
+    __tablename__ = "conversations"
 
-    __tablename__ = "chat_states"
-
-    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    data: Mapped[dict | list | int | str | None] = mapped_column(JSON)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    flow: Mapped[str | None] = mapped_column(String(32))
+    step: Mapped[str | None] = mapped_column(String(32))
+    draft: Mapped[dict] = mapped_column(JSON, default=dict)
+    question_id: Mapped[int | None] = mapped_column(BigInteger)
+    outbox: Mapped[list] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HandledUpdate(Base):
+    """An update the bot has handled, so a redelivery (webhook retry, restart, another
+    instance) is handled once. Pruned after a day."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 # --- parts, labour and stock ------------------------------------------------------------------

@@ -1,5 +1,11 @@
-"""The Telegram side, one module per role plus common. Thin: parse, check, call core, render."""
-from telegram.ext import Application
+"""The Telegram side, thin: parse the update, check who may do it, call core, render, reply.
+
+Every update meets the conversation engine first (handlers.flow, group -1): what answers an
+open question, or starts a flow, ends there; everything else (commands, the stateless buttons
+of cards and lists) goes on to the handlers below, the catch-alls last.
+"""
+from telegram import Update
+from telegram.ext import Application, TypeHandler
 
 
 def register(application: Application) -> None:
@@ -15,15 +21,13 @@ def register(application: Application) -> None:
         staff,
         stock,
     )
+    from .flow import Engine
 
-    # One group: conversations first, so their steps win while one is active; then plain
-    # commands and buttons; the catch-alls last.
-    for handler in common.conversation_handlers():
-        application.add_handler(handler)
-    application.add_handler(booking.conversation())
+    engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING])
+    application.bot_data["flows"] = engine
+    application.add_handler(TypeHandler(Update, engine.handle), group=-1)
     application.add_handler(jobs.conversation())  # diagnosis, quote, completion, parts missing
     application.add_handler(stock.conversation())  # stock operations and /sale (handlers.sales)
-    application.add_handler(customer.rating_conversation())
     for module in (customer, manager, dispatch, reports, stock, staff, jobs, common):
         for handler in module.handlers():
             application.add_handler(handler)

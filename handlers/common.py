@@ -8,112 +8,103 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
-    ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from core import invites, people
-from core.errors import InvalidInput, InviteRefused
+from core.errors import InviteRefused
 from core.lifecycle import CUSTOMER, TECHNICIAN
 
-from . import technician
-from .chat import Context, desk, keyboard, label, person, say, show, texts, toast
-from .menus import command_list, publish_chat_commands, send_menu
+from .chat import Context, desk, keyboard, person, say, show, texts, toast
+from .flow import Entry, Flow, Next, Question, Step, Turn
+from .menus import command_list, publish_chat_commands, say_menu
+from .technician import SETUP_STEPS
 
 log = logging.getLogger(__name__)
 
-ASK_NAME, ASK_PHONE = "ask_name", "ask_phone"
-REGISTRATION_DRAFT = ("reg_name",)
 
 
-async def start(update: Update, context: Context):
-    payload = context.args[0] if context.args else None
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        joined = refusal = None
-        if payload:
-            try:
-                joined = await invites.redeem_invite(uow, payload, user,
-                                                     update.effective_user.full_name)
-            except InviteRefused as error:
-                refusal = error.details.get("reason", "unknown")
-        await uow.commit()
-        role, registered, name = user.role, user.registered_at is not None, user.name
-        has_skills = bool(await user.awaitable_attrs.skills)
-    if refusal:
-        log.info("user %s: invite refused (%s)", user.id, refusal)
-        await say(update, context, "invite_refused", reason=refusal)
-    if joined or (role != CUSTOMER and registered):
-        await publish_chat_commands(context.bot, texts(context), update.effective_chat.id,
-                                    role, context.user_data["lang"])
-    if joined:
-        await say(update, context, "joined", role=joined)
-    if role == TECHNICIAN and not has_skills:
-        return await technician.ask_skills(update, context)
-    if registered:
-        await send_menu(update, context, role, name)
-        return ConversationHandler.END
-    await say(update, context, "ask_name", first_name=update.effective_user.first_name)
-    return ASK_NAME
-
-
-async def got_name(update: Update, context: Context):
-    try:
-        name = people.clean_name(update.message.text)
-    except InvalidInput as error:
-        await say(update, context, "error_invalid_input", **error.details)
-        return None
-    context.user_data["reg_name"] = name
-    await say(update, context, "ask_phone", name=name, reply_markup=ReplyKeyboardMarkup(
-        [[KeyboardButton(label(update, context, "button.share_phone"), request_contact=True)]],
-        resize_keyboard=True, one_time_keyboard=True))
-    return ASK_PHONE
-
-
-async def got_phone(update: Update, context: Context):
-    message = update.message
-    if message.contact:
-        if message.contact.user_id != update.effective_user.id:
-            await say(update, context, "phone_not_yours")
-            return None
-        typed = message.contact.phone_number
-        typed = typed if typed.startswith("+") else "+" + typed  # Telegram often omits the +
-    else:
-        typed = message.text
-    name = context.user_data.get("reg_name")
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        if not name:  # the draft is gone (e.g. cleared): ask again rather than guess
-            await say(update, context, "ask_name", first_name=update.effective_user.first_name)
-            return ASK_NAME
+async def start(turn: Turn, args: list[str]) -> Next:
+    """/start: joins by an invite link's payload, then registers, sets a technician up, or
+    shows the menu."""
+    user, update = turn.user, turn.update
+    joined = None
+    if args:
         try:
-            await people.register_customer(uow, user, name, typed)
-        except InvalidInput as error:
-            await say(update, context, "error_invalid_input", **error.details)
-            return None
-        await uow.commit()
-    _forget(context, REGISTRATION_DRAFT)
-    await say(update, context, "registered", name=name, reply_markup=ReplyKeyboardRemove())
-    await send_menu(update, context, CUSTOMER, name)
-    return ConversationHandler.END
+            joined = await invites.redeem_invite(turn.uow, args[0], user,
+                                                 update.effective_user.full_name)
+        except InviteRefused as error:
+            log.info("user %s: invite refused (%s)", user.id, error.details.get("reason"))
+            turn.say("invite_refused", reason=error.details.get("reason", "unknown"))
+    registered = user.registered_at is not None
+    if joined or (user.role != CUSTOMER and registered):
+        await publish_chat_commands(turn.context.bot, texts(turn.context), turn.chat_id,
+                                    user.role, turn.lang)
+    if joined:
+        turn.say("joined", role=joined)
+    if user.role == TECHNICIAN and not await user.awaitable_attrs.skills:
+        turn.draft["skills"] = []
+        return turn.goto("skills")
+    if registered:
+        say_menu(turn, user.role, user.name)
+        return turn.end()
+    return turn.goto("name")
 
 
-async def expected_text(update: Update, context: Context):
-    await say(update, context, "expected_text")
-    return None
+async def ask_name(turn: Turn) -> Question:
+    return Question("ask_name", values={"first_name": turn.update.effective_user.first_name},
+                    nav=False)
 
 
-async def expected_phone(update: Update, context: Context):
-    await say(update, context, "expected_phone")
-    return None
+async def got_name(turn: Turn, text: str) -> Next:
+    turn.draft["name"] = people.clean_name(text)
+    return turn.goto("phone")
 
 
-async def cancel(update: Update, context: Context):
-    """/cancel inside a conversation: forget its drafts and leave it."""
-    _forget(context, REGISTRATION_DRAFT + technician.SETUP_DRAFT)
-    await say(update, context, "cancelled", reply_markup=ReplyKeyboardRemove())
-    return ConversationHandler.END
+async def ask_phone(turn: Turn) -> Question:
+    return Question("ask_phone", values={"name": turn.draft["name"]}, nav=False,
+                    keyboard=phone_keyboard(turn))
+
+
+def phone_keyboard(turn: Turn) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(turn.label("button.share_phone"), request_contact=True)]],
+        resize_keyboard=True, one_time_keyboard=True)
+
+
+def shared_phone(turn: Turn, contact) -> str | None:
+    """The number of a shared contact, if it is the person's own (else they are told)."""
+    if contact.user_id != turn.update.effective_user.id:
+        turn.say("phone_not_yours")
+        return None
+    number = contact.phone_number
+    return number if number.startswith("+") else "+" + number  # Telegram often omits the +
+
+
+async def got_phone(turn: Turn, typed: str) -> Next:
+    name = turn.draft["name"]
+    await people.register_customer(turn.uow, turn.user, name, typed)
+    turn.say("registered", name=name, reply_markup=ReplyKeyboardRemove())
+    say_menu(turn, CUSTOMER, name)
+    return turn.end()
+
+
+async def got_contact(turn: Turn, contact) -> Next:
+    number = shared_phone(turn, contact)
+    return await got_phone(turn, number) if number else turn.stay()
+
+
+REGISTRATION = Flow(
+    name="registration", prefix="rg",
+    entries=[Entry(start, command="start")],
+    steps={
+        "name": Step(ask=ask_name, text=got_name, wrong="expected_text"),
+        "phone": Step(ask=ask_phone, text=got_phone, contact=got_contact,
+                      wrong="expected_phone"),
+        **SETUP_STEPS,
+    },
+)
 
 
 async def nothing_to_cancel(update: Update, context: Context):
@@ -171,29 +162,6 @@ async def stale_button(update: Update, context: Context):
 
 async def anything_else(update: Update, context: Context):
     await say(update, context, "not_understood")
-
-
-def _forget(context: Context, keys) -> None:
-    for key in keys:
-        context.user_data.pop(key, None)
-
-
-def conversation_handlers():
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.COMMAND
-    return [ConversationHandler(
-        name="registration",
-        persistent=True,
-        allow_reentry=True,
-        entry_points=[CommandHandler("start", start)],
-        states={
-            ASK_NAME: [MessageHandler(text, got_name), MessageHandler(other, expected_text)],
-            ASK_PHONE: [MessageHandler(filters.CONTACT | text, got_phone),
-                        MessageHandler(other, expected_phone)],
-            **technician.setup_states(),
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-    )]
 
 
 def handlers():

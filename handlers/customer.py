@@ -9,17 +9,11 @@ import logging
 from datetime import date
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from core import booking, customer_orders, jobs, lifecycle, orders, quotes, ratings, warranty
 from core.booking import WindowFull
-from core.errors import DomainError, InvalidInput
+from core.errors import InvalidInput
 
 from .chat import (
     Context,
@@ -36,6 +30,7 @@ from .chat import (
     toast,
 )
 from . import reports
+from .flow import Entry, Flow, Next, Question, Step, Turn
 from .notify import wake_reminders
 from .reminders import quote_buttons
 from .texts import window_label
@@ -256,77 +251,36 @@ async def report_pressed(update: Update, context: Context):
     await say(update, context, "repair_report", report=report)
 
 
-COMMENT = "comment"
+async def stars_pressed(turn: Turn, match) -> Next:
+    """Stars from the report or the card: recorded at once, then a comment may follow."""
+    rating = await ratings.rate(turn.uow, turn.user, int(match.group(1)), int(match.group(2)))
+    turn.draft["order"] = rating.order_id
+    turn.draft["stars"] = rating.stars
+    return turn.goto("comment")
 
 
-async def stars_pressed(update: Update, context: Context):
-    _, order_id, stars = update.callback_query.data.split(":")
-    try:
-        async with desk(context).uow() as uow:
-            user = await person(uow, update, context)
-            rating = await ratings.rate(uow, user, int(order_id), int(stars))
-            await uow.commit()
-    except DomainError as refused:
-        await update.callback_query.answer()
-        await say(update, context, f"error_{refused.code}", **refused.details)
-        return ConversationHandler.END
-    await update.callback_query.answer()
-    context.user_data["rating_for"] = rating.order_id
-    message = await say(update, context, "rating_thanks", stars=rating.stars,
-                        reply_markup=keyboard([[(label(update, context, "button.skip_comment"),
-                                                 "rt:skip")]]))
-    context.user_data["rating_message"] = message.message_id
-    return COMMENT
+async def ask_comment(turn: Turn) -> Question:
+    return Question("rating_thanks", [[(turn.label("button.skip_comment"), "skip")]],
+                    {"stars": turn.draft["stars"]}, nav=False)
 
 
-async def comment_typed(update: Update, context: Context):
-    order_id = context.user_data.get("rating_for")
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        try:
-            await ratings.add_comment(uow, user, order_id, update.message.text)
-        except InvalidInput as error:
-            await say(update, context, "error_invalid_input", **error.details)
-            return None
-        await uow.commit()
-    _forget_rating(context)
-    await say(update, context, "rating_comment_saved")
-    return ConversationHandler.END
+async def comment_typed(turn: Turn, text: str) -> Next:
+    await ratings.add_comment(turn.uow, turn.user, turn.draft["order"], text)
+    turn.say("rating_comment_saved")
+    return turn.end()
 
 
-async def comment_skipped(update: Update, context: Context):
-    if update.callback_query.message.message_id != context.user_data.get("rating_message"):
-        await toast(update, context, "toast.stale_button")
-        return None
-    await update.callback_query.answer()
-    _forget_rating(context)
-    await show(update, context, "rating_comment_skipped")
-    return ConversationHandler.END
+async def comment_skipped(turn: Turn, value: str) -> Next:
+    turn.replace("rating_comment_skipped")
+    return turn.end()
 
 
-def _forget_rating(context: Context) -> None:
-    context.user_data.pop("rating_for", None)
-    context.user_data.pop("rating_message", None)
-
-
-async def comment_not_text(update: Update, context: Context):
-    await say(update, context, "expected_text")
-    return None
-
-
-def rating_conversation() -> ConversationHandler:
-    return ConversationHandler(
-        name="rating",
-        persistent=True,
-        allow_reentry=True,
-        entry_points=[CallbackQueryHandler(stars_pressed, pattern=rf"^rt:{ID}:[1-5]$")],
-        states={COMMENT: [
-            MessageHandler(filters.TEXT & ~filters.COMMAND, comment_typed),
-            CallbackQueryHandler(comment_skipped, pattern=r"^rt:skip$"),
-            MessageHandler(~filters.COMMAND, comment_not_text),
-        ]},
-        fallbacks=[],
-    )
+RATING = Flow(
+    name="rating", prefix="rt",
+    entries=[Entry(stars_pressed, press=rf"^rt:({ID}):([1-5])$")],
+    steps={"comment": Step(ask_comment, text=comment_typed, press=comment_skipped,
+                           wrong="expected_text")},
+)
 
 
 def handlers():

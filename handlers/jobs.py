@@ -577,7 +577,7 @@ def conversation() -> ConversationHandler:
     other = ~filters.COMMAND
     return ConversationHandler(
         name="jobs",
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
         entry_points=[
             *quote_builder.entry_points(),

@@ -6,11 +6,11 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from core.lifecycle import CUSTOMER, MANAGER, TECHNICIAN
-
 from telegram import InlineKeyboardMarkup
 
-from .chat import keyboard, say, texts as texts_of
+from core.lifecycle import CUSTOMER, MANAGER, TECHNICIAN
+
+from .chat import keyboard, texts as texts_of
 from .texts import LANGUAGES, Texts
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,14 @@ def menu_buttons(texts: Texts, lang: str, role: str) -> InlineKeyboardMarkup | N
                      for action in ("book", "deliver", "orders")])
 
 
-async def send_menu(update, context, role: str, name: str | None) -> None:
-    """The person's menu: who they are here, their commands, and their main buttons."""
-    texts, lang = texts_of(context), context.user_data["lang"]
-    await say(update, context, "menu", role=role, name=name,
-              commands=command_list(texts, lang, role),
-              reply_markup=menu_buttons(texts, lang, role))
+def menu(texts: Texts, lang: str, role: str, name: str | None) -> tuple[dict, InlineKeyboardMarkup | None]:
+    """The person's menu: who they are here, their commands, and their main buttons, as the
+    "menu" template's values and its buttons."""
+    return (dict(role=role, name=name, commands=command_list(texts, lang, role)),
+            menu_buttons(texts, lang, role))
+
+
+def say_menu(turn, role: str, name: str | None) -> None:
+    """Says the menu in a flow's turn (handlers.flow)."""
+    values, markup = menu(texts_of(turn.context), turn.lang, role, name)
+    turn.say("menu", reply_markup=markup, **values)

@@ -1017,7 +1017,7 @@ def conversation() -> ConversationHandler:
                 MessageHandler(text, typed_count), *typed_only]
     return ConversationHandler(
         name="stock_and_sales",
-        persistent=True,
+        persistent=False,
         allow_reentry=True,
         entry_points=[
             CommandHandler("parts", _starter("parts")),

@@ -1,0 +1,117 @@
+"""Every update passes one gate before any handler: one chat's updates run one at a time
+across all instances, an update already handled (webhook retry, restart, another instance) is
+skipped, and a button press is answered exactly once whatever happens inside.
+
+- Serialised per chat: on PostgreSQL a transaction-scoped advisory lock on the chat id, held on
+  a connection of its own for the whole update (a crash drops the connection and the lock);
+  SQLite has one writer anyway, and one process per database file, so a lock per chat in this
+  process does.
+- Handled once: the update id is a row (core.conversations); a flow step writes it in its own
+  transaction, everything else right after it was handled.
+- Answered once: `DeskBot.answer_callback_query` drops a second answer to the same press in
+  this update (a handler answered, then failed, and the error handler answers again), and the
+  gate answers a press that nothing answered.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ExtBot
+
+from core import conversations
+from core.desk import Desk
+
+log = logging.getLogger(__name__)
+
+_answered: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("answered",
+                                                                           default=None)
+PRUNE_EVERY = timedelta(hours=1)
+
+
+class DeskBot(ExtBot):
+    async def answer_callback_query(self, callback_query_id, *args, **kwargs) -> bool:
+        answered = _answered.get()
+        if answered is not None:
+            if callback_query_id in answered:
+                return True
+            answered.add(callback_query_id)
+        return await super().answer_callback_query(callback_query_id, *args, **kwargs)
+
+
+class ChatGate:
+    def __init__(self, desk: Desk):
+        self.desk = desk
+        self.engine = desk.session_factory.kw["bind"]
+        self.postgres = self.engine.dialect.name == "postgresql"
+        self._local: dict[int, asyncio.Lock] = {}
+        self._pruned_at: datetime | None = None
+
+    async def handle(self, update: Update, process) -> None:
+        chat = update.effective_chat or update.effective_user
+        key = chat.id if chat else 0
+        token = _answered.set(set())
+        try:
+            async with self._hold(key):
+                async with self.desk.uow() as uow:
+                    if await conversations.was_handled(uow, update.update_id):
+                        log.info("update %s was handled before: skipped", update.update_id)
+                        return
+                await process(update)
+                await self._answer_unanswered(update)
+                async with self.desk.uow() as uow:
+                    await conversations.remember_update(uow, update.update_id)
+                    await self._prune(uow)
+                    await uow.commit()
+        finally:
+            _answered.reset(token)
+
+    @asynccontextmanager
+    async def _hold(self, key: int):
+        lock = self._local.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                if not self.postgres:
+                    yield
+                    return
+                async with self.engine.connect() as connection:
+                    await connection.execute(select(func.pg_advisory_xact_lock(key)))
+                    try:
+                        yield
+                    finally:
+                        await connection.rollback()  # ends the transaction: the lock goes
+        finally:
+            if not lock.locked() and not lock._waiters:  # noqa: SLF001 - forget idle chats
+                self._local.pop(key, None)
+
+    async def _answer_unanswered(self, update: Update) -> None:
+        query = update.callback_query
+        if query is None or query.id in (_answered.get() or ()):
+            return
+        try:
+            await query.answer()
+        except TelegramError as error:
+            log.warning("update %s: could not answer the press: %s", update.update_id, error)
+
+    async def _prune(self, uow) -> None:
+        now = uow.now()
+        if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
+            self._pruned_at = now
+            await conversations.forget_old_updates(uow)
+
+
+class DeskApplication(Application):
+    """PTB's Application with every update passed through the ChatGate first."""
+
+    async def process_update(self, update: object) -> None:
+        gate: ChatGate | None = self.bot_data.get("gate")
+        if gate is None or not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        await gate.handle(update, super().process_update)

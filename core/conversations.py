@@ -1,0 +1,71 @@
+"""Where each chat stands in a conversation, and which updates were handled: rows written in
+the unit of work of the step that changes them, so what is stored is never behind what a
+person was told, and never ahead of it without the message waiting in the row's outbox.
+
+Plain rows for any chat front end: a flow and step name, a JSON draft, the id of the question
+message being answered, and the messages still to send.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .desk import UnitOfWork
+from .models import Conversation, HandledUpdate
+
+KEEP_HANDLED = timedelta(days=1)  # Telegram stops redelivering an update long before this
+
+
+async def load(uow: UnitOfWork, chat_id: int) -> Conversation:
+    """The chat's conversation row, a blank one (not yet stored) if it has none."""
+    row = await uow.session.get(Conversation, chat_id, populate_existing=True)
+    if row is None:
+        row = Conversation(chat_id=chat_id, flow=None, step=None, draft={}, question_id=None,
+                           outbox=[], version=0, updated_at=uow.now())
+    return row
+
+
+def save(uow: UnitOfWork, row: Conversation) -> None:
+    """Stores the row with the unit of work (JSON columns are replaced whole, never mutated
+    in place, so the change is always seen)."""
+    row.version = (row.version or 0) + 1
+    row.updated_at = uow.now()
+    row.draft = dict(row.draft or {})
+    row.outbox = list(row.outbox or [])
+    uow.session.add(row)
+
+
+async def delivered(uow: UnitOfWork, chat_id: int, version: int, question_id: int | None) -> bool:
+    """The outbox written at `version` has been sent; `question_id` is the question's message.
+    Nothing happens when the row moved on meanwhile (then that newer write decides)."""
+    values = {"outbox": [], "version": version + 1, "updated_at": uow.now()}
+    if question_id is not None:
+        values["question_id"] = question_id
+    result = await uow.session.execute(
+        update(Conversation)
+        .where(Conversation.chat_id == chat_id, Conversation.version == version)
+        .values(**values))
+    return result.rowcount == 1
+
+
+async def was_handled(uow: UnitOfWork, update_id: int) -> bool:
+    return await uow.session.scalar(
+        select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id)) is not None
+
+
+async def remember_update(uow: UnitOfWork, update_id: int) -> None:
+    """Notes an update as handled (again is fine): redeliveries of it are then skipped."""
+    dialect = uow.session.bind.dialect.name
+    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
+    await uow.session.execute(
+        insert(HandledUpdate).values(update_id=update_id, at=uow.now())
+        .on_conflict_do_nothing(index_elements=["update_id"]))
+
+
+async def forget_old_updates(uow: UnitOfWork) -> int:
+    result = await uow.session.execute(
+        delete(HandledUpdate).where(HandledUpdate.at < uow.now() - KEEP_HANDLED))
+    return result.rowcount

@@ -1,0 +1,52 @@
+"""conversations as one row a chat written with each step, handled updates; chat_states goes
+
+Revision ID: 0006
+Revises: 0005
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from core.models import UTCDateTime
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'conversations',
+        sa.Column('chat_id', sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column('flow', sa.String(length=32), nullable=True),
+        sa.Column('step', sa.String(length=32), nullable=True),
+        sa.Column('draft', sa.JSON(), nullable=False),
+        sa.Column('question_id', sa.BigInteger(), nullable=True),
+        sa.Column('outbox', sa.JSON(), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('updated_at', UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('chat_id', name=op.f('pk_conversations')),
+    )
+    op.create_table(
+        'handled_updates',
+        sa.Column('update_id', sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column('at', UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('update_id', name=op.f('pk_handled_updates')),
+    )
+    op.create_index(op.f('ix_handled_updates_at'), 'handled_updates', ['at'])
+    # PTB's pickled-in-JSON conversations and drafts: the new engine keeps its own rows.
+    op.drop_table('chat_states')
+
+
+def downgrade() -> None:
+    op.create_table(
+        'chat_states',
+        sa.Column('kind', sa.String(length=64), nullable=False),
+        sa.Column('key', sa.String(length=64), nullable=False),
+        sa.Column('data', sa.JSON(), nullable=True),
+        sa.Column('updated_at', UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('kind', 'key', name=op.f('pk_chat_states')),
+    )
+    op.drop_index(op.f('ix_handled_updates_at'), 'handled_updates')
+    op.drop_table('handled_updates')
+    op.drop_table('conversations')
