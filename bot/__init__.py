@@ -1,1 +1,1 @@
-"""Assembly and running: settings, the PTB Application, persistence, runners, command line."""
+"""Assembly and running: settings, the PTB Application, the chat gate, runners, command line."""

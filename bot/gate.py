@@ -48,8 +48,6 @@ class DeskBot(ExtBot):
 class ChatGate:
     def __init__(self, desk: Desk):
         self.desk = desk
-        self.engine = desk.session_factory.kw["bind"]
-        self.postgres = self.engine.dialect.name == "postgresql"
         self._local: dict[int, asyncio.Lock] = {}
         self._pruned_at: datetime | None = None
 
@@ -58,7 +56,7 @@ class ChatGate:
         key = chat.id if chat else 0
         token = _answered.set(set())
         try:
-            async with self._hold(key):
+            async with self.holding(key):
                 async with self.desk.uow() as uow:
                     if await conversations.was_handled(uow, update.update_id):
                         log.info("update %s was handled before: skipped", update.update_id)
@@ -73,7 +71,8 @@ class ChatGate:
             _answered.reset(token)
 
     @asynccontextmanager
-    async def _hold(self, key: int):
+    async def holding(self, key: int):
+        """This chat's updates wait while the caller holds it."""
         lock = self._local.setdefault(key, asyncio.Lock())
         try:
             async with lock:
@@ -89,6 +88,14 @@ class ChatGate:
         finally:
             if not lock.locked() and not lock._waiters:  # noqa: SLF001 - forget idle chats
                 self._local.pop(key, None)
+
+    @property
+    def engine(self):
+        return self.desk.session_factory.kw["bind"]
+
+    @property
+    def postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
 
     async def _answer_unanswered(self, update: Update) -> None:
         query = update.callback_query

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as clock_time
+import uuid
 from datetime import datetime, time, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -44,6 +45,7 @@ class ReminderService:
         self._last_sent: dict[int, float] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self.scheduler = AsyncIOScheduler(timezone=desk.company.timezone)
+        self.owner = uuid.uuid4().hex  # this sender's name on its claims
 
     def start(self) -> None:
         zone = self.desk.company.timezone
@@ -101,7 +103,7 @@ class ReminderService:
         sent = 0
         while True:
             async with self.desk.uow() as uow:
-                claimed = await reminders.claim_due(uow, self.batch)
+                claimed = await reminders.claim_due(uow, self.owner, self.batch)
                 await uow.commit()
             if not claimed:
                 return sent
@@ -116,7 +118,18 @@ class ReminderService:
                 return False
             await self._keep_chat_pace(message.chat_id)
             async with self._slots:
+                if not await self._still_ours(reminder):
+                    return False
                 return await self._deliver(reminder, message)
+
+    async def _still_ours(self, reminder) -> bool:
+        """The claim may have lapsed while this chat's earlier reminders were paced out."""
+        async with self.desk.uow() as uow:
+            ours = await reminders.renew_claim(uow, reminder.id, self.owner)
+            await uow.commit()
+        if not ours:
+            log.info("reminder %s: taken over by another sender; not sent here", reminder.id)
+        return ours
 
     async def _prepare(self, reminder):
         """The message to send, or None (and the reminder dropped) when there is none now."""
@@ -150,7 +163,7 @@ class ReminderService:
         finally:
             self._last_sent[message.chat_id] = clock_time.monotonic()
         async with self.desk.uow() as uow:
-            await reminders.mark_sent(uow, reminder.id)
+            await reminders.mark_sent(uow, reminder.id, self.owner)
             await uow.commit()
         log.info("reminder %s (%s, order %s) sent", reminder.id, reminder.kind,
                  message.order_number or "-")

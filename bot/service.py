@@ -59,6 +59,7 @@ class BotService:
         self.reminders = ReminderService(app, desk, interval=self.reminder_interval)
         app.bot_data["reminders"] = self.reminders
         self.reminders.start()
+        await app.bot_data["flows"].deliver_pending(app)
         if self.webhook_mode:
             await self._start_webhook()
         else:
@@ -85,7 +86,7 @@ class BotService:
         return self._web_runner.addresses[0][1]
 
     async def stop(self) -> None:
-        """In-flight updates finish, state is saved, connections close."""
+        """In-flight updates finish, connections close (each step's state is already stored)."""
         app = self.application
         if app is not None:
             if self._web_runner is not None:
@@ -95,7 +96,7 @@ class BotService:
             if self.reminders is not None:
                 await self.reminders.stop()
             if app.running:
-                await app.stop()  # waits for queued updates, then saves persistence
+                await app.stop()  # waits for the updates in flight
             await app.shutdown()
         if self.engine is not None:
             await self.engine.dispose()

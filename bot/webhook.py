@@ -1,9 +1,10 @@
-"""The webhook receiver: an aiohttp server that checks Telegram's secret and queues updates."""
+"""The webhook receiver: an aiohttp server that checks Telegram's secret and queues updates.
+A re-sent update (Telegram retries until it gets a 2xx) is skipped by bot.gate, whichever
+instance it reaches."""
 from __future__ import annotations
 
 import hmac
 import logging
-from collections import OrderedDict
 
 from aiohttp import web
 from telegram import Update
@@ -14,25 +15,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-class RecentUpdates:
-    """Update ids seen lately: Telegram re-sends an update until it gets a 2xx."""
-
-    def __init__(self, size: int = 10_000):
-        self.size = size
-        self._seen: OrderedDict[int, None] = OrderedDict()
-
-    def first_time(self, update_id: int) -> bool:
-        if update_id in self._seen:
-            return False
-        self._seen[update_id] = None
-        if len(self._seen) > self.size:
-            self._seen.popitem(last=False)
-        return True
-
-
 def webhook_app(application: Application, secret: str, path: str) -> web.Application:
-    recent = RecentUpdates()
-
     async def receive(request: web.Request) -> web.Response:
         if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
             log.warning("webhook call without the right secret from %s", request.remote)
@@ -42,7 +25,7 @@ def webhook_app(application: Application, secret: str, path: str) -> web.Applica
             update = Update.de_json(data, application.bot)
         except Exception:  # noqa: BLE001 - any malformed body is the sender's problem
             return web.Response(status=400, text="bad update")
-        if update is None or not recent.first_time(update.update_id):
+        if update is None:
             return web.Response(text="ok")
         await application.update_queue.put(update)
         return web.Response(text="ok")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -49,6 +49,13 @@ async def delivered(uow: UnitOfWork, chat_id: int, version: int, question_id: in
         .where(Conversation.chat_id == chat_id, Conversation.version == version)
         .values(**values))
     return result.rowcount == 1
+
+
+async def with_outbox(uow: UnitOfWork) -> list[int]:
+    """Chats with messages committed but not yet sent."""
+    rows = await uow.session.scalars(
+        select(Conversation.chat_id).where(func.json_array_length(Conversation.outbox) > 0))
+    return list(rows)
 
 
 async def was_handled(uow: UnitOfWork, update_id: int) -> bool:

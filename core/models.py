@@ -513,6 +513,7 @@ class Reminder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # A sender holds a claimed reminder until then; after a crash another may take it.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))  # the sender holding the claim
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # No longer wanted (order moved or cancelled) or impossible (the person blocked the bot).
     dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -200,11 +200,14 @@ async def plan_low_stock(uow: UnitOfWork, part_ids) -> None:
                             part_id=line.part_id)
 
 
-async def claim_due(uow: UnitOfWork, limit: int = 100) -> list[Reminder]:
-    """Takes up to `limit` due reminders for this sender, for LEASE (commit to hold them).
+async def claim_due(uow: UnitOfWork, owner: str, limit: int = 100) -> list[Reminder]:
+    """Takes up to `limit` due reminders for the sender `owner`, for LEASE (commit to hold
+    them).
 
     Each row is taken by a conditional UPDATE that only succeeds while nobody holds it, so
-    with two senders on one database every reminder goes to exactly one of them.
+    with two senders on one database every reminder goes to exactly one of them. A claim
+    outlived by its sender (a crash, or a long batch paced a second apart) can be taken over;
+    the first owner then finds it gone when it renews (`renew_claim`) and sends nothing.
     """
     now = uow.now()
     free = and_(Reminder.sent_at.is_(None), Reminder.dropped_at.is_(None),
@@ -216,7 +219,8 @@ async def claim_due(uow: UnitOfWork, limit: int = 100) -> list[Reminder]:
     for reminder_id in candidates:
         taken = await uow.session.execute(
             update(Reminder).where(Reminder.id == reminder_id, free)
-            .values(claimed_until=now + LEASE).execution_options(synchronize_session=False))
+            .values(claimed_until=now + LEASE, claimed_by=owner)
+            .execution_options(synchronize_session=False))
         if taken.rowcount == 1:
             claimed.append(reminder_id)
     if not claimed:
@@ -235,11 +239,25 @@ async def still_wanted(uow: UnitOfWork, reminder: Reminder) -> bool:
     return reminder.key in wanted
 
 
-async def mark_sent(uow: UnitOfWork, reminder_id: int) -> None:
-    await uow.session.execute(
-        update(Reminder).where(Reminder.id == reminder_id, Reminder.sent_at.is_(None))
+async def renew_claim(uow: UnitOfWork, reminder_id: int, owner: str) -> bool:
+    """Right before sending: the claim is still `owner`'s (and the reminder unsent), held for
+    another LEASE. False means another sender took it over: send nothing."""
+    result = await uow.session.execute(
+        update(Reminder).where(Reminder.id == reminder_id, Reminder.claimed_by == owner,
+                               Reminder.sent_at.is_(None), Reminder.dropped_at.is_(None))
+        .values(claimed_until=uow.now() + LEASE)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+async def mark_sent(uow: UnitOfWork, reminder_id: int, owner: str) -> bool:
+    """Only the claim's owner marks a reminder sent."""
+    result = await uow.session.execute(
+        update(Reminder).where(Reminder.id == reminder_id, Reminder.sent_at.is_(None),
+                               Reminder.claimed_by == owner)
         .values(sent_at=uow.now(), claimed_until=None)
         .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 async def mark_dropped(uow: UnitOfWork, reminder_id: int, why: str) -> None:

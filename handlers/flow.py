@@ -41,7 +41,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from core import conversations, people
@@ -333,6 +333,12 @@ class Engine:
                 return await self._guarded(turn, step.text, got.value)
             turn.say("edit_not_read")
             return Next("stay")
+        if got.kind in ("text", "contact", "location") and row.question_id \
+                and got.message_id < row.question_id:
+            # Sent before the open question was shown: it may answer an older one. Say so, and
+            # leave the question where it is (a new copy would outdate what is typed meanwhile).
+            turn.say("answer_above")
+            return Next("stay")
         handler = getattr(step, got.kind, None) if got.kind != "other" else None
         if step is None or handler is None:
             turn.say(self._wrong(step, got.kind))
@@ -445,17 +451,38 @@ class Engine:
         await self.deliver(context, row)
 
     async def deliver(self, context: Context, row: Conversation) -> None:
-        """Sends the row's outbox, then notes it sent (and the question's message id)."""
-        if not row.outbox:
-            return
-        question_id = None
-        for item in row.outbox:
-            sent = await _send(context.bot, row.chat_id, item)
-            if item.get("question"):
-                question_id = sent
-        async with desk(context).uow() as uow:
-            await conversations.delivered(uow, row.chat_id, row.version, question_id)
-            await uow.commit()
+        await deliver(context.bot, desk(context), row)
+
+    @staticmethod
+    async def deliver_pending(application) -> int:
+        """At start: what a stopped instance committed but did not get to send, sent now
+        (each chat under the gate, so an update of that chat waits for it)."""
+        the_desk, gate = application.bot_data["desk"], application.bot_data["gate"]
+        async with the_desk.uow() as uow:
+            chats = await conversations.with_outbox(uow)
+        for chat_id in chats:
+            async with gate.holding(chat_id):
+                async with the_desk.uow() as uow:
+                    row = await conversations.load(uow, chat_id)
+                try:
+                    await deliver(application.bot, the_desk, row)
+                except TelegramError as error:
+                    log.warning("chat %s: pending messages not sent: %s", chat_id, error)
+        return len(chats)
+
+
+async def deliver(bot, the_desk, row: Conversation) -> None:
+    """Sends the row's outbox, then notes it sent (and the question's message id)."""
+    if not row.outbox:
+        return
+    question_id = None
+    for item in row.outbox:
+        sent = await _send(bot, row.chat_id, item)
+        if item.get("question"):
+            question_id = sent
+    async with the_desk.uow() as uow:
+        await conversations.delivered(uow, row.chat_id, row.version, question_id)
+        await uow.commit()
 
 
 # --- messages as rows -------------------------------------------------------------------

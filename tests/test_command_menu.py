@@ -21,6 +21,7 @@ def commands_handled(application) -> set[str]:
     for group in application.handlers.values():
         for handler in group:
             visit(handler)
+    found.update(application.bot_data["flows"].commands)  # flows' entries (handlers.flow)
     return found
 
 

@@ -118,13 +118,13 @@ async def test_each_due_reminder_is_claimed_by_one_sender_only(desk, clock):
                 pass
     clock.advance(days=10)  # everything is due
 
-    async def claim():
+    async def claim(owner="c"):
         async with desk.uow() as uow:
-            claimed = await reminders.claim_due(uow, limit=50)
+            claimed = await reminders.claim_due(uow, owner, limit=50)
             await uow.commit()
             return [r.id for r in claimed]
 
-    first, second = await asyncio.gather(claim(), claim())
+    first, second = await asyncio.gather(claim("a"), claim("b"))
     assert not set(first) & set(second)
     async with desk.uow() as uow:
         due = (await uow.session.scalars(select(Reminder.id).where(
@@ -135,18 +135,42 @@ async def test_each_due_reminder_is_claimed_by_one_sender_only(desk, clock):
     assert sorted(await claim()) == sorted(due)  # a crashed sender's claims come back
 
 
+async def test_a_claim_taken_over_after_its_lease_is_sent_by_the_new_owner_only(desk, clock):
+    """A sender pacing a long batch for one person outlives its lease; another sender takes
+    the rest over. The first then finds the claim gone and neither sends nor marks it."""
+    await customer_and_technician(desk)
+    await book(desk, "2026-11-26", "13-17")
+    clock.advance(days=3)
+    async with desk.uow() as uow:
+        [first, *_] = await reminders.claim_due(uow, "slow")
+        await uow.commit()
+    clock.advance(seconds=61)
+    async with desk.uow() as uow:
+        taken = [r.id for r in await reminders.claim_due(uow, "other")]
+        await uow.commit()
+    assert first.id in taken
+    async with desk.uow() as uow:
+        assert not await reminders.renew_claim(uow, first.id, "slow")
+        assert not await reminders.mark_sent(uow, first.id, "slow")
+        assert await reminders.renew_claim(uow, first.id, "other")
+        assert await reminders.mark_sent(uow, first.id, "other")
+        await uow.commit()
+    async with desk.uow() as uow:
+        assert first.id not in [r.id for r in await reminders.claim_due(uow, "third")]
+
+
 async def test_failures_back_off_and_sent_reminders_stay_sent(desk, clock):
     await customer_and_technician(desk)
     await book(desk, "2026-11-26", "13-17")
     clock.advance(days=3)
     async with desk.uow() as uow:
-        [first, *_] = await reminders.claim_due(uow)
+        [first, *_] = await reminders.claim_due(uow, "sender")
         await reminders.mark_failed(uow, first, "Bad Gateway")
         await uow.commit()
     async with desk.uow() as uow:
         again = await uow.session.get(Reminder, first.id)
         assert again.attempts == 1 and again.due_at == clock.at + timedelta(seconds=2)
-        await reminders.mark_sent(uow, first.id)
+        await reminders.mark_sent(uow, first.id, "sender")
         await uow.commit()
     async with desk.uow() as uow:
         order = await uow.session.scalar(select(ServiceOrder))

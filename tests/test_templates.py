@@ -81,7 +81,7 @@ SAMPLES = {
     "language_choose": {}, "language_saved": {}, "cancelled": {}, "nothing_to_cancel": {},
     "unknown_command": {}, "not_understood": {}, "expected_text": {}, "expected_phone": {},
     "phone_not_yours": {}, "use_buttons": {}, "invite_choose_role": {}, "error_generic": {},
-    "error_refused": {},
+    "error_refused": {}, "edit_not_read": {}, "answer_latest": {}, "answer_above": {},
     "invite_refused": dict(reason="expired"),
     "error_invite_refused": dict(reason="used"),
     "joined": dict(role="technician"),

@@ -1,4 +1,5 @@
-"""conversations as one row a chat written with each step, handled updates; chat_states goes
+"""conversations as one row a chat written with each step, handled updates, the owner of a
+reminder's claim; chat_states goes
 
 Revision ID: 0006
 Revises: 0005
@@ -34,11 +35,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('update_id', name=op.f('pk_handled_updates')),
     )
     op.create_index(op.f('ix_handled_updates_at'), 'handled_updates', ['at'])
+    # Which sender holds a reminder's claim: only that one may mark it sent.
+    op.add_column('reminders', sa.Column('claimed_by', sa.String(length=32), nullable=True))
     # PTB's pickled-in-JSON conversations and drafts: the new engine keeps its own rows.
     op.drop_table('chat_states')
 
 
 def downgrade() -> None:
+    op.drop_column('reminders', 'claimed_by')
     op.create_table(
         'chat_states',
         sa.Column('kind', sa.String(length=64), nullable=False),
