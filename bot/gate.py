@@ -4,8 +4,8 @@ skipped, and a button press is answered exactly once whatever happens inside.
 
 - Serialised per chat: on PostgreSQL a transaction-scoped advisory lock on the chat id, held on
   a connection of its own for the whole update (a crash drops the connection and the lock);
-  SQLite has one writer anyway, and one process per database file, so a lock per chat in this
-  process does.
+  SQLite is for one process (use PostgreSQL to run several instances), so a lock per chat in
+  this process does.
 - Handled once: the update id is a row (core.conversations); a flow step writes it in its own
   transaction, everything else right after it was handled.
 - Answered once: `DeskBot.answer_callback_query` drops a second answer to the same press in
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 _answered: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("answered",
                                                                            default=None)
 PRUNE_EVERY = timedelta(hours=1)
+# One lock per chat for every instance in this process (tests run two in one), per event loop.
+_local_locks: dict[tuple[int, int], asyncio.Lock] = {}
 
 
 class DeskBot(ExtBot):
@@ -48,7 +50,6 @@ class DeskBot(ExtBot):
 class ChatGate:
     def __init__(self, desk: Desk):
         self.desk = desk
-        self._local: dict[int, asyncio.Lock] = {}
         self._pruned_at: datetime | None = None
 
     async def handle(self, update: Update, process) -> None:
@@ -73,7 +74,8 @@ class ChatGate:
     @asynccontextmanager
     async def holding(self, key: int):
         """This chat's updates wait while the caller holds it."""
-        lock = self._local.setdefault(key, asyncio.Lock())
+        local = (id(asyncio.get_running_loop()), key)
+        lock = _local_locks.setdefault(local, asyncio.Lock())
         try:
             async with lock:
                 if not self.postgres:
@@ -87,7 +89,7 @@ class ChatGate:
                         await connection.rollback()  # ends the transaction: the lock goes
         finally:
             if not lock.locked() and not lock._waiters:  # noqa: SLF001 - forget idle chats
-                self._local.pop(key, None)
+                _local_locks.pop(local, None)
 
     @property
     def engine(self):
