@@ -205,8 +205,8 @@ def _bucket(stack: list[tuple[str, str]]) -> str:
     if files[-1].endswith("selectors.py"):
         return "idle: waiting in epoll"
     joined = "\n".join(files)
-    if "bot/persistence.py" in joined:
-        return "persistence writes (DatabasePersistence + SQLAlchemy)"
+    if any(part in joined for part in ("bot/gate.py", "handlers/flow.py", "core/conversations.py")):
+        return "conversation state and the chat gate (rows, lock, handled updates)"
     if any(part in joined for part in ("/sqlalchemy/", "/aiosqlite/", "/asyncpg/", "/greenlet/")):
         return "database: SQLAlchemy ORM + driver (handlers' queries; greenlet stacks)"
     if any(part in joined for part in ("/telegram/request/", "/httpx/", "/httpcore/", "/h11/",
@@ -219,7 +219,7 @@ def _bucket(stack: list[tuple[str, str]]) -> str:
     if any(part in joined for part in ("/handlers/", "/core/", "/phonenumbers/")):
         return "our handler code (handlers/, core/)"
     if "/telegram/" in joined:
-        return "PTB dispatch: Application, handlers' checks, persistence bookkeeping"
+        return "PTB dispatch: Application, handlers' checks"
     if "/aiohttp/" in joined:
         return "aiohttp web server (webhook HTTP)"
     if "/asyncio/" in joined:

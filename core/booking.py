@@ -436,6 +436,10 @@ async def save_address(uow: UnitOfWork, customer: User, choice: AddressChoice) -
     return address
 
 
+async def order_address(uow: UnitOfWork, order: ServiceOrder) -> Address | None:
+    return await uow.session.get(Address, order.address_id) if order.address_id else None
+
+
 async def saved_addresses(uow: UnitOfWork, customer: User) -> list[Address]:
     """The customer's saved addresses, most recent first."""
     return list(await uow.session.scalars(

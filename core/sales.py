@@ -149,11 +149,7 @@ async def book_installation(uow: UnitOfWork, customer: User, sales_order: SalesO
     await uow.session.execute(
         update(SalesOrder).where(SalesOrder.id == sales_order.id)
         .values(number=SalesOrder.number).execution_options(synchronize_session=False))
-    existing = await open_installation(uow, sales_order)
-    if existing is not None:
-        raise NotAllowed(reason="installation_booked",
-                         **({"order": existing.number}
-                            if existing.customer_id == customer.id else {}))
+    await require_no_open_installation(uow, customer, sales_order)
     await booking.take_place(uow, day, window, sales_order.category)
     appliance = await _appliance_for(uow, customer, sales_order)
     saved = await booking.save_address(uow, customer, choice)
@@ -164,6 +160,17 @@ async def book_installation(uow: UnitOfWork, customer: User, sales_order: SalesO
     log.info("order %s: installation of sales order %s booked for %s %s",
              order.number, sales_order.number, day, window)
     return order
+
+
+async def require_no_open_installation(uow: UnitOfWork, customer: User,
+                                       sales_order: SalesOrder) -> None:
+    """Refuses a second booking of a sales order's delivery (naming the order to its own
+    customer only)."""
+    existing = await open_installation(uow, sales_order)
+    if existing is not None:
+        raise NotAllowed(reason="installation_booked",
+                         **({"order": existing.number}
+                            if existing.customer_id == customer.id else {}))
 
 
 async def _verified(uow: UnitOfWork, customer: User, sales_order: SalesOrder | int) -> SalesOrder:

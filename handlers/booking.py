@@ -55,8 +55,10 @@ async def start_warranty_claim(turn: Turn, match) -> Next:
     if not status.claimable:
         turn.say("error_not_allowed", reason="warranty_expired")
         return turn.end()
+    address = await booking.order_address(turn.uow, order)
     return await _start(turn, WARRANTY, original=original,
                         original_number=status.order_number, category=order.category,
+                        address={"text": address.text if address else ""},
                         parts=[[p.replaced_part_id, p.name, p.warranty_until.isoformat()]
                                for p in status.parts], chosen=[])
 
@@ -366,10 +368,12 @@ async def typed_sales_phone(turn: Turn, text: str) -> Next:
     d = turn.draft
     try:
         found = await sales.verify_sales_order(turn.uow, turn.user, d["sales_number"], text)
+        # Said now, not after the address and the time were chosen.
+        await sales.require_no_open_installation(turn.uow, turn.user, found)
     except DomainError as error:
         # A wrong try is kept (committed with the step): it counts toward the limit.
         turn.say(f"error_{error.code}", **error.details)
-        if error.details.get("reason") == "too_many_tries":
+        if error.details.get("reason") in ("too_many_tries", "installation_booked"):
             return turn.end()
         return turn.goto("sales_number")
     d.update(sales_order=found.id, sales_number=found.number, phone=found.phone,
@@ -406,6 +410,9 @@ def _summary(turn: Turn) -> dict:
         "address": address.get("text", ""), "located": address.get("latitude") is not None,
         "phone": d.get("phone"), "day": turn.day(d["day"]),
         "window": window_label(d["window"]), "sales_number": d.get("sales_number"),
+        "original_number": d.get("original_number"),
+        "claimed": [name for part_id, name, _ in d.get("parts", [])
+                    if part_id in d.get("chosen", [])],
     }
 
 

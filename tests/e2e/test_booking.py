@@ -188,3 +188,30 @@ async def test_two_customers_at_the_last_place_one_gets_it_the_other_is_offered_
     await bob.press("✅ Confirm")
     assert "R-1002" in (await bob.reply()).text
     assert [o.window for o in await orders_in(bot)] == ["09-12", "13-17"]
+
+
+async def test_delivery_already_booked_is_said_right_after_the_number_and_phone(telegram, bot):
+    await technician(bot.desk, 2001, "Li Lei", ["refrigerator"])
+    await sales_order(bot.desk)
+    ann = await registered_customer(telegram, 1001, "Ann", phone="+8613900139000")
+    await ann.send("/deliver")
+    await ann.reply()
+    await ann.send("S-2026-0042")
+    await ann.reply()
+    await ann.send("13900139000")
+    await ann.replies(2)  # found, and the address question
+    await ann.press("8 Century Ave, flat 1201")
+    await ann.press("Wed 25 Nov", message=await ann.reply())
+    await ann.press("09:00–12:00", message=await ann.reply())
+    await ann.reply()
+    await ann.press("✅ Confirm")
+    assert "I-1001" in (await ann.reply()).text
+    await ann.send("/deliver")  # again: refused before any address or time is asked
+    await ann.reply()
+    await ann.send("S-2026-0042")
+    await ann.reply()
+    await ann.send("13900139000")
+    refused = await ann.reply()
+    assert "already booked: order I-1001" in refused.text
+    await ann.settle(quiet=0.3)
+    assert "Where should" not in ann.transcript_text().split("> Ann: /deliver")[-1]

@@ -159,7 +159,9 @@ async def test_a_warranty_claim_is_booked_from_the_finished_order(telegram, bot)
     await ann.press("Done with photos")
     await ann.press("Thu 26 Nov", message=await ann.reply())
     await ann.press("13:00–17:00", message=await ann.reply())
-    await ann.reply()
+    summary = await ann.reply()
+    assert f"Warranty claim on order {number}: Compressor" in summary.text
+    assert "Address: 1 Main St" in summary.text  # the original order's, not blank
     await ann.press("✅ Confirm")
     booked = await ann.reply()
     assert "Your order number is W-1002" in booked.text
