@@ -45,7 +45,7 @@ class BotService:
         desk = Desk(
             make_session_factory(self.engine),
             CompanySettings(timezone=settings.zone, manager_ids=frozenset(settings.manager_ids),
-                            service_areas=tuple(settings.service_areas),
+                            service_areas=settings.area_keys, area_names=settings.area_names,
                             workmanship_warranty_months=settings.workmanship_warranty_months),
             self.clock,
         )

@@ -9,7 +9,8 @@ from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_BOT_API = "https://api.telegram.org/bot"
-DEFAULT_AREAS = "Huangpu,Xuhui,Changning,Jing'an,Putuo,Hongkou,Yangpu,Pudong,Minhang,Baoshan"
+DEFAULT_AREAS = ("Huangpu=黄浦区,Xuhui=徐汇区,Changning=长宁区,Jing'an=静安区,Putuo=普陀区,"
+                 "Hongkou=虹口区,Yangpu=杨浦区,Pudong=浦东新区,Minhang=闵行区,Baoshan=宝山区")
 
 
 class SettingsError(Exception):
@@ -46,11 +47,14 @@ class Settings(BaseSettings):
     @field_validator("service_areas", mode="before")
     @classmethod
     def _areas(cls, value):
+        """Key=中文名/别名, comma-separated; the names are optional (e.g. Pudong=浦东新区/浦东)."""
         areas = _split(value)
         if not areas:
             raise ValueError("give at least one area, comma-separated")
-        if any(len(a) > 64 for a in areas):
-            raise ValueError("an area name is longer than 64 characters")
+        for area in areas:
+            key, _, names = area.partition("=")
+            if not key.strip() or any(len(n.strip()) > 64 for n in (key, *names.split("/"))):
+                raise ValueError("each area is Key or Key=中文名/别名, at most 64 characters each")
         return areas
 
     @field_validator("workmanship_warranty_months")
@@ -108,6 +112,19 @@ class Settings(BaseSettings):
         """Telegram serves files under /file/bot<token>/ beside /bot<token>/."""
         base = self.bot_api_base_url
         return base[: -len("bot")] + "file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+    @property
+    def area_keys(self) -> tuple[str, ...]:
+        return tuple(area.partition("=")[0].strip() for area in self.service_areas)
+
+    @property
+    def area_names(self) -> dict[str, tuple[str, ...]]:
+        """Each area's Chinese name first, then its aliases."""
+        names = {}
+        for area in self.service_areas:
+            key, _, written = area.partition("=")
+            names[key.strip()] = tuple(n.strip() for n in written.split("/") if n.strip())
+        return names
 
     @property
     def zone(self) -> ZoneInfo:

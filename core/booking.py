@@ -436,6 +436,12 @@ async def save_address(uow: UnitOfWork, customer: User, choice: AddressChoice) -
     return address
 
 
+def in_district(text: str, district: str) -> str:
+    """An address with the district the customer picked written before it (as Chinese
+    addresses are written), so whoever reads it, and area matching, sees the district."""
+    return f"{district} {text}"[:ADDRESS_MAX]
+
+
 async def order_address(uow: UnitOfWork, order: ServiceOrder) -> Address | None:
     return await uow.session.get(Address, order.address_id) if order.address_id else None
 

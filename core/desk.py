@@ -18,7 +18,8 @@ from .clock import Clock
 class CompanySettings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     manager_ids: frozenset[int] = frozenset()
-    service_areas: tuple[str, ...] = ()
+    service_areas: tuple[str, ...] = ()  # keys, e.g. "Pudong"
+    area_names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "Pudong": ("浦东新区",)
     invite_valid_hours: int = 72
     workmanship_warranty_months: int = 3
 

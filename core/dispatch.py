@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 
 from . import booking, lifecycle, orders
 from .access import find, locked
+from .areas import area_of
 from .customer_orders import first_name
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
@@ -44,16 +45,10 @@ PAGE_SIZE = 5
 SUGGESTIONS = 3
 
 
-def area_of(text: str | None, areas: tuple[str, ...] | list[str]) -> str | None:
-    """The configured area named in an address, or None."""
-    haystack = (text or "").casefold()
-    named = [a for a in areas if a and a.casefold() in haystack]
-    return max(named, key=len) if named else None
-
-
 async def order_area(uow: UnitOfWork, order: ServiceOrder) -> str | None:
     address = await uow.session.get(Address, order.address_id) if order.address_id else None
-    return area_of(address.text if address else None, uow.company.service_areas)
+    return area_of(address.text if address else None, uow.company.service_areas,
+                   uow.company.area_names)
 
 
 # --- the unassigned orders --------------------------------------------------------------------
@@ -104,7 +99,7 @@ async def unassigned_orders(uow: UnitOfWork, page: int = 1,
             model=appliance.model if appliance else None,
             booked_date=order.booked_date, window=order.window,
             window_start=order.window_start, address=address.text if address else None,
-            area=area_of(address.text if address else None, areas),
+            area=area_of(address.text if address else None, areas, uow.company.area_names),
             customer_name=first_name(customer.name), phone=order.phone,
             description=order.description, photo_count=len(order.photos or ()),
             created_at=order.created_at)

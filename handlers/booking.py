@@ -10,6 +10,7 @@ from datetime import date
 from telegram import ReplyKeyboardRemove
 
 from core import access, booking, people, sales, warranty
+from core.areas import area_of, display_name
 from core.booking import WindowFull
 from core.errors import DomainError, InvalidInput
 from core.lifecycle import CUSTOMER, INSTALLATION, REPAIR, WARRANTY
@@ -23,16 +24,17 @@ log = logging.getLogger(__name__)
 BRANDS = ("Haier", "Midea", "Gree", "Hisense", "TCL", "Siemens", "Panasonic", "Samsung", "LG")
 STEPS = {
     REPAIR: ("category", "brand", "model", "serial", "description", "photos", "address",
-             "phone", "day", "window", "confirm"),
-    INSTALLATION: ("sales_number", "sales_phone", "address", "day", "window", "confirm"),
+             "district", "phone", "day", "window", "confirm"),
+    INSTALLATION: ("sales_number", "sales_phone", "address", "district", "day", "window",
+                   "confirm"),
     WARRANTY: ("warranty_parts", "description", "photos", "day", "window", "confirm"),
 }
 # What "Edit" on the summary offers, and the step each part starts at and ends after.
 EDITABLE = {
     REPAIR: {"appliance": ("category", "serial"), "problem": ("description", "photos"),
-             "address": ("address", "address"), "phone": ("phone", "phone"),
+             "address": ("address", "district"), "phone": ("phone", "phone"),
              "time": ("day", "window")},
-    INSTALLATION: {"address": ("address", "address"), "time": ("day", "window")},
+    INSTALLATION: {"address": ("address", "district"), "time": ("day", "window")},
     WARRANTY: {"problem": ("description", "photos"), "time": ("day", "window")},
 }
 
@@ -234,12 +236,41 @@ async def chose_address(turn: Turn, choice: str) -> Next:
     d = turn.draft
     if choice == "sales" and d.get("sales_address"):
         d["address"] = {"text": d["sales_address"]}
-        return turn.next()
+        return _after_address(turn)
     if not choice.isdigit():
         turn.toast("toast.stale_button")
         return turn.stay()
     picked = await booking.choose_address(turn.uow, turn.user, address_id=int(choice))
     d["address"] = {"id": picked.saved.id, "text": picked.saved.text}
+    turn.step = "district"  # a saved address was placed when it was first given
+    return turn.next()
+
+
+def _after_address(turn: Turn) -> Next:
+    """On to the district question only when the address names no area we serve."""
+    company = turn.desk.company
+    if area_of(turn.draft["address"]["text"], company.service_areas, company.area_names):
+        turn.step = "district"
+    return turn.next()
+
+
+async def q_district(turn: Turn) -> Question:
+    company = turn.desk.company
+    buttons = [(display_name(key, turn.lang, company.area_names), str(index))
+               for index, key in enumerate(company.service_areas)]
+    rows = _rows(buttons, 3) + [[(turn.label("button.district_other"), "none")]]
+    return Question("ask_district", rows, {"address": turn.draft["address"]["text"]})
+
+
+async def chose_district(turn: Turn, choice: str) -> Next:
+    company, address = turn.desk.company, turn.draft["address"]
+    if choice != "none":
+        if not choice.isdigit() or int(choice) >= len(company.service_areas):
+            turn.toast("toast.stale_button")
+            return turn.stay()
+        key = company.service_areas[int(choice)]
+        address["text"] = booking.in_district(address["text"],
+                                              display_name(key, turn.lang, company.area_names))
     return turn.next()
 
 
@@ -252,7 +283,7 @@ async def typed_address(turn: Turn, text: str) -> Next:
     d.pop("location", None)
     d["address"] = {"text": picked.text, "latitude": picked.latitude,
                     "longitude": picked.longitude}
-    return turn.next()
+    return _after_address(turn)
 
 
 async def got_location(turn: Turn, where) -> Next:
@@ -438,6 +469,7 @@ BOOKING = Flow(
         "photos": Step(q_photos, photo=got_photo, press=photos_done, wrong="photos_or_done"),
         "address": Step(q_address, press=chose_address, text=typed_address,
                         location=got_location),
+        "district": Step(q_district, press=chose_district),
         "phone": Step(q_phone, press=chose_saved_phone, text=typed_phone,
                       contact=shared_contact),
         "day": Step(q_day, press=chose_day),

@@ -18,6 +18,7 @@ from core.migrate import upgrade
 from core.models import Base
 
 AREAS = ("Xuhui", "Pudong", "Minhang")
+AREA_NAMES = {"Xuhui": ("徐汇区",), "Pudong": ("浦东新区",), "Minhang": ("闵行区",)}
 
 
 def _postgres_admin(url):
@@ -101,5 +102,6 @@ def clock():
 async def desk(db_url, clock):
     engine = make_engine(db_url)
     yield Desk(make_session_factory(engine),
-               CompanySettings(manager_ids=frozenset({900}), service_areas=AREAS), clock)
+               CompanySettings(manager_ids=frozenset({900}), service_areas=AREAS,
+                               area_names=AREA_NAMES), clock)
     await engine.dispose()

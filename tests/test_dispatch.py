@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from core import dispatch, jobs, orders, people
+from core.areas import area_of, display_name
 from core.booking import WindowFull
 from core.errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from core.models import ServiceOrder
@@ -54,11 +55,27 @@ async def suggestions(desk, order_id, limit=3):
 
 def test_an_orders_area_is_the_configured_area_its_address_names():
     areas = ("Xuhui", "Pudong", "Pudong New Area", "徐汇区")
-    assert dispatch.area_of("Xuhui, Tianyaoqiao Rd 1", areas) == "Xuhui"
-    assert dispatch.area_of("century ave 8, PUDONG NEW AREA", areas) == "Pudong New Area"
-    assert dispatch.area_of("上海市徐汇区天钥桥路1号", areas) == "徐汇区"
-    assert dispatch.area_of("Somewhere else", areas) is None
-    assert dispatch.area_of(None, areas) is None
+    assert area_of("Xuhui, Tianyaoqiao Rd 1", areas) == "Xuhui"
+    assert area_of("century ave 8, PUDONG NEW AREA", areas) == "Pudong New Area"
+    assert area_of("上海市徐汇区天钥桥路1号", areas) == "徐汇区"
+    assert area_of("Somewhere else", areas) is None
+    assert area_of(None, areas) is None
+
+
+def test_chinese_addresses_are_matched_to_areas_by_their_district():
+    """cpca reads the district of a Chinese address; an area's names include its Chinese name
+    (and that name without 新区/区), so a short form written by hand matches too."""
+    areas = ("Pudong", "Xuhui", "Minhang")
+    names = {"Pudong": ("浦东新区",), "Xuhui": ("徐汇区",), "Minhang": ("闵行区",)}
+    assert area_of("上海市浦东新区世纪大道 88 号", areas, names) == "Pudong"
+    assert area_of("上海市徐汇区漕溪北路 1 号 3 楼", areas, names) == "Xuhui"
+    assert area_of("闵行莘庄镇莘东路 5 号", areas, names) == "Minhang"
+    assert area_of("浦东张江高科路 1 号", areas, names) == "Pudong"
+    assert area_of("8 Century Ave, Pudong", areas, names) == "Pudong"
+    assert area_of("上海市黄浦区南京东路 1 号", areas, names) is None  # not served
+    assert area_of("世纪公园旁边", areas, names) is None
+    assert display_name("Pudong", "zh", names) == "浦东新区"
+    assert display_name("Pudong", "en", names) == "Pudong"
 
 
 async def test_unassigned_orders_come_oldest_window_first_and_paged(desk, staff, clock):

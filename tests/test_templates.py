@@ -105,6 +105,7 @@ SAMPLES = {
     "photo_received": dict(count=2, maximum=5),
     "photos_full": dict(maximum=5),
     "ask_address": dict(has_saved=True),
+    "ask_district": dict(address=TYPED),
     "phone_noted": dict(phone="+8613800138000"),
     "ask_window": dict(day="Wed 25 Nov", none_left=False),
     "day_full": dict(day="Wed 25 Nov"),

@@ -8,7 +8,7 @@ import pytest
 
 from bot.service import BotService
 from bot.settings import load_settings
-from tests.conftest import AREAS
+from tests.conftest import AREA_NAMES, AREAS
 from tests.local_bot_api import LocalBotApi, attach_transcript
 
 TOKEN = "123456:TEST-token_for-e2e"
@@ -44,7 +44,7 @@ class Bots:
             database_url=self.db_url,
             manager_ids=str(MANAGER_ID),
             default_language="en",
-            service_areas=",".join(AREAS),
+            service_areas=",".join(f"{a}={AREA_NAMES[a][0]}" for a in AREAS),
             timezone="Asia/Shanghai",
         )
         if mode == "webhook":

@@ -35,7 +35,7 @@ async def technician(desk, telegram_id: int, name: str, categories=("tv",), area
 
 
 async def sales_order(desk, number="S-2026-0042", phone="+8613900139000",
-                      address="8 Century Ave, flat 1201", category="refrigerator"):
+                      address="8 Century Ave, Pudong, flat 1201", category="refrigerator"):
     async with desk.uow() as uow:
         manager = await people.ensure_user(uow, 77)
         manager.role = MANAGER

@@ -38,7 +38,11 @@ async def test_a_customer_books_a_repair_from_start_to_order_number(telegram, bo
     assert "Where should the technician come" in (await ann.reply()).text
     await ann.send_location(31.23, 121.47)
     assert "Location received" in (await ann.reply()).text
-    await ann.send("88 Century Ave, flat 5")
+    await ann.send("88 Century Ave, flat 5")  # no district named: asked for, with buttons
+    district = await ann.reply()
+    assert "Which district is 88 Century Ave, flat 5 in?" in district.text
+    assert ["Pudong", "Minhang"] in [row[1:] for row in district.buttons]
+    await ann.press("Pudong")
     keyboard_note, ask_phone = await ann.replies(2)
     assert keyboard_note.reply_keyboard[0][0]["request_contact"]
     await ann.press("+8613800138000")
@@ -52,7 +56,7 @@ async def test_a_customer_books_a_repair_from_start_to_order_number(telegram, bo
     summary = await ann.reply()
     assert "Skyworth, model 55G7" in summary.text
     assert "No picture, sound works <since Monday> & it clicks 📺" in summary.text
-    assert "Photos: 2" in summary.text and "88 Century Ave, flat 5 📍" in summary.text
+    assert "Photos: 2" in summary.text and "Pudong 88 Century Ave, flat 5 📍" in summary.text
     assert "Tue 24 Nov, 13:00–17:00" in summary.text
     await ann.press("✅ Confirm")
     booked = await ann.reply()
@@ -66,7 +70,7 @@ async def test_a_customer_books_a_repair_from_start_to_order_number(telegram, bo
     async with bot.desk.uow() as uow:
         address = await uow.session.get(Address, order.address_id)
         events = (await uow.session.scalars(select(OrderEvent))).all()
-    assert (address.text, address.latitude) == ("88 Century Ave, flat 5", 31.23)
+    assert (address.text, address.latitude) == ("Pudong 88 Century Ave, flat 5", 31.23)
     assert [e.action for e in events] == ["create"]
 
     # The next booking offers the saved address as a button.
@@ -83,7 +87,7 @@ async def test_a_customer_books_a_repair_from_start_to_order_number(telegram, bo
     await ann.send("Does not spin")
     await ann.reply()
     await ann.press("Done with photos")
-    assert (await ann.reply()).buttons[0] == ["88 Century Ave, flat 5"]
+    assert (await ann.reply()).buttons[0] == ["Pudong 88 Century Ave, flat 5"]
 
 
 async def test_a_chinese_customer_books_in_chinese(telegram, bot):
@@ -133,8 +137,8 @@ async def test_a_customer_books_delivery_against_a_sales_order(telegram, bot):
     await ann.send("139 0013 9000")
     found, ask_address = await ann.replies(2)
     assert "S-2026-0042" in found.text and "Haier" in found.text
-    assert ask_address.buttons[0] == ["8 Century Ave, flat 1201"]
-    await ann.press("8 Century Ave, flat 1201")
+    assert ask_address.buttons[0] == ["8 Century Ave, Pudong, flat 1201"]
+    await ann.press("8 Century Ave, Pudong, flat 1201")
     await ann.press("Wed 25 Nov", message=await ann.reply())
     await ann.press("17:00–20:00", message=await ann.reply())
     summary = await ann.reply()
@@ -200,7 +204,7 @@ async def test_delivery_already_booked_is_said_right_after_the_number_and_phone(
     await ann.reply()
     await ann.send("13900139000")
     await ann.replies(2)  # found, and the address question
-    await ann.press("8 Century Ave, flat 1201")
+    await ann.press("8 Century Ave, Pudong, flat 1201")
     await ann.press("Wed 25 Nov", message=await ann.reply())
     await ann.press("09:00–12:00", message=await ann.reply())
     await ann.reply()

@@ -34,7 +34,7 @@ class Customer:
         self.answers = {
             "model": f"MODEL-{index}-X", "serial": f"SN{index}000{index}",
             "description": f"Customer {index}: the picture flickers and then goes dark",
-            "address": f"{index} Century Avenue, flat {100 + index}",
+            "address": f"{index} Century Avenue, Pudong, flat {100 + index}",
         }
         self.booked: str | None = None
         self.seen = 0

@@ -417,7 +417,7 @@ async def test_an_installation_is_completed_with_its_checklist_and_a_photo(teleg
     await ann.reply()
     await ann.send("13900139000")
     await ann.replies(2)
-    await ann.press("8 Century Ave, flat 1201")
+    await ann.press("8 Century Ave, Pudong, flat 1201")
     await ann.press("Wed 25 Nov", message=await ann.reply())
     await ann.press("13:00–17:00", message=await ann.reply())
     await ann.reply()
