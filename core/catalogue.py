@@ -17,6 +17,7 @@ from .desk import UnitOfWork
 from .errors import InvalidInput, NotFound
 from .models import LabourItem, Part, User
 from .paging import Page, page_bounds
+from .parsing import parse_money, parse_quantity
 from .roles import require_manager
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ WARRANTY_MONTHS_MAX = 120
 MIN_LEVEL_MAX = 100_000
 PAGE_SIZE = 8
 QUERY_MAX = 64
-PRICE_TEXT = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
 
 
 # --- checking what managers type --------------------------------------------------------------
@@ -52,19 +52,38 @@ def whole_number(value, field: str, low: int, high: int) -> int:
     return value
 
 
+def parse_number(text, field: str, maximum: int) -> int:
+    """A whole number from 0 to `maximum` as typed (a count, a minimum level, months): read
+    by core.parsing.parse_quantity, which also takes full-width digits, with 0 allowed."""
+    typed = text.strip() if isinstance(text, str) else ""
+    bounds = dict(field=field, minimum=0, maximum=maximum)
+    if typed and set(typed) <= {"0", "０"}:
+        return 0
+    try:
+        number = parse_quantity(typed)
+    except InvalidInput as error:
+        raise InvalidInput(reason=error.details.get("reason", "format"), **bounds) from None
+    if number > maximum:
+        raise InvalidInput(reason="range", **bounds)
+    return number
+
+
 def clean_price(value, field: str = "price") -> int:
     """A price in fen: a whole number from 0 to PRICE_MAX."""
     return whole_number(value, field, 0, PRICE_MAX)
 
 
 def parse_price(text: str, field: str = "price") -> int:
-    """Fen from a price typed in yuan: "120", "120.5", "120.50", "¥120", "120元" → 12050..."""
-    cleaned = "".join(text.split()) if isinstance(text, str) else ""
-    cleaned = cleaned.lstrip("¥￥").removesuffix("元")
-    match = PRICE_TEXT.match(cleaned)
-    if not match:
-        raise InvalidInput(field=field, reason="format")
-    fen = int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
+    """Fen from a price typed in yuan: "120", "120.5", "120.50", "¥120", "120元", "０,5"...
+    (core.parsing.parse_money, with the catalogue's yuan suffix and decimal comma)."""
+    cleaned = text.strip().removesuffix("元").strip().replace(",", ".") \
+        if isinstance(text, str) else ""
+    if cleaned.lstrip("¥￥").startswith(("-", "−", "－")):
+        raise InvalidInput(field=field, reason="format")  # not a price at all
+    try:
+        fen = parse_money(cleaned)
+    except InvalidInput as error:
+        raise InvalidInput(**{**error.details, "field": field}) from None
     return clean_price(fen, field)
 
 

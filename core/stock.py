@@ -38,7 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from . import lifecycle
 from .access import locked
 from .booking import clean_text
-from .catalogue import get_part, whole_number
+from .catalogue import get_part, parse_number, whole_number
 from .desk import UnitOfWork
 from .errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from .models import Part, ServiceOrder, StockLevel, StockMovement, User, Warehouse
@@ -550,3 +550,51 @@ async def under_minimum_after(uow: UnitOfWork, movements) -> list[UnderMinimum]:
             result.append(UnderMinimum(part.id, part.sku, part.name, now, part.min_level,
                                        before >= part.min_level))
     return result
+
+
+# --- for a manager typing a quantity, and a count's outcome -----------------------------------
+
+async def require_available(uow: UnitOfWork, warehouse: Warehouse | int | str,
+                            part: Part | int | str, quantity: int) -> None:
+    """NotEnoughStock when the warehouse holds fewer than `quantity` of the part now: to refuse
+    a typed quantity at once. (The movement checks again, locked, when it is recorded.)"""
+    warehouse = await get_warehouse(uow, warehouse)
+    part = await get_part(uow, part, include_inactive=True)
+    available = await level(uow, warehouse, part)
+    if available < quantity:
+        raise _short(part, quantity, available, warehouse)
+
+
+def parse_counted(text) -> int:
+    """How many a manager counted, as typed: 0 to QUANTITY_MAX (core.parsing's digits)."""
+    return parse_number(text, "counted", QUANTITY_MAX)
+
+
+@dataclass(frozen=True)
+class _Adjustment:
+    warehouse_id: int
+    part_id: int
+    quantity: int
+
+
+async def count_under_minimum(uow: UnitOfWork, warehouse: Warehouse | int | str,
+                              lines: list[CountLine]) -> list[UnderMinimum]:
+    """The parts a recorded count (its lines, from `count`) leaves under their minimum level
+    in the main warehouse: its adjustments taken as movements."""
+    warehouse = await get_warehouse(uow, warehouse)
+    return await under_minimum_after(uow, [
+        _Adjustment(warehouse.id, line.part_id, line.difference)
+        for line in lines if line.difference])
+
+
+async def parts_to_count(uow: UnitOfWork, warehouse: Warehouse | int | str) -> list[int]:
+    """The parts a count of this warehouse goes through, one by one: those its levels list
+    (see `levels`), by SKU, as ids."""
+    warehouse = await get_warehouse(uow, warehouse)
+    parts, page = [], 1
+    while True:
+        listing = await levels(uow, warehouse, page, 50)
+        parts += [line.part_id for line in listing.items]
+        if not listing.has_next:
+            return parts
+        page += 1

@@ -17,17 +17,22 @@ def register(application: Application) -> None:
         errors,
         jobs,
         manager,
+        parts_catalogue,
         reports,
+        sales,
         staff,
         stock,
+        stock_count,
+        stock_moves,
     )
     from .flow import Engine
 
-    engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING])
+    engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING,
+                     stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
+                     parts_catalogue.PARTS_CATALOGUE, sales.SALE])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
     application.add_handler(jobs.conversation())  # diagnosis, quote, completion, parts missing
-    application.add_handler(stock.conversation())  # stock operations and /sale (handlers.sales)
     for module in (customer, manager, dispatch, reports, stock, staff, jobs, common):
         for handler in module.handlers():
             application.add_handler(handler)

@@ -106,6 +106,7 @@ class Flow:
     editable: Callable[[dict], dict[str, tuple[str, str]]] | None = None
     edit_template: str = "booking_edit"
     ttl: timedelta | None = None            # a draft left this long is forgotten
+    invalid_input: str = "error_invalid_input"  # template saying why a typed answer is refused
 
     def steps_of(self, draft: dict) -> list[str]:
         return self.order(draft) if callable(self.order) else list(self.order)
@@ -138,6 +139,8 @@ class Turn:
         """Rolls back what this step changed so far (what was read before it is kept)."""
         await self.uow.rollback()
         await self.uow.session.refresh(self.user)
+        # The rollback expired the row too: read it again (the step's own write is later).
+        self.row = await conversations.load(self.uow, self.chat_id)
 
     # saying things (sent after the commit, in this order)
     def say(self, template: str, /, *, reply_markup=None, **values) -> None:
@@ -362,8 +365,8 @@ class Engine:
             turn.row = await conversations.load(turn.uow, turn.chat_id)
             turn.draft = copy.deepcopy(turn.row.draft or {}) if turn.flow else {}
             turn.outbox = []
-            template = "error_invalid_input" if isinstance(refused, InvalidInput) \
-                else f"error_{refused.code}"
+            template = (turn.flow.invalid_input if turn.flow else "error_invalid_input") \
+                if isinstance(refused, InvalidInput) else f"error_{refused.code}"
             log.info("chat %s: step %s refused: %s", turn.chat_id, turn.step, refused)
             turn.say(template, **refused.details)
             return Next("stay")

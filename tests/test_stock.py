@@ -137,6 +137,35 @@ async def test_a_count_records_the_differences_as_adjustments(desk):
         await act(desk, stock.count, BOSS, main, {"NO-SUCH": 1})
 
 
+async def test_what_a_manager_types_for_a_move_or_a_count(desk):
+    await company(desk)  # minimums: CMP-01 2, THERM-02 0, FAN-03 1
+    main, li_van, _ = await warehouses(desk)
+    await act(desk, stock.receive, BOSS, "CMP-01", 3)
+    async with desk.uow() as uow:
+        await stock.require_available(uow, main, "CMP-01", 3)
+        with pytest.raises(NotEnoughStock) as short:
+            await stock.require_available(uow, li_van, "CMP-01", 1)
+        assert short.value.details == {"sku": "CMP-01", "requested": 1, "available": 0,
+                                       "warehouse": (await stock.warehouse_info(uow, li_van)).key}
+        assert await stock.parts_to_count(uow, main) == [
+            line.part_id for line in (await stock.levels(uow, main)).items]
+        assert await stock.parts_to_count(uow, li_van) == []
+    assert [stock.parse_counted(t) for t in ("0", "０", "１２", " 7 ")] == [0, 0, 12, 7]
+    for typed in ("-1", "1 2", "lots", str(stock.QUANTITY_MAX + 1)):
+        with pytest.raises(InvalidInput) as refused:
+            stock.parse_counted(typed)
+        assert refused.value.details["field"] == "counted"
+        assert refused.value.details["minimum"] == 0
+    # A count's adjustments tell which parts it leaves under their minimum, and whether it
+    # was the count that took them there.
+    lines = await act(desk, stock.count, BOSS, main, {"CMP-01": 1, "FAN-03": 0, "THERM-02": 4})
+    async with desk.uow() as uow:
+        low = await stock.count_under_minimum(uow, main, lines)
+        in_van = await stock.count_under_minimum(uow, li_van, lines)
+    assert [(u.sku, u.quantity, u.crossed) for u in low] == [("CMP-01", 1, True)]
+    assert in_van == []
+
+
 async def test_levels_mark_parts_under_their_minimum_in_the_main_warehouse(desk):
     await company(desk)  # minimums: CMP-01 2, THERM-02 0, FAN-03 1
     main, li_van, _ = await warehouses(desk)

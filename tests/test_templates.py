@@ -230,6 +230,7 @@ SAMPLES = {
     "stock_count_done": dict(warehouse=TYPED, differences=[CountLine(1, "CMP-01", TYPED, 4, 6, 2)],
                              more=0, counted=3, low=[UnderMinimum(1, "CMP-01", TYPED, 1, 2, False)]),
     "stock_cancelled": dict(op="receive"),
+    "parts_closed": dict(),
     "stock_invalid": dict(field="quantity", reason="range", minimum=1, maximum=100000),
     "error_not_enough_stock": dict(sku="CMP-01", requested=5, available=2, warehouse="van:3",
                                    warehouse_name=TYPED),

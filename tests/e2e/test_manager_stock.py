@@ -326,22 +326,30 @@ async def test_levels_mark_parts_under_their_minimum_and_show_the_history(telegr
     assert await toast(boss) == STALE
 
 
-async def test_another_command_leaves_the_operation(telegram, bot):
+async def test_another_command_is_answered_and_the_operation_goes_on(telegram, bot):
     await parts(bot.desk, *CATALOGUE)
     boss = telegram.user(MANAGER_ID, "Boss")
     await boss.send("/receive")
     await boss.reply()
     await boss.press("CMP-01 · Compressor")
+    assert "How many came in?" in (await boss.reply()).text
+    await boss.send("/stock")  # answered as usual...
+    assert "Stock: tap a warehouse" in (await boss.reply()).text
+    await boss.send("5")  # ...and the open question still takes its answer
+    assert "Who delivered them?" in (await boss.reply()).text
+    await boss.press("No note")
     await boss.reply()
-    await boss.send("/stock")  # handled as usual, and the receipt is left
-    assert "Stock" in (await boss.reply()).text
-    await boss.send("5")
-    assert "How many" not in (await boss.reply()).text
-    assert await level(bot, "main", "CMP-01") == 5
-    await boss.send("/scrap")  # one operation to another
-    await boss.reply()
+    await boss.press("✅ Confirm")
+    assert "Main warehouse now holds 10." in (await boss.reply()).text
+    await boss.send("/receive")
+    receive = await boss.reply()
+    await boss.send("/scrap")  # another operation's command starts that one instead
+    assert "Write off parts from which warehouse?" in (await boss.reply()).text
+    await boss.press("CMP-01 · Compressor", message=receive)
+    assert await toast(boss) == STALE
     await boss.send("/cancel")
     assert "Stopped. Nothing was recorded." in (await boss.reply()).text
+    assert await level(bot, "main", "CMP-01") == 10
 
 
 async def test_an_operation_survives_a_restart(telegram, bots):
@@ -486,3 +494,139 @@ async def test_a_chinese_speaking_manager_gets_it_in_chinese(telegram, bot):
     await boss.reply()
     await boss.send("十")
     assert (await boss.reply()).text == "请用数字输入整数，范围 1 到 100000。"
+
+
+GONE_WRONG = "something went wrong"
+
+
+async def corrected(who, wrong: str, right: str, refusal: str):
+    """Types a refused answer, then edits that message into a good one: the correction is
+    taken as the answer to the open question. Returns the bot's next message."""
+    typed = await who.send(wrong)
+    assert refusal in (await who.reply()).text
+    await who.edit(typed, right)
+    answer = await who.reply()
+    assert GONE_WRONG not in answer.text
+    return answer
+
+
+async def test_full_width_digits_and_a_press_refused_once_in_goods_in(telegram, bot):
+    await parts(bot.desk, *CATALOGUE)
+    boss = telegram.user(MANAGER_ID, "Boss", language_code="zh")
+    await boss.send("/receive")
+    ask = await boss.reply()
+    pressed = len(boss.answers)
+    await boss.press_data("stk:pt:99999", message=ask)  # refused: answered once, nothing sent
+    assert await toast(boss) == "此按钮已过期，请使用最新的消息。"
+    assert len(boss.answers) == pressed + 1
+    await boss.press("FAN-03 · Fan motor")
+    await boss.reply()
+    await boss.send("１ ２")  # a space inside is not guessed at
+    assert "请用数字输入整数" in (await boss.reply()).text
+    await boss.send(" １２ ")  # full-width digits, as a Chinese keyboard types them
+    await boss.reply()
+    await boss.press("无备注")
+    confirm = await boss.reply()
+    assert "12" in confirm.text
+    await boss.press("✅ 确认")
+    await boss.reply()
+    assert await level(bot, "main", "FAN-03") == 15
+
+
+async def test_an_edited_answer_is_taken_at_every_typed_step(telegram, bot):
+    await parts(bot.desk, *CATALOGUE)
+    boss = telegram.user(MANAGER_ID, "Boss")
+    long = "x" * 400
+    # Goods in: the part search, the quantity, the note.
+    await boss.send("/receive")
+    await boss.reply()
+    found = await corrected(boss, long, "therm", "too long")
+    assert found.buttons[0] == ["THERM-02 · Thermostat"]
+    await boss.press("THERM-02 · Thermostat")
+    await boss.reply()
+    ask_note = await corrected(boss, "ten", "12", "Please type a whole number")
+    assert "Who delivered them?" in ask_note.text
+    confirm = await corrected(boss, long, "Haier parts", "too long")
+    assert "Quantity: 12" in confirm.text and "Haier parts" in confirm.text
+    await boss.press("✅ Confirm")
+    assert "Received: 12 × THERM-02" in (await boss.reply()).text
+    # An edit of an older message is not taken, and says so.
+    await boss.send("/receive")
+    await boss.reply()
+    first = await boss.send("fan")
+    await boss.reply()
+    await boss.send("comp")
+    await boss.reply()
+    await boss.edit(first, "therm")
+    assert "that edit was not taken" in (await boss.reply()).text
+    # Write-off: the quantity and the reason.
+    await boss.send("/scrap")
+    await boss.reply()
+    await boss.press("Main warehouse")
+    await boss.reply()
+    await boss.press("FAN-03 · Fan motor · 3")
+    await boss.reply()
+    assert "Why are they written off?" in (
+        await corrected(boss, "1 2", "1", "Please type a whole number")).text
+    confirm = await corrected(boss, "x", "Burnt out", "Please give the reason")
+    assert "Reason: Burnt out" in confirm.text
+    await boss.send("/cancel")
+    await boss.reply()
+    # A count: a listed part, the part search, a part found there.
+    await boss.send("/count")
+    await boss.reply()
+    await boss.press("Main warehouse")
+    await boss.reply()
+    assert "part 2 of 3" in (await corrected(boss, "lots", "4", "Please type a whole number")).text
+    await boss.press("Finish here")
+    await boss.reply()
+    await boss.press("➕ Count another part")
+    await boss.reply()
+    found = await corrected(boss, long, "fan", "too long")
+    await boss.press("FAN-03 · Fan motor · 3", message=found)
+    await boss.reply()
+    summary = await corrected(boss, "lots", "2", "Please type a whole number")
+    assert "FAN-03 Fan motor: books 3, counted 2 (-1)" in summary.text
+    await boss.send("/cancel")
+    await boss.reply()
+    # The catalogue: the search, a new part's every field, a field changed.
+    await boss.send("/parts")
+    await boss.reply()
+    assert "matching “comp”" in (await corrected(boss, long, "comp", "too long")).text
+    await boss.press("➕ Add a part")
+    await boss.reply()
+    assert "type its name" in (await corrected(boss, "valve#7", "VLV-07", "A SKU is")).text
+    assert "type its price" in (await corrected(boss, long, "Valve", "too long")).text
+    assert "months of warranty" in (
+        await corrected(boss, "cheap", "85", "Please type the price")).text
+    assert "minimum level" in (
+        await corrected(boss, "lots", "6", "Please type a whole number")).text
+    summary = await corrected(boss, "lots", "2", "Please type a whole number")
+    assert "SKU: VLV-07" in summary.text and "Warranty: 6 months" in summary.text
+    await boss.press("✅ Add it")
+    await boss.replies(2)
+    await boss.press("✏️ Name")
+    await boss.reply()
+    typed = await boss.send(long)
+    assert "too long" in (await boss.reply()).text
+    await boss.edit(typed, "Expansion valve")
+    saved, card = await boss.replies(2)
+    assert "VLV-07: name saved" in saved.text and "Expansion valve" in card.text
+    await boss.send("/cancel")
+    await boss.reply()
+    # A sales order: number, name, phone, address, brand typed, model.
+    await boss.send("/sale")
+    await boss.reply()
+    assert "buyer's name" in (
+        await corrected(boss, "S 2026/0077 ???", "S-2026-0077", "Type the number")).text
+    await corrected(boss, long, "Ann", "too long")
+    await corrected(boss, "12345", "13900139000", "does not look like a phone number")
+    await corrected(boss, long, "8 Century Ave", "too long")
+    await boss.press("Refrigerator")
+    await boss.reply()
+    await corrected(boss, long, "Haier", "too long")
+    summary = await corrected(boss, long, "BCD-500", "too long")
+    assert "Appliance: Refrigerator Haier BCD-500" in summary.text
+    await boss.press("✖ Cancel")
+    assert "No sales order was registered" in (await boss.reply()).text
+    assert await level(bot, "main", "FAN-03") == 3
