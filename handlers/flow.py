@@ -362,7 +362,6 @@ class Engine:
             nxt = await handler(turn, value)
         except DomainError as refused:
             await turn.undo()
-            turn.row = await conversations.load(turn.uow, turn.chat_id)
             turn.draft = copy.deepcopy(turn.row.draft or {}) if turn.flow else {}
             turn.outbox = []
             template = (turn.flow.invalid_input if turn.flow else "error_invalid_input") \
