@@ -241,6 +241,17 @@ class Invite(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class Brand(Base):
+    """An appliance brand the company offers as a button, with its name in each language."""
+
+    __tablename__ = "brands"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))  # as English speakers write it
+    name_zh: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Conversation(Base):
     """Where one chat stands in a conversation with the bot, as one row: the flow and step, the
     answers so far (the draft), the question message the next answer must answer, and what the

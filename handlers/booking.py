@@ -9,7 +9,7 @@ from datetime import date
 
 from telegram import ReplyKeyboardRemove
 
-from core import access, booking, people, sales, warranty
+from core import access, booking, brands, people, sales, warranty
 from core.areas import area_of, display_name
 from core.booking import WindowFull
 from core.errors import DomainError, InvalidInput
@@ -21,7 +21,6 @@ from .texts import window_label
 
 log = logging.getLogger(__name__)
 
-BRANDS = ("Haier", "Midea", "Gree", "Hisense", "TCL", "Siemens", "Panasonic", "Samsung", "LG")
 STEPS = {
     REPAIR: ("category", "brand", "model", "serial", "description", "photos", "address",
              "district", "phone", "day", "window", "confirm"),
@@ -87,9 +86,19 @@ async def q_category(turn: Turn) -> Question:
 async def q_brand(turn: Turn) -> Question:
     if turn.draft.pop("typing_brand", False):
         return Question("ask_brand_text", nav=False)
-    buttons = [(b, str(i)) for i, b in enumerate(BRANDS)]
-    buttons.append((turn.label("button.other_brand"), "other"))
-    return Question("ask_brand", _rows(buttons, 3))
+    return Question("ask_brand", _rows(await brand_buttons(turn), 3))
+
+
+async def brand_buttons(turn: Turn) -> list[tuple[str, str]]:
+    """The company's brands in the reader's language, then "Other…"."""
+    buttons = [(brands.brand_name(b, turn.lang), str(b.id)) for b in await brands.brands(turn.uow)]
+    return buttons + [(turn.label("button.other_brand"), "other")]
+
+
+async def picked_brand(turn: Turn, choice: str) -> str | None:
+    """The brand name a pressed button stands for, as the person saw it; None if none."""
+    found = await brands.brand(turn.uow, int(choice)) if choice.isdigit() else None
+    return brands.brand_name(found, turn.lang) if found else None
 
 
 async def q_model(turn: Turn) -> Question:
@@ -188,10 +197,11 @@ async def chose_brand(turn: Turn, choice: str) -> Next:
     if choice == "other":
         turn.draft["typing_brand"] = True
         return turn.again()
-    if not choice.isdigit() or int(choice) >= len(BRANDS):
+    name = await picked_brand(turn, choice)
+    if name is None:
         turn.toast("toast.stale_button")
         return turn.stay()
-    turn.draft["brand"] = BRANDS[int(choice)]
+    turn.draft["brand"] = name
     return turn.next()
 
 

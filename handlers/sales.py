@@ -15,7 +15,7 @@ from core import booking, people, sales
 from core.errors import InvalidInput
 from core.roles import require_manager
 
-from .booking import BRANDS
+from .booking import brand_buttons, picked_brand
 from .chat import keyboard, rows_of
 from .flow import UNTIL, Entry, Flow, Next, Question, Step, Turn
 
@@ -53,9 +53,7 @@ async def q_category(turn: Turn) -> Question:
 
 
 async def q_brand(turn: Turn) -> Question:
-    buttons = [(b, f"brand:{i}") for i, b in enumerate(BRANDS)]
-    buttons.append((turn.label("button.other_brand"), "brand:other"))
-    rows = rows_of(buttons, 3)
+    rows = rows_of([(text, f"brand:{value}") for text, value in await brand_buttons(turn)], 3)
     rows.append([(turn.label("button.skip"), "skip")])
     return Question("sale_ask", rows, dict(step="brand"))
 
@@ -103,10 +101,10 @@ async def brand_pressed(turn: Turn, value: str) -> Next:
     if value == "brand:other":
         turn.say("sale_ask", step="brand_text")
         return turn.stay()
-    choice = value.removeprefix("brand:")
-    if not value.startswith("brand:") or not choice.isdigit() or int(choice) >= len(BRANDS):
+    name = await picked_brand(turn, value.removeprefix("brand:"))
+    if not value.startswith("brand:") or name is None:
         return _refuse(turn)
-    turn.draft["brand"] = BRANDS[int(choice)]
+    turn.draft["brand"] = name
     return turn.next()
 
 

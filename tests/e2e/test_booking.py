@@ -96,8 +96,9 @@ async def test_a_chinese_customer_books_in_chinese(telegram, bot):
     await wang.send("/book")
     assert "哪件家电需要维修" in (await wang.reply()).text
     await wang.press("空调")
-    await wang.reply()
-    await wang.press("格力" if False else "Gree")
+    brands = await wang.reply()
+    assert ["海尔", "美的", "格力"] == brands.buttons[0]  # brands in the customer's language
+    await wang.press("格力")
     await wang.reply()
     await wang.press("跳过")
     await wang.reply()
@@ -117,6 +118,7 @@ async def test_a_chinese_customer_books_in_chinese(telegram, bot):
     await wang.press("09:00–12:00")
     summary = await wang.reply()
     assert "请核对预约信息" in summary.text and "不制冷，有异响" in summary.text
+    assert "空调，格力" in summary.text
     await wang.press("✅ 确认")
     assert "您的订单号是 R-1001" in (await wang.reply()).text
 

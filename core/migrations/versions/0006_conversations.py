@@ -1,5 +1,5 @@
 """conversations as one row a chat written with each step, handled updates, the owner of a
-reminder's claim; chat_states goes
+reminder's claim, brands as company data; chat_states goes
 
 Revision ID: 0006
 Revises: 0005
@@ -35,6 +35,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('update_id', name=op.f('pk_handled_updates')),
     )
     op.create_index(op.f('ix_handled_updates_at'), 'handled_updates', ['at'])
+    brands = op.create_table(
+        'brands',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=64), nullable=False),
+        sa.Column('name_zh', sa.String(length=64), nullable=False),
+        sa.Column('position', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_brands')),
+    )
+    op.bulk_insert(brands, [
+        {"name": name, "name_zh": name_zh, "position": position}
+        for position, (name, name_zh) in enumerate((
+            ("Haier", "海尔"), ("Midea", "美的"), ("Gree", "格力"), ("Hisense", "海信"),
+            ("TCL", "TCL"), ("Siemens", "西门子"), ("Panasonic", "松下"), ("Samsung", "三星"),
+            ("LG", "LG")))])
     # Which sender holds a reminder's claim: only that one may mark it sent.
     op.add_column('reminders', sa.Column('claimed_by', sa.String(length=32), nullable=True))
     # PTB's pickled-in-JSON conversations and drafts: the new engine keeps its own rows.
@@ -42,6 +56,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('brands')
     op.drop_column('reminders', 'claimed_by')
     op.create_table(
         'chat_states',
