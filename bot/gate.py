@@ -56,6 +56,7 @@ class ChatGate:
         chat = update.effective_chat or update.effective_user
         key = chat.id if chat else 0
         token = _answered.set(set())
+        conversations.remembered.set(False)
         try:
             async with self.holding(key):
                 async with self.desk.uow() as uow:
@@ -64,10 +65,13 @@ class ChatGate:
                         return
                 await process(update)
                 await self._answer_unanswered(update)
-                async with self.desk.uow() as uow:
-                    await conversations.remember_update(uow, update.update_id)
-                    await self._prune(uow)
-                    await uow.commit()
+                if not conversations.remembered.get() or self._prune_due():
+                    async with self.desk.uow() as uow:
+                        await conversations.remember_update(uow, update.update_id)
+                        if self._prune_due():
+                            self._pruned_at = uow.now()
+                            await conversations.forget_old_updates(uow)
+                        await uow.commit()
         finally:
             _answered.reset(token)
 
@@ -108,11 +112,8 @@ class ChatGate:
         except TelegramError as error:
             log.warning("update %s: could not answer the press: %s", update.update_id, error)
 
-    async def _prune(self, uow) -> None:
-        now = uow.now()
-        if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
-            self._pruned_at = now
-            await conversations.forget_old_updates(uow)
+    def _prune_due(self) -> bool:
+        return self._pruned_at is None or self.desk.clock.now() - self._pruned_at > PRUNE_EVERY
 
 
 class DeskApplication(Application):

@@ -7,6 +7,7 @@ message being answered, and the messages still to send.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
@@ -17,6 +18,9 @@ from .desk import UnitOfWork
 from .models import Conversation, HandledUpdate
 
 KEEP_HANDLED = timedelta(days=1)  # Telegram stops redelivering an update long before this
+# Whether the update being handled was noted in a step's own transaction (then the caller
+# need not note it again).
+remembered: ContextVar[bool] = ContextVar("remembered", default=False)
 
 
 async def load(uow: UnitOfWork, chat_id: int) -> Conversation:
@@ -70,6 +74,7 @@ async def remember_update(uow: UnitOfWork, update_id: int) -> None:
     await uow.session.execute(
         insert(HandledUpdate).values(update_id=update_id, at=uow.now())
         .on_conflict_do_nothing(index_elements=["update_id"]))
+    remembered.set(True)
 
 
 async def forget_old_updates(uow: UnitOfWork) -> int:

@@ -252,9 +252,10 @@ class Engine:
             row = await conversations.load(uow, chat.id)
             user = await people.ensure_user(uow, tg_user.id, tg_user.language_code)
             context.user_data["lang"] = language_of(user, update, context)
-            # What was read is committed now (a new person's row): a refusal later rolls back
-            # the step's own changes only.
-            await uow.commit()
+            if uow.session.new or uow.session.dirty:
+                # A new person's row is committed now: a refusal later rolls back the step's
+                # own changes only.
+                await uow.commit()
             flow = self.flows.get(row.flow)
             if flow and flow.ttl and row.updated_at < uow.now() - flow.ttl:
                 flow = None  # left too long: forgotten
