@@ -23,10 +23,9 @@ def register(application: Application) -> None:
     )
     from .flow import Engine
 
-    engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING])
+    engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING, *jobs.flows()])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
-    application.add_handler(jobs.conversation())  # diagnosis, quote, completion, parts missing
     application.add_handler(stock.conversation())  # stock operations and /sale (handlers.sales)
     for module in (customer, manager, dispatch, reports, stock, staff, jobs, common):
         for handler in module.handlers():

@@ -298,7 +298,7 @@ async def test_using_more_parts_than_approved_needs_a_revised_quote(telegram, bo
     await li.reply()
     await li.press("➕ Compressor (0/1)")
     await li.reply()
-    await li.press("No serial number")
+    await li.send("SN-1")
     await li.reply()
     await li.press("➕ Compressor (1/1)")  # a second one: more than approved
     refused = await li.reply()
@@ -328,7 +328,10 @@ async def test_using_more_parts_than_approved_needs_a_revised_quote(telegram, bo
     draft = await li.reply()
     assert "3. Compressor (CMP-01) × 1: ¥450.00" in draft.text and "Total ¥980.00" in draft.text
     await li.press("📤 Send ¥980.00 to the customer")
-    assert "Quote v2" in (await li.reply()).text
+    sent, waiting = await li.replies(2)
+    assert "Quote v2" in sent.text
+    # What was noted before the revision waits for the customer's approval, not forgotten.
+    assert "The parts you noted are kept" in waiting.text and "S/N SN-1" in waiting.text
     revised = await until(ann, "(revised, version 2)")
     assert f"Quote for order {number}" in revised.text and "Total ¥980.00" in revised.text
     assert (await order_row(bot, number)).status == "awaiting_approval"
@@ -338,12 +341,11 @@ async def test_using_more_parts_than_approved_needs_a_revised_quote(telegram, bo
     await open_job(li, number)
     await li.press("✅ Complete")
     parts = await li.reply()
-    assert "Compressor (CMP-01): 0 of 2 used" in parts.text
-    for serial in ("SN-1", "SN-2"):
-        await li.press("➕ Compressor (0/2)" if serial == "SN-1" else "➕ Compressor (1/2)")
-        await li.reply()
-        await li.send(serial)
-        await li.reply()
+    assert "Compressor (CMP-01): 1 of 2 used" in parts.text and "S/N SN-1" in parts.text
+    await li.press("➕ Compressor (1/2)")
+    await li.reply()
+    await li.send("SN-2")
+    await li.reply()
     await li.press("Next ▶")
     await li.reply()
     await li.press("Done with photos")
