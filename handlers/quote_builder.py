@@ -160,13 +160,10 @@ async def menu_pressed(turn: Turn, value: str) -> Next:
         return turn.end()
     if value == "close":
         turn.say("quote_builder_closed", number=d["number"], reply_markup=open_job)
+        if d.get("allowed") is not None:  # a revision asked for by a completion: back to it
+            return turn.start("job_complete", "parts")
         return turn.end()
     return stale(turn)
-
-
-def to_menu(turn: Turn, value: str) -> Next | None:
-    """Back to the draft, for every step's Back."""
-    return turn.goto("menu") if value == "back" else None
 
 
 # --- parts --------------------------------------------------------------------------------
@@ -271,7 +268,8 @@ async def amount_typed(turn: Turn, text: str) -> Next:
 
 
 async def back_pressed(turn: Turn, value: str) -> Next:
-    return to_menu(turn, value) or stale(turn)
+    """Back to the draft, from a step that takes text."""
+    return turn.goto("menu") if value == "back" else stale(turn)
 
 
 # --- removing a line ----------------------------------------------------------------------------

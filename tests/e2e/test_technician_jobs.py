@@ -318,6 +318,16 @@ async def test_using_more_parts_than_approved_needs_a_revised_quote(telegram, bo
     await li.press("📝 Build a revised quote")
     draft = await li.reply()
     assert "(revised, version 2)" in draft.text and "Total ¥530.00" in draft.text
+    # Finishing the revision later goes back to the completion, with what was noted.
+    await li.press("💾 Finish later")
+    closed, parts = await li.replies(2)
+    assert "kept as a draft" in closed.text
+    assert "Compressor (CMP-01): 1 of 1 used" in parts.text and "S/N SN-1" in parts.text
+    await li.press("➕ Compressor (1/1)")
+    await li.reply()
+    await li.press("📝 Build a revised quote")
+    draft = await li.reply()
+    assert "(revised, version 2)" in draft.text and "Total ¥530.00" in draft.text
     await li.press("➕ Part")
     await li.reply()
     await li.send("cmp-01")
