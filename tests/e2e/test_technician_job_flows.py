@@ -9,6 +9,7 @@ from tests.e2e.job_steps import (
     LI,
     WANG,
     act,
+    answer_to,
     assign,
     catalogue_and_stock,
     on_site,
@@ -19,6 +20,7 @@ from tests.e2e.job_steps import (
 from tests.e2e.people import registered_customer, technician
 
 NOT_READ = "I only read new messages"
+STALE = "This button is out of date. Please use the latest message."
 
 
 async def booked(bot, window: str, brand: str = "Haier") -> str:
@@ -125,11 +127,13 @@ async def test_corrections_by_edit_are_taken_at_every_text_step(telegram, bot):
     pressed = await li.press("✅ Complete the job")
     refused = await li.reply()
     assert "Not enough CMP-01 in stock" in refused.text
+    assert await answer_to(li, pressed) is None
     await li.settle()
     assert len(answers_to(li, pressed)) == 1
     assert (await order_row(bot, first)).status == "in_progress"
     pressed = await li.press("✅ Complete the job", message=confirm)  # still the question
     assert "Not enough CMP-01 in stock" in (await li.reply()).text
+    assert await answer_to(li, pressed) is None
     await li.settle()
     assert len(answers_to(li, pressed)) == 1
 
@@ -183,8 +187,8 @@ async def test_a_press_on_someone_elses_job_or_an_old_question_is_answered_once(
     await li.send("Compressor relay burnt out")
     await li.reply()
     pressed = await li.press("✖ Stop", message=question)  # the older question's Stop
+    assert await answer_to(li, pressed) == STALE
     await li.settle()
-    assert li.toasts[-1] == "This button is out of date. Please use the latest message."
     assert len(answers_to(li, pressed)) == 1
     await li.press("Done with photos")  # the flow went on regardless
     assert "Compressor relay burnt out" in (await li.reply()).text
@@ -195,5 +199,6 @@ async def test_a_press_on_someone_elses_job_or_an_old_question_is_answered_once(
     mine = await until(wang, "Your jobs")
     pressed = await wang.press_data(card.callback_data["🔍 Diagnose"], message=mine)
     assert (await wang.reply()).text == "Nothing found with that number. Check it and try again."
+    assert await answer_to(wang, pressed) is None
     await wang.settle()
     assert len(answers_to(wang, pressed)) == 1

@@ -21,6 +21,7 @@ from tests.e2e.job_steps import (
     LI,
     WANG,
     act,
+    answer_to,
     assign,
     catalogue_and_stock,
     drained,
@@ -111,9 +112,8 @@ async def test_a_repair_from_scheduled_to_closed_with_a_part_from_the_van(telegr
     await li.settle()
     assert li.toasts[-1] == "Accepted."
     # Accept pressed again (a quick second tap): out of date, the card is shown afresh.
-    await li.press_data(first_card.callback_data["✅ Accept"], message=card)
-    await li.settle()
-    assert li.toasts[-1] == STALE
+    pressed = await li.press_data(first_card.callback_data["✅ Accept"], message=card)
+    assert await answer_to(li, pressed) == STALE
 
     await li.press("🚗 On my way")
     card = await until(li, f"Job {number}")
@@ -260,9 +260,8 @@ async def test_a_declined_quote_ends_the_visit_and_the_technician_is_told(telegr
     assert "Call-out" not in draft.text and "Total ¥120.50" in draft.text
     await li.press("📤 Send ¥120.50 to the customer")
     await li.reply()
-    await li.press_data(draft.callback_data["💾 Finish later"], message=draft)  # old message
-    await li.settle()
-    assert li.toasts[-1] == STALE
+    pressed = await li.press_data(draft.callback_data["💾 Finish later"], message=draft)  # old message
+    assert await answer_to(li, pressed) == STALE
 
     quote = await until(ann, "Quote for order")
     assert "Leak test &lt;full&gt; &amp; report" in quote.html
@@ -274,9 +273,8 @@ async def test_a_declined_quote_ends_the_visit_and_the_technician_is_told(telegr
     assert (order.status, order.final_amount) == ("closed", None)
     await li.send("/jobs")
     assert "No open jobs" in (await until(li, "Your jobs")).text
-    await li.press_data(card.callback_data["💰 Quote"], message=card)  # the old card
-    await li.settle()
-    assert li.toasts[-1] == STALE
+    pressed = await li.press_data(card.callback_data["💰 Quote"], message=card)  # the old card
+    assert await answer_to(li, pressed) == STALE
 
 
 async def test_using_more_parts_than_approved_needs_a_revised_quote(telegram, bot, clock):
@@ -454,9 +452,8 @@ async def test_an_installation_is_completed_with_its_checklist_and_a_photo(teleg
     await li.press("❌ No")
     refused, again = await li.replies(2)
     assert "“Installed” must be done before" in refused.text and "Installed?" in again.text
-    await li.press_data(question.callback_data["✅ Yes"], message=question)  # the older one
-    await li.settle()
-    assert li.toasts[-1] == STALE
+    pressed = await li.press_data(question.callback_data["✅ Yes"], message=question)  # the older one
+    assert await answer_to(li, pressed) == STALE
     await li.press("✅ Yes")
     await li.reply()
     await li.press("✅ Yes")  # tested
@@ -587,9 +584,8 @@ async def test_a_technician_sees_only_their_own_jobs_and_a_deactivated_one_nothi
                  f"jb:pay:{order.id}", f"jb:paid:{order.id}:cash", "jb:v:999999"):
         await wang.press_data(data, message=mine)
         assert (await wang.reply()).text == NOT_FOUND, data
-    await wang.press_data("jb:v:R-1001", message=mine)  # not even an id: out of date
-    await wang.settle()
-    assert wang.toasts[-1] == STALE
+    pressed = await wang.press_data("jb:v:R-1001", message=mine)  # not even an id: out of date
+    assert await answer_to(wang, pressed) == STALE
     await wang.send("Compressor burnt")  # no flow was started for them
     assert "did not understand" in (await wang.reply()).text
     assert not any("secret" in line for line in wang.transcript)
@@ -698,9 +694,8 @@ async def test_a_quote_half_built_survives_a_restart(telegram, bots):
     draft = await li.reply()
     assert "1. Compressor (CMP-01) × 2: ¥900.00" in draft.text
     assert "2. Thermostat (THERM-02) × 1: ¥80.00" in draft.text and "Total ¥980.00" in draft.text
-    await li.press_data(before.callback_data["📤 Send ¥900.00 to the customer"], message=before)
-    await li.settle()
-    assert li.toasts[-1] == STALE
+    pressed = await li.press_data(before.callback_data["📤 Send ¥900.00 to the customer"], message=before)
+    assert await answer_to(li, pressed) == STALE
     await li.press("📤 Send ¥980.00 to the customer")
     await li.reply()
     quote = await until(ann, "Quote for order")
