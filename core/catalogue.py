@@ -60,7 +60,7 @@ def parse_number(text, field: str, maximum: int) -> int:
     if typed and set(typed) <= {"0", "０"}:
         return 0
     try:
-        number = parse_quantity(typed)
+        number = parse_quantity(typed, maximum=maximum, field=field)
     except InvalidInput as error:
         raise InvalidInput(reason=error.details.get("reason", "format"), **bounds) from None
     if number > maximum:

@@ -1,9 +1,7 @@
-"""What people type as numbers, read one way everywhere: quantities and money.
-
-Phones type digits in ASCII or, with a Chinese input method, full width ("１２"); both are
-taken. Spaces at the ends are dropped; a space inside ("1 2") is refused rather than guessed.
-Refusals are InvalidInput with the field, a reason ("format" or "range") and the bounds, so
-the chat side can say what would be taken.
+"""What people type as numbers, read one way everywhere: a quantity ("12", or "１２" from a
+Chinese keyboard's full-width digits) and an amount of money in yuan ("300", "300.5", "¥300.50")
+turned into integer fen. Anything else is refused with InvalidInput, whose `field` and `reason`
+the chat side turns into a clear sentence; nothing is guessed ("1 2" is not 12).
 """
 from __future__ import annotations
 
@@ -11,48 +9,53 @@ import re
 
 from .errors import InvalidInput
 
-QUANTITY_MAX = 100_000
-MONEY_MAX = 100_000_000  # fen: one million yuan; anything above is a typing slip
+QUANTITY_MAX = 9999
+MONEY_MAX = 100_000_000  # fen: one million yuan, more than any repair
 
-# Full-width digits, point and yuan sign as a Chinese keyboard types them.
-_WIDE = str.maketrans("０１２３４５６７８９．￥", "0123456789.¥")
-_DIGITS = re.compile(r"^[0-9]+$")
-_NEGATIVE = re.compile(r"^[-−－][0-9０-９]")
-_MONEY = re.compile(r"^¥?([0-9]+)(?:\.([0-9]+))?$")
-
-
-def _normalised(text) -> str:
-    return text.strip().translate(_WIDE) if isinstance(text, str) else ""
+# Full-width digits, point and currency signs (Chinese input methods) as their ASCII forms.
+_FULL_WIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
+                             "．": ".", "。": ".", "，": ",", "￥": "¥", "＋": "+", "－": "-"})
+_QUANTITY = re.compile(r"[0-9]+")
+_MONEY = re.compile(r"([0-9]{1,12})(?:[.,]([0-9]*))?")
 
 
-def parse_quantity(text) -> int:
-    """A whole number of units from 1 to QUANTITY_MAX: "12", "１２", " 12 " → 12."""
-    cleaned = _normalised(text)
-    bounds = dict(minimum=1, maximum=QUANTITY_MAX)
-    if _NEGATIVE.match(cleaned):
-        raise InvalidInput(field="quantity", reason="range", **bounds)
-    if not _DIGITS.match(cleaned):
-        raise InvalidInput(field="quantity", reason="format", **bounds)
-    digits = cleaned.lstrip("0") or "0"
-    if len(digits) > len(str(QUANTITY_MAX)) or not 1 <= int(digits) <= QUANTITY_MAX:
-        raise InvalidInput(field="quantity", reason="range", **bounds)
-    return int(digits)
+def _plain(text) -> str:
+    if not isinstance(text, str):
+        return ""
+    return text.translate(_FULL_WIDTH).strip()
 
 
-def parse_money(text) -> int:
-    """Fen from an amount in yuan: "300", "300.5", "300.50", "¥300", "３００" → 30000 ...
-    At most two decimals; not negative; at most MONEY_MAX."""
-    cleaned = _normalised(text)
-    bounds = dict(minimum=0, maximum=MONEY_MAX)
-    if _NEGATIVE.match(cleaned.lstrip("¥")):
-        raise InvalidInput(field="amount", reason="range", **bounds)
-    match = _MONEY.match(cleaned)
-    if not match or (match[2] is not None and not 1 <= len(match[2]) <= 2):
-        raise InvalidInput(field="amount", reason="format", **bounds)
-    yuan = match[1].lstrip("0") or "0"
-    if len(yuan) > len(str(MONEY_MAX // 100)):
-        raise InvalidInput(field="amount", reason="range", **bounds)
-    fen = int(yuan) * 100 + int((match[2] or "0").ljust(2, "0"))
-    if fen > MONEY_MAX:
-        raise InvalidInput(field="amount", reason="range", **bounds)
+def parse_quantity(text, *, maximum: int = QUANTITY_MAX, field: str = "quantity") -> int:
+    """A whole number from 1 to `maximum` typed by a person."""
+    plain = _plain(text)
+    if not plain:
+        raise InvalidInput(field=field, reason="empty", minimum=1, maximum=maximum)
+    if plain.startswith("-"):
+        raise InvalidInput(field=field, reason="negative", minimum=1, maximum=maximum)
+    if not _QUANTITY.fullmatch(plain.removeprefix("+")):
+        raise InvalidInput(field=field, reason="format", minimum=1, maximum=maximum)
+    value = int(plain.removeprefix("+"))
+    if not 1 <= value <= maximum:
+        raise InvalidInput(field=field, reason="range", minimum=1, maximum=maximum)
+    return value
+
+
+def parse_money(text, *, maximum: int = MONEY_MAX, field: str = "amount") -> int:
+    """Fen from an amount typed in yuan: "300" 30000, "300.5" 30050, "¥300.50" 30050
+    ("元" after it and a comma for the point are taken too). At most two decimals."""
+    plain = _plain(text)
+    plain = plain.removeprefix("¥").removesuffix("元").strip()
+    if not plain:
+        raise InvalidInput(field=field, reason="empty", maximum=maximum)
+    if plain.startswith("-"):
+        raise InvalidInput(field=field, reason="negative", maximum=maximum)
+    match = _MONEY.fullmatch(plain)
+    if not match:
+        raise InvalidInput(field=field, reason="format", maximum=maximum)
+    yuan, decimals = match[1], match[2] or ""
+    if len(decimals) > 2:
+        raise InvalidInput(field=field, reason="decimals", maximum=maximum)
+    fen = int(yuan) * 100 + int(decimals.ljust(2, "0"))
+    if fen > maximum:
+        raise InvalidInput(field=field, reason="range", maximum=maximum)
     return fen

@@ -27,12 +27,11 @@ def register(application: Application) -> None:
     )
     from .flow import Engine
 
-    engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING,
+    engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING, *jobs.flows(),
                      stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
                      parts_catalogue.PARTS_CATALOGUE, sales.SALE])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
-    application.add_handler(jobs.conversation())  # diagnosis, quote, completion, parts missing
     for module in (customer, manager, dispatch, reports, stock, staff, jobs, common):
         for handler in module.handlers():
             application.add_handler(handler)

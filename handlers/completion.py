@@ -1,71 +1,66 @@
-"""Completing a job in chat: the parts actually used (each unit with its serial number or "no
-serial"), an installation's checklist, photos, a note of what was done, then core.jobs.complete
-(parts issued from the van, else the main warehouse; warranty dates; the customer's report is
-a reminder). And the other way a visit ends: parts missing (which parts, found in the
-catalogue, with quantities, and/or a note; core.jobs.parts_missing: the manager is told, the
-customer that the visit will be rescheduled).
+"""Completing a job in chat, a flow on the engine (handlers.flow): the parts actually used (each
+unit with its serial number or "no serial"), an installation's checklist, photos, a note of
+what was done, then core.jobs.complete (parts issued from the van, else the main warehouse;
+warranty dates; the customer's report is a reminder). And the other way a visit ends, its own
+flow: parts missing (which parts, found in the catalogue, with quantities, and/or a note;
+core.jobs.parts_missing: the manager is told, the customer that the visit will be
+rescheduled).
 
 The parts come from the approved quote: using a part that is not on it, or more units than
 approved, is refused on the spot with the offer to build a revised quote (the bill may never
-exceed what the customer approved; core checks it again). Part of the "jobs" conversation
-(handlers.jobs). Callback data: jc:u:<part id> jc:other jc:pt:<part id> jc:sp:<page> jc:back
-jc:ns jc:undo jc:next jc:ck:<item>:<y|n> jc:ph jc:skip jc:yes; parts missing: jm:sp:<page>
-jm:pt:<part id> jm:n:<1-5> jm:note jm:send jm:back.
+exceed what the customer approved; core checks it again). The revision is the quote flow with
+this draft: once it is sent, the parts and serials noted so far wait for the customer's
+approval ("approval" step) and are taken up again by the next "Complete" on the job.
+
+Callback data: jc:u:<part id> jc:other jc:pt:<part id> jc:sp:<page> jc:back jc:revise jc:ns
+jc:undo jc:next jc:ck:<item>:<y|n> jc:ph jc:skip jc:yes; parts missing: jm:sp:<page>
+jm:pt:<part id> jm:n:<1-5> jm:note jm:send jm:back; jc:!cancel and jm:!cancel stop.
 """
 from __future__ import annotations
-
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from core import catalogue, jobs, quotes
 from core.access import find
 from core.errors import InvalidInput, NotAllowed
 from core.lifecycle import INSTALLATION
+from core.parsing import parse_quantity
 
-from .chat import Context, desk, keyboard, person, say
+from .chat import keyboard
+from .flow import Entry, Next, Question, Step, Turn
 from .jobs import (
-    END,
+    FLOW_TTL,
     ID,
-    ask,
-    ask_quantity,
-    end_flow,
-    entry_card,
-    flow,
-    flow_button,
-    flow_message,
-    jl,
-    pay_rows,
+    back_row,
+    begin,
+    job_flow,
+    job_for,
+    number_in,
+    paged,
     part_results,
-    photos_or_done,
-    quantity_of,
-    search_query,
+    pay_rows_for,
+    pressed_quantity,
+    quantity_question,
+    question,
+    searched,
     short,
-    start_flow,
-    type_it,
+    stale,
     typed,
-    use_buttons,
+    undo,
+    words,
 )
-from .notify import wake_reminders
-
-CP_PARTS, CP_SEARCH, CP_SERIAL = "cp_parts", "cp_search", "cp_serial"
-CP_CHECK, CP_PHOTOS, CP_WORK, CP_CONFIRM = "cp_check", "cp_photos", "cp_work", "cp_confirm"
-PM_MENU, PM_QTY, PM_NOTE = "pm_menu", "pm_qty", "pm_note"
-ITEMS = "|".join(jobs.CHECKLIST_ITEMS)
+from .quote_builder import revise
 
 
-async def start(update: Update, context: Context):
+async def start(turn: Turn, match) -> Next:
     """"Complete" on a job card: an installation starts with its checklist, a repair with the
-    parts of the approved quote."""
-    card = await entry_card(update, context, "complete")
+    parts of the approved quote (and those noted before a revised quote was approved)."""
+    card = await job_for(turn, int(match.group(1)), "complete")
     if card is None:
-        return None
+        return turn.end()
     allowed, labour = [], 0
     if card.kind != INSTALLATION:
-        async with desk(context).uow() as uow:
-            user = await person(uow, update, context)
-            order = await find(uow, user, card.id)
-            quote = await quotes.approved_quote(uow, order)
-            view = quotes.view(quote, order) if quote else None
+        order = await find(turn.uow, turn.user, card.id)
+        quote = await quotes.approved_quote(turn.uow, order)
+        view = quotes.view(quote, order) if quote else None
         for line in view.lines if view else ():
             if line.kind != quotes.PART:
                 labour += line.line_total
@@ -78,15 +73,31 @@ async def start(update: Update, context: Context):
             entry["prices"].append([line.quantity, line.unit_price, line.warranty])
         for entry in allowed:  # covered units are used first, as core bills them
             entry["prices"].sort(key=lambda price: not price[2])
-        async with desk(context).uow() as uow:
-            for entry in allowed:
-                entry["id"] = (await catalogue.get_part(uow, entry["sku"],
-                                                        include_inactive=True)).id
-    start_flow(context, "complete", card, allowed=allowed, labour=labour, used=[],
-               checklist={}, photos=[], work=None)
+            entry["id"] = (await catalogue.get_part(turn.uow, entry["sku"],
+                                                    include_inactive=True)).id
+    begin(turn, card, allowed=allowed, labour=labour, used=[], checklist={}, photos=[],
+          work=None)
+    _take_up_noted(turn, card.id)
     if card.kind == INSTALLATION:
-        return await ask_check(update, context, 0)
-    return await parts_step(update, context)
+        turn.draft["check"] = 0
+        return turn.goto("check")
+    return turn.goto("parts")
+
+
+def _take_up_noted(turn: Turn, order_id: int) -> None:
+    """The parts noted before a revised quote (kept in the chat's row while the customer
+    decided), as far as the quote now approved allows them."""
+    row = turn.row
+    before = row.draft or {}
+    waiting = row.flow == "job_quote" or (row.flow == "job_complete" and row.step == "approval")
+    if (not waiting or before.get("order") != order_id
+            or row.updated_at < turn.uow.now() - FLOW_TTL):
+        return
+    d = turn.draft
+    for part_id, serial in before.get("used", []):
+        entry = _allowed(d, part_id)
+        if entry and _used_count(d, part_id) < entry["quantity"]:
+            d["used"].append([part_id, serial])
 
 
 # --- the parts used -------------------------------------------------------------------------
@@ -99,181 +110,198 @@ def _allowed(d: dict, part_id: int) -> dict | None:
     return next((a for a in d["allowed"] if a["id"] == part_id), None)
 
 
-async def parts_step(update: Update, context: Context) -> str:
-    d = flow(context)
-    d.pop("pending", None)
-    rows = [[(short(jl(update, context, "button.use_part", name=a["name"],
-                       used=_used_count(d, a["id"]), approved=a["quantity"])),
-              f"jc:u:{a['id']}")] for a in d["allowed"]]
-    rows.append([(jl(update, context, "button.other_part"), "jc:other")])
-    if d["used"]:
-        rows.append([(jl(update, context, "button.undo_part"), "jc:undo")])
-    rows.append([(jl(update, context, "button.parts_done"), "jc:next")])
-    return await ask(update, context, CP_PARTS, "complete_parts", rows, number=d["number"],
-                     allowed=[dict(a, used=_used_count(d, a["id"])) for a in d["allowed"]],
-                     used=_used_lines(d))
-
-
 def _used_lines(d: dict) -> list[dict]:
     names = {a["id"]: (a["name"], a["sku"]) for a in d["allowed"]}
     return [{"name": names.get(pid, ("?", "?"))[0], "sku": names.get(pid, ("?", "?"))[1],
              "serial": serial} for pid, serial in d["used"]]
 
 
-async def needs_revision(update: Update, context: Context, name: str, approved: int) -> str:
-    """Refused: a part not on the approved quote, or one unit more than approved."""
-    d = flow(context)
-    rows = [[(jl(update, context, "button.build_revision"), f"jb:q:{d['order']}")],
-            [(jl(update, context, "button.back_to_parts"), "jc:back")]]
-    return await ask(update, context, CP_PARTS, "complete_needs_revision", rows,
-                     number=d["number"], name=name, approved=approved)
+async def ask_parts(turn: Turn) -> Question:
+    d = turn.draft
+    d.pop("pending", None)
+    d.pop("query", None)
+    refused = d.pop("refused", None)
+    if refused:  # a part not on the approved quote, or one unit more than approved
+        return question(turn, "complete_needs_revision", [
+            [(words(turn, "button.build_revision"), "revise")],
+            back_row(turn, "button.back_to_parts")],
+            number=d["number"], name=refused["name"], approved=refused["approved"])
+    rows = [[(short(words(turn, "button.use_part", name=a["name"],
+                          used=_used_count(d, a["id"]), approved=a["quantity"])),
+              f"u:{a['id']}")] for a in d["allowed"]]
+    rows.append([(words(turn, "button.other_part"), "other")])
+    if d["used"]:
+        rows.append([(words(turn, "button.undo_part"), "undo")])
+    rows.append([(words(turn, "button.parts_done"), "next")])
+    return question(turn, "complete_parts", rows, number=d["number"],
+                    allowed=[dict(a, used=_used_count(d, a["id"])) for a in d["allowed"]],
+                    used=_used_lines(d))
 
 
-async def _use(update: Update, context: Context, d: dict, part_id: int, name: str) -> str:
+def _refused(turn: Turn, name: str, approved: int) -> Next:
+    turn.draft["refused"] = {"name": name, "approved": approved}
+    return turn.goto("parts")
+
+
+def _use(turn: Turn, part_id: int, name: str) -> Next:
+    d = turn.draft
     entry = _allowed(d, part_id)
     if entry is None:
-        return await needs_revision(update, context, name, 0)
+        return _refused(turn, name, 0)
     if _used_count(d, part_id) >= entry["quantity"]:
-        return await needs_revision(update, context, entry["name"], entry["quantity"])
+        return _refused(turn, entry["name"], entry["quantity"])
     if len(d["used"]) >= jobs.PARTS_USED_MAX:
-        return await parts_step(update, context)
+        return turn.goto("parts")
     d["pending"] = part_id
-    return await ask(update, context, CP_SERIAL, "complete_serial", [
-        [(jl(update, context, "button.no_serial"), "jc:ns")],
-        [(jl(update, context, "button.back_to_parts"), "jc:back")]],
-        name=entry["name"], maximum=jobs.SERIAL_MAX)
+    return turn.goto("serial")
 
 
-@flow_button
-async def use_pressed(update: Update, context: Context, d: dict, args):
-    return await _use(update, context, d, int(args[0]), "?")
+async def parts_pressed(turn: Turn, value: str) -> Next:
+    d = turn.draft
+    if value.startswith("u:") and number_in(value) is not None:
+        return _use(turn, number_in(value), "?")
+    if value == "other":
+        return turn.goto("search")
+    if value == "undo":
+        if d["used"]:
+            d["used"].pop()
+        return turn.goto("parts")
+    if value == "next":
+        return turn.goto("photos")
+    if value == "back":
+        return turn.goto("parts")
+    if value == "revise":
+        return await revise(turn)
+    return stale(turn)
 
 
-@flow_button
-async def other_pressed(update: Update, context: Context, d: dict, args):
-    return await ask(update, context, CP_SEARCH, "complete_search", [
-        [(jl(update, context, "button.back_to_parts"), "jc:back")]])
+async def ask_search(turn: Turn) -> Question:
+    if turn.draft.get("query"):
+        return await part_results(turn, "button.back_to_parts")
+    return question(turn, "complete_search", [back_row(turn, "button.back_to_parts")])
 
 
-@flow_message
-async def search_typed(update: Update, context: Context, d: dict):
-    d["query"] = search_query(update.message.text)
-    return await part_results(update, context, CP_SEARCH, "jc")
+async def search_pressed(turn: Turn, value: str) -> Next:
+    if value == "back":
+        return turn.goto("parts")
+    if value.startswith("sp:"):
+        return paged(turn, value)
+    part_id = number_in(value) if value.startswith("pt:") else None
+    if part_id is None:
+        return stale(turn)
+    part = await catalogue.get_part(turn.uow, part_id, include_inactive=True)
+    return _use(turn, part.id, part.name)
 
 
-@flow_button
-async def results_page(update: Update, context: Context, d: dict, args):
-    return await part_results(update, context, CP_SEARCH, "jc", int(args[0]))
+async def ask_serial(turn: Turn) -> Question:
+    entry = _allowed(turn.draft, turn.draft.get("pending"))
+    return question(turn, "complete_serial", [
+        [(words(turn, "button.no_serial"), "ns")], back_row(turn, "button.back_to_parts")],
+        name=entry["name"] if entry else "?", maximum=jobs.SERIAL_MAX)
 
 
-@flow_button
-async def found_part_chosen(update: Update, context: Context, d: dict, args):
-    async with desk(context).uow() as uow:
-        part = await catalogue.get_part(uow, int(args[0]), include_inactive=True)
-    return await _use(update, context, d, part.id, part.name)
-
-
-async def _serial(update: Update, context: Context, d: dict, serial: str | None) -> str:
+def _serial(turn: Turn, serial: str | None) -> Next:
+    d = turn.draft
     if d.get("pending") is not None:
         d["used"].append([d.pop("pending"), serial])
-    return await parts_step(update, context)
+    return turn.goto("parts")
 
 
-@flow_message
-async def serial_typed(update: Update, context: Context, d: dict):
-    serial = typed("serial", minimum=1, maximum=jobs.SERIAL_MAX)(update.message.text)
-    return await _serial(update, context, d, serial)
+async def serial_typed(turn: Turn, text: str) -> Next:
+    return _serial(turn, typed("serial", minimum=1, maximum=jobs.SERIAL_MAX)(text))
 
 
-@flow_button
-async def no_serial_pressed(update: Update, context: Context, d: dict, args):
-    return await _serial(update, context, d, None)
+async def serial_pressed(turn: Turn, value: str) -> Next:
+    if value == "ns":
+        return _serial(turn, None)
+    if value == "back":
+        return turn.goto("parts")
+    return stale(turn)
 
 
-@flow_button
-async def undo_pressed(update: Update, context: Context, d: dict, args):
-    if d["used"]:
-        d["used"].pop()
-    return await parts_step(update, context)
+# --- waiting for a revised quote's approval --------------------------------------------------
 
-
-@flow_button
-async def back_pressed(update: Update, context: Context, d: dict, args):
-    return await parts_step(update, context)
-
-
-@flow_button
-async def parts_done(update: Update, context: Context, d: dict, args):
-    return await photos_step(update, context)
+async def ask_approval(turn: Turn) -> Question:
+    d = turn.draft
+    return question(turn, "complete_waiting", number=d["number"], used=_used_lines(d))
 
 
 # --- an installation's checklist ----------------------------------------------------------------
 
-async def ask_check(update: Update, context: Context, index: int) -> str:
-    d = flow(context)
-    d["check"] = index
+async def ask_check(turn: Turn) -> Question:
+    d = turn.draft
+    index = d.get("check", 0)
     item = jobs.CHECKLIST_ITEMS[index]
-    return await ask(update, context, CP_CHECK, "complete_check", [[
-        (jl(update, context, "button.yes"), f"jc:ck:{item}:y"),
-        (jl(update, context, "button.no"), f"jc:ck:{item}:n")]],
+    return question(turn, "complete_check", [[
+        (words(turn, "button.yes"), f"ck:{item}:y"), (words(turn, "button.no"), f"ck:{item}:n")]],
         number=d["number"], item=item, index=index + 1, count=len(jobs.CHECKLIST_ITEMS))
 
 
-@flow_button
-async def check_pressed(update: Update, context: Context, d: dict, args):
-    item, yes = args[0], args[1] == "y"
+async def check_pressed(turn: Turn, value: str) -> Next:
+    d = turn.draft
+    kind, item, answer = (value.split(":") + ["", ""])[:3]
     index = d.get("check", 0)
-    if jobs.CHECKLIST_ITEMS[index] != item:
-        return await ask_check(update, context, index)
+    if kind != "ck" or answer not in ("y", "n") or jobs.CHECKLIST_ITEMS[index] != item:
+        return stale(turn)
+    yes = answer == "y"
     if not yes and item in jobs.CHECKLIST_REQUIRED:
-        await say(update, context, "complete_check_required", item=item, number=d["number"])
-        return await ask_check(update, context, index)
+        turn.say("complete_check_required", item=item, number=d["number"])
+        return turn.again()
     d["checklist"][item] = yes
     if index + 1 < len(jobs.CHECKLIST_ITEMS):
-        return await ask_check(update, context, index + 1)
-    return await photos_step(update, context)
+        d["check"] = index + 1
+        return turn.again()
+    return turn.goto("photos")
 
 
 # --- photos, what was done, and the last look ------------------------------------------------------
 
-async def photos_step(update: Update, context: Context) -> str:
-    d = flow(context)
-    return await ask(update, context, CP_PHOTOS, "complete_photos", [
-        [(jl(update, context, "button.photos_done"), "jc:ph")]],
-        required=d["kind"] == INSTALLATION, maximum=jobs.PHOTOS_MAX)
+async def ask_photos(turn: Turn) -> Question:
+    d = turn.draft
+    rows = [[(words(turn, "button.photos_done"), "ph")]]
+    if d.pop("photo_received", False):
+        return question(turn, "complete_photo_received", rows, count=len(d["photos"]),
+                        maximum=jobs.PHOTOS_MAX)
+    return question(turn, "complete_photos", rows, required=d["kind"] == INSTALLATION,
+                    maximum=jobs.PHOTOS_MAX)
 
 
-@flow_message
-async def photo_received(update: Update, context: Context, d: dict):
+async def photo_received(turn: Turn, file_id: str) -> Next:
+    d = turn.draft
     if len(d["photos"]) >= jobs.PHOTOS_MAX:
-        await say(update, context, "photos_full", maximum=jobs.PHOTOS_MAX)
-        return None
-    d["photos"].append(update.message.photo[-1].file_id)
-    return await ask(update, context, CP_PHOTOS, "complete_photo_received", [
-        [(jl(update, context, "button.photos_done"), "jc:ph")]],
-        count=len(d["photos"]), maximum=jobs.PHOTOS_MAX)
+        turn.say("photos_full", maximum=jobs.PHOTOS_MAX)
+        return turn.stay()
+    d["photos"].append(file_id)
+    d["photo_received"] = True
+    return turn.again()
 
 
-@flow_button
-async def photos_done(update: Update, context: Context, d: dict, args):
+async def photos_done(turn: Turn, value: str) -> Next:
+    d = turn.draft
+    if value != "ph":
+        return stale(turn)
     if d["kind"] == INSTALLATION and not d["photos"]:
-        await say(update, context, "complete_photo_needed")
-        return None
-    return await ask(update, context, CP_WORK, "complete_work", [
-        [(jl(update, context, "button.skip"), "jc:skip")]], maximum=jobs.WORK_DONE_MAX)
+        turn.say("complete_photo_needed")
+        return turn.stay()
+    return turn.goto("work")
 
 
-@flow_message
-async def work_typed(update: Update, context: Context, d: dict):
-    d["work"] = typed("work_done", minimum=1, maximum=jobs.WORK_DONE_MAX,
-                      multiline=True)(update.message.text)
-    return await confirm_step(update, context)
+async def ask_work(turn: Turn) -> Question:
+    return question(turn, "complete_work", [[(words(turn, "button.skip"), "skip")]],
+                    maximum=jobs.WORK_DONE_MAX)
 
 
-@flow_button
-async def work_skipped(update: Update, context: Context, d: dict, args):
-    d["work"] = None
-    return await confirm_step(update, context)
+async def work_typed(turn: Turn, text: str) -> Next:
+    turn.draft["work"] = typed("work_done", minimum=1, maximum=jobs.WORK_DONE_MAX,
+                               multiline=True)(text)
+    return turn.goto("confirm")
+
+
+async def work_skipped(turn: Turn, value: str) -> Next:
+    if value != "skip":
+        return stale(turn)
+    turn.draft["work"] = None
+    return turn.goto("confirm")
 
 
 def amount_of(d: dict) -> int:
@@ -288,80 +316,106 @@ def amount_of(d: dict) -> int:
     return total
 
 
-async def confirm_step(update: Update, context: Context) -> str:
-    d = flow(context)
-    return await ask(update, context, CP_CONFIRM, "complete_confirm", [
-        [(jl(update, context, "button.complete_now"), "jc:yes")]],
+async def ask_confirm(turn: Turn) -> Question:
+    d = turn.draft
+    return question(turn, "complete_confirm", [
+        [(words(turn, "button.complete_now"), "yes")]],
         number=d["number"], kind=d["kind"], used=_used_lines(d), checklist=d["checklist"],
         photos=len(d["photos"]), work=d["work"], amount=amount_of(d))
 
 
-@flow_button
-async def confirmed(update: Update, context: Context, d: dict, args):
+async def confirmed(turn: Turn, value: str) -> Next:
+    d = turn.draft
+    if value != "yes":
+        return stale(turn)
     try:
-        async with desk(context).uow() as uow:
-            user = await person(uow, update, context)
-            completion = await jobs.complete(
-                uow, user, d["order"], [(pid, 1, serial) for pid, serial in d["used"]],
-                checklist=d["checklist"] or None, photos=d["photos"], work_done=d["work"])
-            amount = completion.amount
-            await uow.commit()
+        completion = await jobs.complete(
+            turn.uow, turn.user, d["order"], [(pid, 1, serial) for pid, serial in d["used"]],
+            checklist=d["checklist"] or None, photos=d["photos"], work_done=d["work"])
     except NotAllowed as refused:
         if refused.details.get("reason") != "needs_revised_quote":
             raise
+        await undo(turn)
         entry = next((a for a in d["allowed"] if a["sku"] == refused.details.get("part")), None)
-        return await needs_revision(update, context, entry["name"] if entry else
-                                    refused.details.get("part", "?"),
-                                    refused.details.get("approved", 0))
-    wake_reminders(context)  # the customer's report and rating request
-    end_flow(context)
-    rows = pay_rows(update, context, d["order"], amount, d["kind"])
-    rows.append([(jl(update, context, "button.open_job"), f"jb:v:{d['order']}")])
-    await say(update, context, "complete_done", number=d["number"], amount=amount,
-              reply_markup=keyboard(rows))
-    return END
+        return _refused(turn, entry["name"] if entry else refused.details.get("part", "?"),
+                        refused.details.get("approved", 0))
+    rows = pay_rows_for(turn, d["order"], completion.amount, d["kind"])
+    rows.append([(words(turn, "button.open_job"), f"jb:v:{d['order']}")])
+    turn.say("complete_done", number=d["number"], amount=completion.amount,
+             reply_markup=keyboard(rows))
+    return turn.end()
+
+
+COMPLETE = job_flow(
+    "job_complete", "jc",
+    entries=[Entry(start, press=rf"^jb:c:({ID})$")],
+    steps={
+        "parts": Step(ask_parts, press=parts_pressed),
+        "search": Step(ask_search, text=searched, press=search_pressed),
+        "serial": Step(ask_serial, text=serial_typed, press=serial_pressed),
+        "approval": Step(ask_approval),
+        "check": Step(ask_check, press=check_pressed),
+        "photos": Step(ask_photos, photo=photo_received, press=photos_done,
+                       wrong="photos_or_done"),
+        "work": Step(ask_work, text=work_typed, press=work_skipped),
+        "confirm": Step(ask_confirm, press=confirmed),
+    },
+)
 
 
 # --- parts missing ----------------------------------------------------------------------------
 
-async def missing_start(update: Update, context: Context):
-    card = await entry_card(update, context, "parts_missing")
+async def missing_start(turn: Turn, match) -> Next:
+    card = await job_for(turn, int(match.group(1)), "parts_missing")
     if card is None:
-        return None
-    start_flow(context, "missing", card, parts=[], note=None)
-    return await missing_menu(update, context)
+        return turn.end()
+    begin(turn, card, parts=[], note=None)
+    return turn.goto("menu")
 
 
-async def missing_menu(update: Update, context: Context) -> str:
-    d = flow(context)
-    rows = [[(jl(update, context, "button.add_note" if not d.get("note") else "button.edit_note"),
-              "jm:note")]]
+async def ask_missing(turn: Turn) -> Question:
+    """What is missing so far; typing searches the catalogue (the results are the question
+    then, with Back to this)."""
+    d = turn.draft
+    d.pop("pick", None)
+    if d.get("query"):
+        return await part_results(turn)
+    rows = [[(words(turn, "button.add_note" if not d.get("note") else "button.edit_note"),
+              "note")]]
     if d.get("parts") or d.get("note"):
-        rows.append([(jl(update, context, "button.report_missing"), "jm:send")])
-    return await ask(update, context, PM_MENU, "job_missing_ask", rows, number=d["number"],
-                     parts=d.get("parts", []), note=d.get("note"))
+        rows.append([(words(turn, "button.report_missing"), "send")])
+    return question(turn, "job_missing_ask", rows, number=d["number"], parts=d["parts"],
+                    note=d.get("note"))
 
 
-@flow_message
-async def missing_search(update: Update, context: Context, d: dict):
-    d["query"] = search_query(update.message.text)
-    return await part_results(update, context, PM_MENU, "jm")
-
-
-@flow_button
-async def missing_results_page(update: Update, context: Context, d: dict, args):
-    return await part_results(update, context, PM_MENU, "jm", int(args[0]))
-
-
-@flow_button
-async def missing_part_chosen(update: Update, context: Context, d: dict, args):
-    async with desk(context).uow() as uow:
-        part = await catalogue.get_part(uow, int(args[0]), include_inactive=True)
+async def missing_pressed(turn: Turn, value: str) -> Next:
+    d = turn.draft
+    if value == "back":
+        d.pop("query", None)
+        return turn.goto("menu")
+    if value.startswith("sp:"):
+        return paged(turn, value)
+    if value.startswith("pt:") and number_in(value) is not None:
+        part = await catalogue.get_part(turn.uow, number_in(value), include_inactive=True)
         d["pick"] = [part.id, part.sku, part.name]
-    return await ask_quantity(update, context, PM_QTY, "jm", part.name)
+        return turn.goto("quantity")
+    if value == "note" and not d.get("query"):
+        return turn.goto("note")
+    if value == "send" and not d.get("query"):
+        await jobs.parts_missing(turn.uow, turn.user, d["order"],
+                                 [(entry[0], entry[3]) for entry in d["parts"]], d.get("note"))
+        turn.say("job_missing_sent", number=d["number"], parts=d["parts"], note=d.get("note"),
+                 reply_markup=keyboard([[(words(turn, "button.all_jobs"), "jb:p:1")]]))
+        return turn.end()
+    return stale(turn)
 
 
-async def _missing_add(update: Update, context: Context, d: dict, quantity: int):
+async def ask_missing_quantity(turn: Turn) -> Question:
+    return quantity_question(turn, turn.draft["pick"][2])
+
+
+def _missing_add(turn: Turn, quantity: int) -> Next:
+    d = turn.draft
     part_id, sku, name = d.pop("pick")
     for entry in d["parts"]:
         if entry[0] == part_id:
@@ -371,105 +425,42 @@ async def _missing_add(update: Update, context: Context, d: dict, quantity: int)
         if len(d["parts"]) >= jobs.PARTS_USED_MAX:
             raise InvalidInput(field="parts", reason="too_many", limit=jobs.PARTS_USED_MAX)
         d["parts"].append([part_id, sku, name, quantity])
-    return await missing_menu(update, context)
+    d.pop("query", None)
+    return turn.goto("menu")
 
 
-@flow_button
-async def missing_quantity_pressed(update: Update, context: Context, d: dict, args):
-    if not d.get("pick"):
-        return await missing_menu(update, context)
-    return await _missing_add(update, context, d, int(args[0]))
+async def missing_quantity_pressed(turn: Turn, value: str) -> Next:
+    if value == "back":
+        turn.draft.pop("query", None)
+        return turn.goto("menu")
+    quantity = pressed_quantity(value)
+    return _missing_add(turn, quantity) if quantity else stale(turn)
 
 
-@flow_message
-async def missing_quantity_typed(update: Update, context: Context, d: dict):
-    quantity = quantity_of(update.message.text)
-    if not d.get("pick"):
-        return await missing_menu(update, context)
-    return await _missing_add(update, context, d, quantity)
+async def missing_quantity_typed(turn: Turn, text: str) -> Next:
+    return _missing_add(turn, parse_quantity(text, maximum=jobs.PART_QUANTITY_MAX))
 
 
-@flow_button
-async def missing_back(update: Update, context: Context, d: dict, args):
-    d.pop("pick", None)
-    return await missing_menu(update, context)
+async def ask_note(turn: Turn) -> Question:
+    return question(turn, "job_missing_note", [back_row(turn)], maximum=jobs.NOTE_MAX)
 
 
-@flow_button
-async def missing_note_pressed(update: Update, context: Context, d: dict, args):
-    return await ask(update, context, PM_NOTE, "job_missing_note", [
-        [(jl(update, context, "button.back"), "jm:back")]], maximum=jobs.NOTE_MAX)
+async def note_typed(turn: Turn, text: str) -> Next:
+    turn.draft["note"] = typed("note", minimum=1, maximum=jobs.NOTE_MAX, multiline=True)(text)
+    return turn.goto("menu")
 
 
-@flow_message
-async def missing_note_typed(update: Update, context: Context, d: dict):
-    d["note"] = typed("note", minimum=1, maximum=jobs.NOTE_MAX,
-                      multiline=True)(update.message.text)
-    return await missing_menu(update, context)
+async def note_pressed(turn: Turn, value: str) -> Next:
+    return turn.goto("menu") if value == "back" else stale(turn)
 
 
-@flow_button
-async def missing_send(update: Update, context: Context, d: dict, args):
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        await jobs.parts_missing(uow, user, d["order"],
-                                 [(entry[0], entry[3]) for entry in d.get("parts", [])],
-                                 d.get("note"))
-        await uow.commit()
-    wake_reminders(context)
-    end_flow(context)
-    await say(update, context, "job_missing_sent", number=d["number"], parts=d.get("parts", []),
-              note=d.get("note"),
-              reply_markup=keyboard([[(jl(update, context, "button.all_jobs"), "jb:p:1")]]))
-    return END
-
-
-# --- registration -----------------------------------------------------------------------------
-
-def entry_points() -> list:
-    return [CallbackQueryHandler(start, pattern=rf"^jb:c:{ID}$"),
-            CallbackQueryHandler(missing_start, pattern=rf"^jb:miss:{ID}$")]
-
-
-def states() -> dict:
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.COMMAND
-    back = CallbackQueryHandler(back_pressed, pattern=r"^jc:back$")
-    buttons_only = [MessageHandler(other, use_buttons)]
-    return {
-        PM_MENU: [MessageHandler(text, missing_search),
-                  CallbackQueryHandler(missing_results_page, pattern=r"^jm:sp:\d{1,6}$"),
-                  CallbackQueryHandler(missing_part_chosen, pattern=rf"^jm:pt:{ID}$"),
-                  CallbackQueryHandler(missing_note_pressed, pattern=r"^jm:note$"),
-                  CallbackQueryHandler(missing_send, pattern=r"^jm:send$"),
-                  CallbackQueryHandler(missing_back, pattern=r"^jm:back$"),
-                  MessageHandler(other, type_it)],
-        PM_QTY: [CallbackQueryHandler(missing_quantity_pressed, pattern=r"^jm:n:[1-5]$"),
-                 CallbackQueryHandler(missing_back, pattern=r"^jm:back$"),
-                 MessageHandler(text, missing_quantity_typed), *buttons_only],
-        PM_NOTE: [MessageHandler(text, missing_note_typed),
-                  CallbackQueryHandler(missing_back, pattern=r"^jm:back$"),
-                  MessageHandler(other, type_it)],
-        CP_PARTS: [CallbackQueryHandler(use_pressed, pattern=rf"^jc:u:{ID}$"),
-                   CallbackQueryHandler(other_pressed, pattern=r"^jc:other$"),
-                   CallbackQueryHandler(undo_pressed, pattern=r"^jc:undo$"),
-                   CallbackQueryHandler(parts_done, pattern=r"^jc:next$"),
-                   back, MessageHandler(other, use_buttons)],
-        CP_SEARCH: [MessageHandler(text, search_typed),
-                    CallbackQueryHandler(results_page, pattern=r"^jc:sp:\d{1,6}$"),
-                    CallbackQueryHandler(found_part_chosen, pattern=rf"^jc:pt:{ID}$"),
-                    back, MessageHandler(other, type_it)],
-        CP_SERIAL: [MessageHandler(text, serial_typed),
-                    CallbackQueryHandler(no_serial_pressed, pattern=r"^jc:ns$"),
-                    back, MessageHandler(other, type_it)],
-        CP_CHECK: [CallbackQueryHandler(check_pressed, pattern=rf"^jc:ck:({ITEMS}):(y|n)$"),
-                   MessageHandler(other, use_buttons)],
-        CP_PHOTOS: [MessageHandler(filters.PHOTO, photo_received),
-                    CallbackQueryHandler(photos_done, pattern=r"^jc:ph$"),
-                    MessageHandler(other, photos_or_done)],
-        CP_WORK: [MessageHandler(text, work_typed),
-                  CallbackQueryHandler(work_skipped, pattern=r"^jc:skip$"),
-                  MessageHandler(other, type_it)],
-        CP_CONFIRM: [CallbackQueryHandler(confirmed, pattern=r"^jc:yes$"),
-                     MessageHandler(other, use_buttons)],
-    }
+MISSING = job_flow(
+    "job_missing", "jm",
+    entries=[Entry(missing_start, press=rf"^jb:miss:({ID})$")],
+    steps={
+        "menu": Step(ask_missing, text=searched, press=missing_pressed),
+        "quantity": Step(ask_missing_quantity, press=missing_quantity_pressed,
+                         text=missing_quantity_typed, wrong="use_buttons"),
+        "note": Step(ask_note, text=note_typed, press=note_pressed),
+    },
+)

@@ -107,6 +107,10 @@ class Flow:
     edit_template: str = "booking_edit"
     ttl: timedelta | None = None            # a draft left this long is forgotten
     invalid_input: str = "error_invalid_input"  # template saying why a typed answer is refused
+    # The flow's own words for a refusal, after the rollback (else error_<code>); it returns
+    # where to go (None: stay).
+    refused: Callable[["Turn", DomainError], "Next | None"] | None = None
+    stopped: Callable[["Turn"], None] | None = None  # says what Cancel says, not `cancelled`
 
     def steps_of(self, draft: dict) -> list[str]:
         return self.order(draft) if callable(self.order) else list(self.order)
@@ -152,6 +156,14 @@ class Turn:
         item = _message(texts(self.context).render(self.lang, template, **values), None)
         if self.row.question_id:
             item["edit"] = self.row.question_id
+        self.outbox.append(item)
+
+    def show(self, template: str, /, *, reply_markup=None, **values) -> None:
+        """Turns the pressed message (a card outside the flow, say) into `template`."""
+        item = _message(texts(self.context).render(self.lang, template, **values), reply_markup)
+        query = self.update.callback_query
+        if query is not None and query.message is not None:
+            item["edit"] = query.message.message_id
         self.outbox.append(item)
 
     def toast(self, key: str, /, **params) -> None:
@@ -368,11 +380,17 @@ class Engine:
             template = (turn.flow.invalid_input if turn.flow else "error_invalid_input") \
                 if isinstance(refused, InvalidInput) else f"error_{refused.code}"
             log.info("chat %s: step %s refused: %s", turn.chat_id, turn.step, refused)
+            if turn.flow is not None and turn.flow.refused is not None:
+                nxt = turn.flow.refused(turn, refused)
+                return nxt if nxt is not None else Next("stay")
             turn.say(template, **refused.details)
             return Next("stay")
         return nxt if nxt is not None else Next("stay")
 
     def _cancel(self, turn: Turn) -> Next:
+        if turn.flow.stopped is not None:
+            turn.flow.stopped(turn)
+            return Next("end")
         turn.say(turn.flow.cancelled, reply_markup=ReplyKeyboardRemove())
         return Next("end")
 

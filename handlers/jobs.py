@@ -4,44 +4,46 @@ Two kinds of buttons. The card's (`jb:...`) carry the order id and hold no state
 is checked on the server (core.jobs), so someone else's job answers exactly like a missing one,
 and a button whose act the job no longer offers is "out of date" (the card is shown afresh).
 The acts that take more than a press (diagnose, quote, complete, parts missing, a typed
-decline reason) run in one persistent conversation, "jobs": its draft is `user_data["job_flow"]`
-(the quote itself is a draft in the database, core.quotes), each step is a new message and only
-the newest one's buttons count. Opening another flow from a card leaves the current one.
+decline reason) are flows on the conversation engine (handlers.flow), started by a card's
+button: their step and draft are the chat's conversation row (the quote itself is a draft in
+the database, core.quotes), and the engine owns what every flow shares (only the current
+question's buttons count, Stop and /cancel, refusals, edited messages, a draft left 24 hours
+is forgotten). Opening another flow from a card leaves the current one.
 
 Callback data (all under 64 bytes):
   jb:p:<page>  jb:v:<id>  jb:ph:<id>  jb:a:<id>  jb:d:<id>  jb:dr:<id>:<reason>  jb:t:<id>
   jb:ar:<id>  jb:pay:<id>  jb:paid:<id>:<method>           stateless
   jb:dg:<id>  jb:q:<id>  jb:c:<id>  jb:miss:<id>  jb:dr:<id>:other   start a flow
-  jf:x (stop any flow)  jd:* jq:* (diagnosis and quote: handlers.quote_builder)
-  jc:* jm:* (completion and parts missing: handlers.completion)
-This module holds what the flows share: the draft, `ask` (a step's message), `flow_button` /
-`flow_message` (the newest message's buttons only; refusals told, the step kept), part search
-and quantity steps.
+  jd:* jq:* (diagnosis and quote: handlers.quote_builder), jc:* jm:* (completion and parts
+  missing: handlers.completion), jx:* (the typed decline reason, here); `<prefix>:!cancel` is
+  a flow's Stop.
+This module also holds what the job flows share: how a flow starts on a card, a step's
+question with its Stop button, refusals in the jobs' own words, part search and quantities.
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
-from functools import wraps
+from datetime import timedelta
 
 from telegram import InputMediaPhoto, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import catalogue, jobs, orders, quotes
+from core import catalogue, conversations, jobs, orders, quotes
 from core.booking import clean_text
 from core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from core.lifecycle import IN_PROGRESS, WARRANTY
 from core.models import ServiceOrder
+from core.parsing import parse_quantity
 
 from .chat import (
     Context,
     day_label,
     default_language,
     desk,
-    lang,
     keyboard,
     label,
+    lang,
     pager,
     person,
     rows_of,
@@ -49,14 +51,13 @@ from .chat import (
     show,
     texts,
 )
+from .flow import CANCEL, Entry, Flow, Next, Question, Step, Turn
 from .notify import wake_reminders
 from .texts import money, window_label
 
 log = logging.getLogger(__name__)
 
 ID = r"\d{1,12}"
-END = ConversationHandler.END
-FLOW = "job_flow"
 FLOW_TTL = timedelta(hours=24)  # a flow left this long is forgotten (the quote draft stays)
 DECLINE_REASONS = ("too_far", "busy", "no_skill", "unwell", "other")
 QUANTITIES = (1, 2, 3, 4, 5)
@@ -69,7 +70,6 @@ ACTION_BUTTONS = {
     "complete": ("complete", "jb:c"), "parts_missing": ("parts_missing", "jb:miss"),
     "settle": ("settle", "jb:pay"),
 }
-DC_REASON = "dc_reason"
 
 
 def jl(update: Update, context: Context, key: str, /, **params) -> str:
@@ -86,12 +86,11 @@ def order_id_of(update: Update, index: int = 2) -> int:
 
 
 async def answer(update: Update, context: Context, text: str | None = None) -> None:
-    """Answers the pressed button, once (Telegram refuses a second answer), with an
-    optional short notice."""
+    """Answers the pressed button with an optional short notice (bot.gate lets only the
+    first answer to a press through, and answers a press nothing answered)."""
     query = update.callback_query
-    if query is None or getattr(context, "jobs_answered", None) == query.id:
+    if query is None:
         return
-    context.jobs_answered = query.id  # the context is this update's own
     try:
         await query.answer(text)
     except TelegramError as error:
@@ -182,27 +181,34 @@ async def send_card(update: Update, context: Context, order, *, edit: bool = Tru
     try:
         async with desk(context).uow() as uow:
             user = await person(uow, update, context)
-            card = await jobs.job_card(uow, user, order)
-            row = await orders.find_order_for(uow, user, card.id)
-            try:
-                quote = await quotes.quote_view(uow, user, card.id)
-            except NotFound:
-                quote = None
-            amount = row.final_amount
+            values, rows = await card_view(
+                uow, user, order, lambda key, **p: label(update, context, key, **p),
+                lambda day: day_label(update, context, day))
     except DomainError as error:
         await refuse(update, context, error)
         return
-    rows = rows_of([(jl(update, context, f"button.{action_label(card, a)}"),
-                     f"{ACTION_BUTTONS[a][1]}:{card.id}") for a in card.actions], 2)
-    if card.photos:
-        rows.append([(jl(update, context, "button.photos", count=len(card.photos)),
-                      f"jb:ph:{card.id}")])
-    rows.append([(jl(update, context, "button.all_jobs"), "jb:p:1")])
-    values = dict(card=card, quote=quote, amount=amount, map_url=map_url(card),
-                  day=day_label(update, context, card.booked_date) if card.booked_date else "",
-                  window=window_label(card.window) if card.window else "")
     reply = show if edit else say
     await reply(update, context, "job_card", reply_markup=keyboard(rows), **values)
+
+
+async def card_view(uow, user, order, words, day) -> tuple[dict, list]:
+    """The card's template values and its (stateless) button rows; `words` gives labels,
+    `day` a day's name, in the reader's language."""
+    card = await jobs.job_card(uow, user, order)
+    row = await orders.find_order_for(uow, user, card.id)
+    try:
+        quote = await quotes.quote_view(uow, user, card.id)
+    except NotFound:
+        quote = None
+    rows = rows_of([(words(f"jobs.button.{action_label(card, a)}"),
+                     f"{ACTION_BUTTONS[a][1]}:{card.id}") for a in card.actions], 2)
+    if card.photos:
+        rows.append([(words("jobs.button.photos", count=len(card.photos)), f"jb:ph:{card.id}")])
+    rows.append([(words("jobs.button.all_jobs"), "jb:p:1")])
+    values = dict(card=card, quote=quote, amount=row.final_amount, map_url=map_url(card),
+                  day=day(card.booked_date) if card.booked_date else "",
+                  window=window_label(card.window) if card.window else "")
+    return values, rows
 
 
 def action_label(card: jobs.JobCard, action: str) -> str:
@@ -301,28 +307,23 @@ async def decline_reason_pressed(update: Update, context: Context):
         return
     # The note the manager reads: the reason in the company's language.
     note = texts(context).label(default_language(context), f"jobs.decline_reason.{reason}")
-    await _decline(update, context, int(order_id), note, edit=True)
+    await _decline(update, context, int(order_id), note)
 
 
-async def _decline(update: Update, context: Context, order_id: int, reason: str, *,
-                   edit: bool) -> bool:
+async def _decline(update: Update, context: Context, order_id: int, reason: str) -> None:
     try:
         async with desk(context).uow() as uow:
             user = await person(uow, update, context)
             event = await jobs.decline(uow, user, order_id, reason)
             number = (await uow.session.get(ServiceOrder, order_id)).number
             await uow.commit()
-    except InvalidInput as error:
-        await refuse(update, context, error)
-        return False
     except DomainError as error:
         await refuse(update, context, error)
-        return True
+        return
     log.info("order %s declined in chat (event %s)", number, event.id)
     await answer(update, context)
     wake_reminders(context)
-    await (show if edit else say)(update, context, "job_declined", number=number, reason=reason)
-    return True
+    await show(update, context, "job_declined", number=number, reason=reason)
 
 
 async def pay_pressed(update: Update, context: Context):
@@ -341,8 +342,16 @@ async def pay_pressed(update: Update, context: Context):
 
 
 def pay_rows(update: Update, context: Context, order_id: int, amount: int, kind: str) -> list:
+    return _pay_rows(lambda key: jl(update, context, key), order_id, amount, kind)
+
+
+def pay_rows_for(turn: Turn, order_id: int, amount: int, kind: str) -> list:
+    return _pay_rows(lambda key: words(turn, key), order_id, amount, kind)
+
+
+def _pay_rows(word, order_id: int, amount: int, kind: str) -> list:
     methods = [m for m in jobs.PAYMENT_METHODS if m != "waived" or not amount or kind == WARRANTY]
-    return [[(jl(update, context, f"payment.{m}"), f"jb:paid:{order_id}:{m}") for m in methods]]
+    return [[(word(f"payment.{m}"), f"jb:paid:{order_id}:{m}") for m in methods]]
 
 
 async def paid_pressed(update: Update, context: Context):
@@ -366,91 +375,97 @@ async def paid_pressed(update: Update, context: Context):
                reply_markup=keyboard([[(jl(update, context, "button.all_jobs"), "jb:p:1")]]))
 
 
-# --- flows: the conversation's draft and steps --------------------------------------------------
+# --- what the job flows share ---------------------------------------------------------------
 
-def flow(context: Context) -> dict:
-    return context.user_data.get(FLOW) or {}
-
-
-def start_flow(context: Context, name: str, card: jobs.JobCard, **data) -> dict:
-    context.user_data[FLOW] = {"flow": name, "order": card.id, "number": card.number,
-                               "kind": card.kind, "at": desk(context).clock.now().isoformat(),
-                               **data}
-    return context.user_data[FLOW]
+def words(turn: Turn, key: str, /, **params) -> str:
+    """A label of the jobs' own (labels_jobs.toml), in the turn's language."""
+    return turn.label(f"jobs.{key}", **params)
 
 
-def end_flow(context: Context):
-    context.user_data.pop(FLOW, None)
-    return END
+def number_in(value: str) -> int | None:
+    """The id or page after "<kind>:" in a flow button's value; None when it is not one
+    (forged data is out of date, never an error)."""
+    _, _, tail = value.partition(":")
+    return int(tail) if tail.isdigit() and len(tail) <= 12 else None
 
 
-def _expired(context: Context, d: dict) -> bool:
-    try:
-        started = datetime.fromisoformat(d["at"])
-    except (KeyError, TypeError, ValueError):
-        return True
-    return desk(context).clock.now() - started > FLOW_TTL
-
-
-async def ask(update: Update, context: Context, state: str, template: str, rows=(), *,
-              stop: bool = True, **values) -> str:
-    """Sends a step's message (the newest: only its buttons count) and enters `state`."""
+def question(turn: Turn, template: str, rows=(), *, stop: bool = True, **values) -> Question:
+    """A job flow's question: its buttons, then Stop (the engine's Cancel)."""
     rows = [list(row) for row in rows]
     if stop:
-        rows.append([(jl(update, context, "button.stop"), "jf:x")])
-    message = await say(update, context, template, reply_markup=keyboard(rows) if rows else None,
-                        **values)
-    flow(context)["message"] = message.message_id
-    return state
+        rows.append([(words(turn, "button.stop"), CANCEL)])
+    return Question(template, rows, values, nav=False)
 
 
-async def _flow_alive(update: Update, context: Context) -> dict | None:
-    d = context.user_data.get(FLOW)
-    if not d or _expired(context, d):
-        end_flow(context)
-        await say(update, context, "job_flow_gone")
+def back_row(turn: Turn, key: str = "button.back") -> list:
+    return [(words(turn, key), "back")]
+
+
+def turn_pager(turn: Turn, page, value: str) -> list:
+    """Newer / Older buttons for a core Page; `value` has {page} in it."""
+    row = []
+    if page.has_previous:
+        row.append((turn.label("button.previous"), value.format(page=page.page - 1)))
+    if page.has_next:
+        row.append((turn.label("button.next"), value.format(page=page.page + 1)))
+    return [row] if row else []
+
+
+def stale(turn: Turn) -> Next:
+    turn.toast("toast.stale_button")
+    return turn.stay()
+
+
+async def undo(turn: Turn) -> None:
+    """Rolls back what the step changed in core, when it goes on another way."""
+    await turn.undo()
+    turn.row = await conversations.load(turn.uow, turn.chat_id)
+
+
+async def job_for(turn: Turn, order_id: int, action: str) -> jobs.JobCard | None:
+    """The job a flow starts on (or goes on with), when it is theirs and offers `action` now;
+    else None: the out-of-date notice and the pressed card shown afresh. NotFound (not theirs,
+    or no such job) is raised: refused like any missing order."""
+    card = await jobs.job_card(turn.uow, turn.user, order_id)
+    if action not in card.actions:
+        turn.toast("toast.stale_button")
+        if turn.update.callback_query and turn.update.callback_query.data.startswith("jb:"):
+            values, rows = await card_view(turn.uow, turn.user, card.id,
+                                           lambda key, **p: turn.label(key, **p), turn.day)
+            turn.show("job_card", reply_markup=keyboard(rows), **values)
         return None
-    return d
+    return card
 
 
-async def _guarded(update: Update, context: Context, run):
-    """Runs a step; a refusal is told and keeps the step, except when the job is gone or has
-    moved on (not found, transition refused): then the flow ends."""
-    try:
-        return await run()
-    except DomainError as error:
-        await refuse(update, context, error)
-        gone = isinstance(error, TransitionRefused) or (
-            isinstance(error, NotFound) and error.details.get("what") in (None, "order"))
-        return end_flow(context) if gone else None
+def begin(turn: Turn, card: jobs.JobCard, **data) -> None:
+    turn.draft.update(order=card.id, number=card.number, kind=card.kind, **data)
 
 
-def flow_button(handler):
-    """A button of the flow's newest message: handler(update, context, draft, args)."""
-    @wraps(handler)
-    async def pressed(update: Update, context: Context):
-        query = update.callback_query
-        d = context.user_data.get(FLOW)
-        if not d or query.message is None or query.message.message_id != d.get("message"):
-            await toast(update, context, "toast.stale_button")
-            return None
-        await answer(update, context)
-        if await _flow_alive(update, context) is None:
-            return END
-        args = query.data.split(":")[2:]
-        return await _guarded(update, context, lambda: handler(update, context, d, args))
-    return pressed
+def refused(turn: Turn, error: DomainError) -> Next:
+    """Tells the technician why not, in the jobs' own words where they have them. The step is
+    kept, unless the job is gone or has moved on (not found, a refused transition)."""
+    key = refusal_key(error)
+    if key:
+        turn.say("job_refused", why=key, details=dict(error.details))
+    else:
+        turn.say(f"error_{error.code}", **error.details)
+    gone = isinstance(error, TransitionRefused) or (
+        isinstance(error, NotFound) and error.details.get("what") in (None, "order"))
+    return turn.end() if gone else turn.stay()
 
 
-def flow_message(handler):
-    """Something typed or sent in the flow: handler(update, context, draft)."""
-    @wraps(handler)
-    async def received(update: Update, context: Context):
-        d = await _flow_alive(update, context)
-        if d is None:
-            return END
-        return await _guarded(update, context, lambda: handler(update, context, d))
-    return received
+def stopped(turn: Turn) -> None:
+    """Stop or /cancel: which job it was, and the way back to it."""
+    d = turn.draft
+    rows = [[(words(turn, "button.open_job"), f"jb:v:{d['order']}")]] if d.get("order") else []
+    turn.say("job_flow_stopped", flow=turn.flow.name.removeprefix("job_"),
+             number=d.get("number", ""), reply_markup=keyboard(rows) if rows else None)
+
+
+def job_flow(name: str, prefix: str, steps: dict, entries: list, **more) -> Flow:
+    """A flow of the jobs: 24 hours to finish it, Stop and refusals as above."""
+    return Flow(name=name, prefix=prefix, steps=steps, entries=entries, ttl=FLOW_TTL,
+                refused=more.pop("refused", refused), stopped=stopped, **more)
 
 
 def typed(field: str, *, minimum: int = 0, maximum: int, multiline: bool = False):
@@ -463,69 +478,34 @@ def typed(field: str, *, minimum: int = 0, maximum: int, multiline: bool = False
     return clean
 
 
-async def entry_card(update: Update, context: Context, action: str,
-                     index: int = 2) -> jobs.JobCard | None:
-    """The job a flow starts on, when it is theirs and offers `action`; else None, told."""
-    found = await load_for(update, context, order_id_of(update, index), action)
-    if found is None:
-        return None
-    await answer(update, context)
-    return found[1]
-
-
-async def stop_pressed(update: Update, context: Context):
-    query = update.callback_query
-    d = context.user_data.get(FLOW)
-    if not d or query.message is None or query.message.message_id != d.get("message"):
-        await toast(update, context, "toast.stale_button")
-        return None
-    await answer(update, context)
-    return await _stop(update, context, d)
-
-
-async def stop_command(update: Update, context: Context):
-    return await _stop(update, context, flow(context))
-
-
-async def _stop(update: Update, context: Context, d: dict):
-    end_flow(context)
-    await say(update, context, "job_flow_stopped", flow=d.get("flow", ""),
-              number=d.get("number", ""),
-              reply_markup=keyboard([[(jl(update, context, "button.open_job"),
-                                       f"jb:v:{d['order']}")]]) if d.get("order") else None)
-    return END
-
-
-async def use_buttons(update: Update, context: Context):
-    await say(update, context, "use_buttons")
-    return None
-
-
-async def type_it(update: Update, context: Context):
-    await say(update, context, "expected_text")
-    return None
-
-
-async def photos_or_done(update: Update, context: Context):
-    await say(update, context, "photos_or_done")
-    return None
-
-
 # --- shared steps: finding a part, choosing a quantity ----------------------------------------
 
-async def part_results(update: Update, context: Context, state: str, prefix: str,
-                       page: int = 1) -> str:
-    """The catalogue parts matching the flow's typed query, as buttons `<prefix>:pt:<id>`,
-    paged with `<prefix>:sp:<page>`; typing again searches again."""
-    d = flow(context)
-    async with desk(context).uow() as uow:
-        found = await catalogue.search_parts(uow, d.get("query", ""), page)
-    rows = [[(short(f"{p.name} · {p.sku} · {money(p.price)}"), f"{prefix}:pt:{p.id}")]
+async def part_results(turn: Turn, back: str = "button.back") -> Question:
+    """The catalogue parts matching the draft's typed query, as buttons `pt:<id>`, paged with
+    `sp:<page>`; typing again searches again."""
+    d = turn.draft
+    found = await catalogue.search_parts(turn.uow, d.get("query", ""), d.get("page", 1))
+    rows = [[(short(f"{p.name} · {p.sku} · {money(p.price)}"), f"pt:{p.id}")]
             for p in found.items]
-    rows += pager(update, context, found, prefix + ":sp:{page}")
-    rows.append([(jl(update, context, "button.back"), f"{prefix}:back")])
-    return await ask(update, context, state, "job_part_results", rows, query=d.get("query", ""),
-                     total=found.total, page=found.page, pages=found.pages)
+    rows += turn_pager(turn, found, "sp:{page}")
+    rows.append(back_row(turn, back))
+    return question(turn, "job_part_results", rows, query=d.get("query", ""),
+                    total=found.total, page=found.page, pages=found.pages)
+
+
+async def searched(turn: Turn, text: str) -> Next:
+    """A typed search: its results are the step's question (typing again searches again)."""
+    turn.draft["query"] = search_query(text)
+    turn.draft["page"] = 1
+    return turn.again()
+
+
+def paged(turn: Turn, value: str) -> Next:
+    page = number_in(value)
+    if page is None or page < 1 or not turn.draft.get("query"):
+        return stale(turn)
+    turn.draft["page"] = page
+    return turn.again()
 
 
 def search_query(text: str) -> str:
@@ -535,65 +515,67 @@ def search_query(text: str) -> str:
     return query
 
 
-async def ask_quantity(update: Update, context: Context, state: str, prefix: str,
-                       what: str) -> str:
-    rows = [[(str(n), f"{prefix}:n:{n}") for n in QUANTITIES],
-            [(jl(update, context, "button.back"), f"{prefix}:back")]]
-    return await ask(update, context, state, "job_quantity", rows, what=what,
-                     maximum=quotes.LINE_QUANTITY_MAX)
+def quantity_question(turn: Turn, what: str) -> Question:
+    rows = [[(str(n), f"n:{n}") for n in QUANTITIES], back_row(turn)]
+    return question(turn, "job_quantity", rows, what=what, maximum=quotes.LINE_QUANTITY_MAX)
+
+
+def pressed_quantity(value: str) -> int | None:
+    quantity = number_in(value)
+    return quantity if quantity in QUANTITIES else None
 
 
 def quantity_of(text: str) -> int:
-    return catalogue.whole_number(text, "quantity", 1, quotes.LINE_QUANTITY_MAX)
+    return parse_quantity(text, maximum=quotes.LINE_QUANTITY_MAX)
 
 
 # --- decline with a typed reason --------------------------------------------------------------
 
-async def decline_other_start(update: Update, context: Context):
-    card = await entry_card(update, context, "decline")
+async def decline_other_start(turn: Turn, match) -> Next:
+    card = await job_for(turn, int(match.group(1)), "decline")
     if card is None:
-        return None
-    start_flow(context, "decline", card)
-    return await ask(update, context, DC_REASON, "job_decline_type", number=card.number,
-                     minimum=jobs.REASON_MIN, maximum=jobs.REASON_MAX)
+        return turn.end()
+    begin(turn, card)
+    return turn.goto("reason")
 
 
-@flow_message
-async def decline_typed(update: Update, context: Context, d: dict):
+async def ask_reason(turn: Turn) -> Question:
+    return question(turn, "job_decline_type", number=turn.draft["number"],
+                    minimum=jobs.REASON_MIN, maximum=jobs.REASON_MAX)
+
+
+async def decline_typed(turn: Turn, text: str) -> Next:
+    d = turn.draft
     reason = typed("reason", minimum=jobs.REASON_MIN, maximum=jobs.REASON_MAX,
-                   multiline=True)(update.message.text)
-    if not await _decline(update, context, d["order"], reason, edit=False):
-        return None
-    return end_flow(context)
+                   multiline=True)(text)
+    event = await jobs.decline(turn.uow, turn.user, d["order"], reason)
+    log.info("order %s declined in chat (event %s)", d["number"], event.id)
+    turn.say("job_declined", number=d["number"], reason=reason)
+    return turn.end()
+
+
+def decline_refused(turn: Turn, error: DomainError) -> Next:
+    """A reason that is not one is asked again; any other refusal ends it."""
+    nxt = refused(turn, error)
+    return nxt if isinstance(error, InvalidInput) else turn.end()
+
+
+DECLINE = job_flow(
+    "job_decline", "jx",
+    entries=[Entry(decline_other_start, press=rf"^jb:dr:({ID}):other$")],
+    steps={"reason": Step(ask_reason, text=decline_typed)},
+    refused=decline_refused,
+)
 
 
 # --- registration -----------------------------------------------------------------------------
 
-def conversation() -> ConversationHandler:
-    """The one conversation of every multi-step act on a job (see the module's notes)."""
+def flows() -> list[Flow]:
+    """The job flows, for the engine (handlers.__init__)."""
     from . import completion, quote_builder
 
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.COMMAND
-    return ConversationHandler(
-        name="jobs",
-        persistent=False,
-        allow_reentry=True,
-        entry_points=[
-            *quote_builder.entry_points(),
-            *completion.entry_points(),
-            CallbackQueryHandler(decline_other_start, pattern=rf"^jb:dr:{ID}:other$"),
-        ],
-        states={
-            DC_REASON: [MessageHandler(text, decline_typed), MessageHandler(other, type_it)],
-            **quote_builder.states(),
-            **completion.states(),
-        },
-        fallbacks=[
-            CallbackQueryHandler(stop_pressed, pattern=r"^jf:x$"),
-            CommandHandler("cancel", stop_command),
-        ],
-    )
+    return [quote_builder.DIAGNOSE, quote_builder.QUOTE, completion.COMPLETE,
+            completion.MISSING, DECLINE]
 
 
 def handlers():

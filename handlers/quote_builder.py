@@ -1,326 +1,308 @@
-"""Diagnosis and the quote. The diagnosis: the fault found (typed, 5 to 2000 characters) and up
-to 10 photos (core.jobs.diagnose). The quote: the technician builds it on site, line by line, over the draft core keeps in the
-database (core.quotes): a part found in the catalogue (by SKU or name) with a quantity, a
-labour item with a quantity, typed labour (a description and an amount in yuan), removing a
-line, the total, and sending it to the customer (the order goes to awaiting_approval; the
-customer's quote message is a reminder). Lines covered by a warranty show as "warranty" at
-zero: core prices them.
+"""Diagnosis and the quote, two flows on the engine (handlers.flow).
 
-Part of the "jobs" conversation (handlers.jobs): the draft survives a restart, and so does
-the step. Callback data: jd:done (diagnosis photos done); jq:part jq:lab jq:tl jq:rm jq:send jq:close jq:back
-jq:pt:<part id> jq:sp:<page> jq:li:<labour item id> jq:lp:<page> jq:n:<1-5> jq:rl:<line id>.
+The diagnosis: the fault found (typed, 5 to 2000 characters) and up to 10 photos
+(core.jobs.diagnose). The quote: the technician builds it on site, line by line, over the
+draft core keeps in the database (core.quotes): a part found in the catalogue (by SKU or name)
+with a quantity, a labour item with a quantity, typed labour (a description and an amount in
+yuan), removing a line, the total, and sending it to the customer (the order goes to
+awaiting_approval; the customer's quote message is a reminder). Lines covered by a warranty
+show as "warranty" at zero: core prices them. A completion that needs more than the approved
+quote switches to this flow with its draft (the parts and serials noted so far), and the
+revised quote's sending leaves them waiting for the customer's approval (handlers.completion).
+
+Callback data: jd:done (photos done); jq:part jq:lab jq:tl jq:rm jq:send jq:close jq:back
+jq:pt:<part id> jq:sp:<page> jq:li:<labour item id> jq:lp:<page> jq:n:<1-5> jq:rl:<line id>;
+jd:!cancel and jq:!cancel stop.
 """
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
-
 from core import catalogue, jobs, quotes
+from core.parsing import parse_money
 
-from .chat import Context, desk, keyboard, pager, person, say
+from .chat import keyboard
+from .flow import Entry, Next, Question, Step, Turn
 from .jobs import (
-    END,
     ID,
-    _guarded,
-    ask,
-    ask_quantity,
-    end_flow,
-    entry_card,
-    flow,
-    flow_button,
-    flow_message,
-    jl,
+    back_row,
+    begin,
+    job_flow,
+    job_for,
+    number_in,
+    paged,
     part_results,
-    photos_or_done,
+    pressed_quantity,
     quantity_of,
-    search_query,
+    quantity_question,
+    question,
+    searched,
     short,
-    start_flow,
-    type_it,
+    stale,
+    turn_pager,
     typed,
-    use_buttons,
+    words,
 )
-from .notify import wake_reminders
 from .texts import money
-
-DG_FAULT, DG_PHOTOS = "dg_fault", "dg_photos"
-QB_MENU, QB_SEARCH, QB_QTY = "qb_menu", "qb_search", "qb_qty"
-QB_LABOUR, QB_DESC, QB_AMOUNT, QB_REMOVE = "qb_labour", "qb_desc", "qb_amount", "qb_remove"
-
 
 # --- diagnose ---------------------------------------------------------------------------------
 
-async def diagnose_start(update: Update, context: Context):
-    card = await entry_card(update, context, "diagnose")
+
+async def diagnose_start(turn: Turn, match) -> Next:
+    card = await job_for(turn, int(match.group(1)), "diagnose")
     if card is None:
-        return None
-    start_flow(context, "diagnose", card, photos=[])
-    return await ask(update, context, DG_FAULT, "diagnose_ask_fault", number=card.number,
-                     minimum=jobs.FAULT_MIN, maximum=jobs.FAULT_MAX, earlier=card.diagnosis)
+        return turn.end()
+    begin(turn, card, photos=[], earlier=card.diagnosis)
+    return turn.goto("fault")
 
 
-@flow_message
-async def diagnose_fault(update: Update, context: Context, d: dict):
-    d["fault"] = typed("fault", minimum=jobs.FAULT_MIN, maximum=jobs.FAULT_MAX,
-                       multiline=True)(update.message.text)
-    return await ask(update, context, DG_PHOTOS, "diagnose_ask_photos",
-                     [[(jl(update, context, "button.photos_done"), "jd:done")]],
-                     maximum=jobs.PHOTOS_MAX)
+async def ask_fault(turn: Turn) -> Question:
+    d = turn.draft
+    return question(turn, "diagnose_ask_fault", number=d["number"], minimum=jobs.FAULT_MIN,
+                    maximum=jobs.FAULT_MAX, earlier=d.get("earlier"))
 
 
-@flow_message
-async def diagnose_photo(update: Update, context: Context, d: dict):
-    photos = d.setdefault("photos", [])
+async def fault_typed(turn: Turn, text: str) -> Next:
+    turn.draft["fault"] = typed("fault", minimum=jobs.FAULT_MIN, maximum=jobs.FAULT_MAX,
+                                multiline=True)(text)
+    return turn.goto("photos")
+
+
+async def ask_photos(turn: Turn) -> Question:
+    d = turn.draft
+    rows = [[(words(turn, "button.photos_done"), "done")]]
+    if d.pop("photo_received", False):
+        return question(turn, "diagnose_photo_received", rows, count=len(d["photos"]),
+                        maximum=jobs.PHOTOS_MAX)
+    return question(turn, "diagnose_ask_photos", rows, maximum=jobs.PHOTOS_MAX)
+
+
+async def diagnosis_photo(turn: Turn, file_id: str) -> Next:
+    photos = turn.draft.setdefault("photos", [])
     if len(photos) >= jobs.PHOTOS_MAX:
-        await say(update, context, "photos_full", maximum=jobs.PHOTOS_MAX)
-        return None
-    photos.append(update.message.photo[-1].file_id)
-    return await ask(update, context, DG_PHOTOS, "diagnose_photo_received",
-                     [[(jl(update, context, "button.photos_done"), "jd:done")]],
-                     count=len(photos), maximum=jobs.PHOTOS_MAX)
+        turn.say("photos_full", maximum=jobs.PHOTOS_MAX)
+        return turn.stay()
+    photos.append(file_id)
+    turn.draft["photo_received"] = True
+    return turn.again()
 
 
-@flow_button
-async def diagnose_done(update: Update, context: Context, d: dict, args):
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        await jobs.diagnose(uow, user, d["order"], d["fault"], d.get("photos", []))
-        await uow.commit()
-    end_flow(context)
-    rows = [[(jl(update, context, "button.quote"), f"jb:q:{d['order']}")],
-            [(jl(update, context, "button.open_job"), f"jb:v:{d['order']}")]]
-    await say(update, context, "diagnose_saved", number=d["number"], fault=d["fault"],
-              photos=len(d.get("photos", [])), reply_markup=keyboard(rows))
-    return END
+async def diagnosis_done(turn: Turn, value: str) -> Next:
+    if value != "done":
+        return stale(turn)
+    d = turn.draft
+    await jobs.diagnose(turn.uow, turn.user, d["order"], d["fault"], d.get("photos", []))
+    rows = [[(words(turn, "button.quote"), f"jb:q:{d['order']}")],
+            [(words(turn, "button.open_job"), f"jb:v:{d['order']}")]]
+    turn.say("diagnose_saved", number=d["number"], fault=d["fault"],
+             photos=len(d.get("photos", [])), reply_markup=keyboard(rows))
+    return turn.end()
 
 
-# --- the quote ----------------------------------------------------------------------------
+DIAGNOSE = job_flow(
+    "job_diagnose", "jd",
+    entries=[Entry(diagnose_start, press=rf"^jb:dg:({ID})$")],
+    steps={
+        "fault": Step(ask_fault, text=fault_typed),
+        "photos": Step(ask_photos, photo=diagnosis_photo, press=diagnosis_done,
+                       wrong="photos_or_done"),
+    },
+)
 
-async def start(update: Update, context: Context):
+
+# --- the quote: its draft, and what to do with it ------------------------------------------------
+
+async def quote_start(turn: Turn, match) -> Next:
     """"Quote" on a job card: the draft as it stands (a revision starts as a copy of the
     approved quote)."""
-    card = await entry_card(update, context, "quote")
+    card = await job_for(turn, int(match.group(1)), "quote")
     if card is None:
-        return None
-    start_flow(context, "quote", card)
-    return await _guarded(update, context, lambda: show_draft(update, context))
+        return turn.end()
+    await quotes.draft_view(turn.uow, turn.user, card.id)  # refused here, not when asking
+    begin(turn, card)
+    return turn.goto("menu")
 
 
-async def show_draft(update: Update, context: Context) -> str:
-    d = flow(context)
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        view = await quotes.draft_view(uow, user, d["order"])
-        await uow.commit()  # a draft started now is kept
-    rows = [[(jl(update, context, "button.add_part"), "jq:part")],
-            [(jl(update, context, "button.add_labour"), "jq:lab"),
-             (jl(update, context, "button.typed_labour"), "jq:tl")]]
+async def revise(turn: Turn) -> Next:
+    """From a completion (its draft kept): the revised quote, when the job offers one."""
+    card = await job_for(turn, turn.draft["order"], "quote")
+    if card is None:
+        return turn.stay()
+    await quotes.draft_view(turn.uow, turn.user, card.id)
+    return turn.start("job_quote", "menu")
+
+
+async def ask_menu(turn: Turn) -> Question:
+    d = turn.draft
+    for kept in ("pick", "typed", "query", "page", "labour_page"):
+        d.pop(kept, None)
+    view = await quotes.draft_view(turn.uow, turn.user, d["order"])
+    rows = [[(words(turn, "button.add_part"), "part")],
+            [(words(turn, "button.add_labour"), "lab"),
+             (words(turn, "button.typed_labour"), "tl")]]
     if view.lines:
-        rows.append([(jl(update, context, "button.remove_line"), "jq:rm")])
-        rows.append([(jl(update, context, "button.send_quote", total=money(view.total)),
-                      "jq:send")])
-    rows.append([(jl(update, context, "button.close_quote"), "jq:close")])
-    return await ask(update, context, QB_MENU, "quote_builder_draft", rows, stop=False,
-                     quote=view, number=d["number"])
+        rows.append([(words(turn, "button.remove_line"), "rm")])
+        rows.append([(words(turn, "button.send_quote", total=money(view.total)), "send")])
+    rows.append([(words(turn, "button.close_quote"), "close")])
+    return question(turn, "quote_builder_draft", rows, stop=False, quote=view,
+                    number=d["number"])
 
 
-def _back(update: Update, context: Context) -> list:
-    return [[(jl(update, context, "button.back"), "jq:back")]]
-
-
-@flow_button
-async def back_pressed(update: Update, context: Context, d: dict, args):
-    d.pop("pick", None)
-    d.pop("typed", None)
-    return await show_draft(update, context)
+async def menu_pressed(turn: Turn, value: str) -> Next:
+    d = turn.draft
+    if value in ("part", "lab", "tl", "rm"):
+        return turn.goto({"part": "search", "lab": "labour", "tl": "describe",
+                          "rm": "remove"}[value])
+    open_job = keyboard([[(words(turn, "button.open_job"), f"jb:v:{d['order']}")]])
+    if value == "send":
+        view = await quotes.send_quote(turn.uow, turn.user, d["order"])
+        turn.say("quote_builder_sent", quote=view, number=d["number"], reply_markup=open_job)
+        if d.get("used"):  # a revision asked for by a completion: its parts wait for approval
+            return turn.start("job_complete", "approval")
+        return turn.end()
+    if value == "close":
+        turn.say("quote_builder_closed", number=d["number"], reply_markup=open_job)
+        if d.get("allowed") is not None:  # a revision asked for by a completion: back to it
+            return turn.start("job_complete", "parts")
+        return turn.end()
+    return stale(turn)
 
 
 # --- parts --------------------------------------------------------------------------------
 
-@flow_button
-async def add_part_pressed(update: Update, context: Context, d: dict, args):
-    return await ask(update, context, QB_SEARCH, "quote_builder_search", _back(update, context))
+async def ask_search(turn: Turn) -> Question:
+    if turn.draft.get("query"):
+        return await part_results(turn)
+    return question(turn, "quote_builder_search", [back_row(turn)])
 
 
-@flow_message
-async def search_typed(update: Update, context: Context, d: dict):
-    d["query"] = search_query(update.message.text)
-    return await part_results(update, context, QB_SEARCH, "jq")
-
-
-@flow_button
-async def results_page(update: Update, context: Context, d: dict, args):
-    return await part_results(update, context, QB_SEARCH, "jq", int(args[0]))
-
-
-@flow_button
-async def part_chosen(update: Update, context: Context, d: dict, args):
-    async with desk(context).uow() as uow:
-        part = await catalogue.get_part(uow, int(args[0]))
-        d["pick"] = {"part": part.id}
-    return await ask_quantity(update, context, QB_QTY, "jq", part.name)
+async def search_pressed(turn: Turn, value: str) -> Next:
+    if value == "back":
+        return turn.goto("menu")
+    if value.startswith("sp:"):
+        return paged(turn, value)
+    part_id = number_in(value) if value.startswith("pt:") else None
+    if part_id is None:
+        return stale(turn)
+    part = await catalogue.get_part(turn.uow, part_id)
+    turn.draft["pick"] = {"part": part.id, "name": part.name}
+    return turn.goto("quantity")
 
 
 # --- labour -------------------------------------------------------------------------------
 
-@flow_button
-async def labour_pressed(update: Update, context: Context, d: dict, args):
-    page = int(args[0]) if args else 1
-    async with desk(context).uow() as uow:
-        items = await catalogue.labour_items(uow, page)
-    rows = [[(short(f"{item.name} · {money(item.price)}"), f"jq:li:{item.id}")]
+async def ask_labour(turn: Turn) -> Question:
+    items = await catalogue.labour_items(turn.uow, turn.draft.get("labour_page", 1))
+    rows = [[(short(f"{item.name} · {money(item.price)}"), f"li:{item.id}")]
             for item in items.items]
-    rows += pager(update, context, items, "jq:lp:{page}")
-    return await ask(update, context, QB_LABOUR, "quote_builder_labour",
-                     rows + _back(update, context), total=items.total)
+    rows += turn_pager(turn, items, "lp:{page}")
+    return question(turn, "quote_builder_labour", rows + [back_row(turn)], total=items.total)
 
 
-@flow_button
-async def labour_chosen(update: Update, context: Context, d: dict, args):
-    async with desk(context).uow() as uow:
-        item = await catalogue.get_labour_item(uow, int(args[0]))
-        d["pick"] = {"labour": item.id}
-    return await ask_quantity(update, context, QB_QTY, "jq", item.name)
+async def labour_pressed(turn: Turn, value: str) -> Next:
+    if value == "back":
+        return turn.goto("menu")
+    number = number_in(value)
+    if number is None or value[:3] not in ("li:", "lp:"):
+        return stale(turn)
+    if value.startswith("lp:"):
+        turn.draft["labour_page"] = max(number, 1)
+        return turn.again()
+    item = await catalogue.get_labour_item(turn.uow, number)
+    turn.draft["pick"] = {"labour": item.id, "name": item.name}
+    return turn.goto("quantity")
 
 
 # --- how many, then the line is added ---------------------------------------------------------
 
-async def _add(update: Update, context: Context, d: dict, quantity: int) -> str:
+async def ask_quantity(turn: Turn) -> Question:
+    return quantity_question(turn, turn.draft["pick"]["name"])
+
+
+async def _add(turn: Turn, quantity: int) -> Next:
+    d = turn.draft
     pick = d.get("pick")
     if not pick:
-        return await show_draft(update, context)
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        if "part" in pick:
-            await quotes.add_part(uow, user, d["order"], pick["part"], quantity)
-        else:
-            await quotes.add_labour(uow, user, d["order"], pick["labour"], quantity)
-        await uow.commit()
-    d.pop("pick", None)
-    return await show_draft(update, context)
+        return turn.goto("menu")
+    if "part" in pick:
+        await quotes.add_part(turn.uow, turn.user, d["order"], pick["part"], quantity)
+    else:
+        await quotes.add_labour(turn.uow, turn.user, d["order"], pick["labour"], quantity)
+    return turn.goto("menu")
 
 
-@flow_button
-async def quantity_pressed(update: Update, context: Context, d: dict, args):
-    return await _add(update, context, d, int(args[0]))
+async def quantity_pressed(turn: Turn, value: str) -> Next:
+    if value == "back":
+        return turn.goto("menu")
+    quantity = pressed_quantity(value)
+    return await _add(turn, quantity) if quantity else stale(turn)
 
 
-@flow_message
-async def quantity_typed(update: Update, context: Context, d: dict):
-    return await _add(update, context, d, quantity_of(update.message.text))
+async def quantity_typed(turn: Turn, text: str) -> Next:
+    return await _add(turn, quantity_of(text))
 
 
 # --- typed labour: what, then how much ----------------------------------------------------------
 
-@flow_button
-async def typed_labour_pressed(update: Update, context: Context, d: dict, args):
-    return await ask(update, context, QB_DESC, "quote_builder_typed_description",
-                     _back(update, context), minimum=quotes.TYPED_MIN, maximum=quotes.TYPED_MAX)
+async def ask_description(turn: Turn) -> Question:
+    return question(turn, "quote_builder_typed_description", [back_row(turn)],
+                    minimum=quotes.TYPED_MIN, maximum=quotes.TYPED_MAX)
 
 
-@flow_message
-async def description_typed(update: Update, context: Context, d: dict):
-    d["typed"] = typed("description", minimum=quotes.TYPED_MIN,
-                       maximum=quotes.TYPED_MAX)(update.message.text)
-    return await ask(update, context, QB_AMOUNT, "quote_builder_typed_amount",
-                     _back(update, context), description=d["typed"])
+async def description_typed(turn: Turn, text: str) -> Next:
+    turn.draft["typed"] = typed("description", minimum=quotes.TYPED_MIN,
+                                maximum=quotes.TYPED_MAX)(text)
+    return turn.goto("amount")
 
 
-@flow_message
-async def amount_typed(update: Update, context: Context, d: dict):
-    amount = catalogue.parse_price(update.message.text, "amount")
+async def ask_amount(turn: Turn) -> Question:
+    return question(turn, "quote_builder_typed_amount", [back_row(turn)],
+                    description=turn.draft["typed"])
+
+
+async def amount_typed(turn: Turn, text: str) -> Next:
+    d = turn.draft
+    amount = parse_money(text)
     if not d.get("typed"):
-        return await show_draft(update, context)
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        await quotes.add_typed_labour(uow, user, d["order"], d["typed"], amount)
-        await uow.commit()
-    d.pop("typed", None)
-    return await show_draft(update, context)
+        return turn.goto("menu")
+    await quotes.add_typed_labour(turn.uow, turn.user, d["order"], d["typed"], amount)
+    return turn.goto("menu")
+
+
+async def back_pressed(turn: Turn, value: str) -> Next:
+    """Back to the draft, from a step that takes text."""
+    return turn.goto("menu") if value == "back" else stale(turn)
 
 
 # --- removing a line ----------------------------------------------------------------------------
 
-@flow_button
-async def remove_pressed(update: Update, context: Context, d: dict, args):
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        view = await quotes.draft_view(uow, user, d["order"])
-        await uow.commit()
+async def ask_remove(turn: Turn) -> Question:
+    view = await quotes.draft_view(turn.uow, turn.user, turn.draft["order"])
     rows = [[(short(f"{i}. {line.name} × {line.quantity} · "
-                    + (jl(update, context, "warranty") if line.warranty
-                       else money(line.line_total))), f"jq:rl:{line.id}")]
-            for i, line in enumerate(view.lines, 1)]
-    return await ask(update, context, QB_REMOVE, "quote_builder_remove",
-                     rows + _back(update, context), number=d["number"])
+                    + (words(turn, "warranty") if line.warranty else money(line.line_total))),
+              f"rl:{line.id}")] for i, line in enumerate(view.lines, 1)]
+    return question(turn, "quote_builder_remove", rows + [back_row(turn)],
+                    number=turn.draft["number"])
 
 
-@flow_button
-async def line_removed(update: Update, context: Context, d: dict, args):
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        await quotes.remove_line(uow, user, d["order"], int(args[0]))
-        await uow.commit()
-    return await show_draft(update, context)
+async def remove_pressed(turn: Turn, value: str) -> Next:
+    if value == "back":
+        return turn.goto("menu")
+    line_id = number_in(value) if value.startswith("rl:") else None
+    if line_id is None:
+        return stale(turn)
+    await quotes.remove_line(turn.uow, turn.user, turn.draft["order"], line_id)
+    return turn.goto("menu")
 
 
-# --- sending or leaving it for later ----------------------------------------------------------
-
-@flow_button
-async def send_pressed(update: Update, context: Context, d: dict, args):
-    async with desk(context).uow() as uow:
-        user = await person(uow, update, context)
-        view = await quotes.send_quote(uow, user, d["order"])
-        await uow.commit()
-    wake_reminders(context)  # the customer gets the quote with Approve / Decline now
-    end_flow(context)
-    await say(update, context, "quote_builder_sent", quote=view, number=d["number"],
-              reply_markup=keyboard([[(jl(update, context, "button.open_job"),
-                                       f"jb:v:{d['order']}")]]))
-    return END
-
-
-@flow_button
-async def close_pressed(update: Update, context: Context, d: dict, args):
-    end_flow(context)
-    await say(update, context, "quote_builder_closed", number=d["number"],
-              reply_markup=keyboard([[(jl(update, context, "button.open_job"),
-                                       f"jb:v:{d['order']}")]]))
-    return END
-
-
-def entry_points() -> list:
-    return [CallbackQueryHandler(diagnose_start, pattern=rf"^jb:dg:{ID}$"),
-            CallbackQueryHandler(start, pattern=rf"^jb:q:{ID}$")]
-
-
-def states() -> dict:
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.COMMAND
-    back = CallbackQueryHandler(back_pressed, pattern=r"^jq:back$")
-    return {
-        DG_FAULT: [MessageHandler(text, diagnose_fault), MessageHandler(other, type_it)],
-        DG_PHOTOS: [MessageHandler(filters.PHOTO, diagnose_photo),
-                    CallbackQueryHandler(diagnose_done, pattern=r"^jd:done$"),
-                    MessageHandler(other, photos_or_done)],
-        QB_MENU: [CallbackQueryHandler(add_part_pressed, pattern=r"^jq:part$"),
-                  CallbackQueryHandler(labour_pressed, pattern=r"^jq:lab$"),
-                  CallbackQueryHandler(typed_labour_pressed, pattern=r"^jq:tl$"),
-                  CallbackQueryHandler(remove_pressed, pattern=r"^jq:rm$"),
-                  CallbackQueryHandler(send_pressed, pattern=r"^jq:send$"),
-                  CallbackQueryHandler(close_pressed, pattern=r"^jq:close$"),
-                  back, MessageHandler(other, use_buttons)],
-        QB_SEARCH: [MessageHandler(text, search_typed),
-                    CallbackQueryHandler(results_page, pattern=r"^jq:sp:\d{1,6}$"),
-                    CallbackQueryHandler(part_chosen, pattern=rf"^jq:pt:{ID}$"),
-                    back, MessageHandler(other, type_it)],
-        QB_QTY: [CallbackQueryHandler(quantity_pressed, pattern=r"^jq:n:[1-5]$"),
-                 MessageHandler(text, quantity_typed), back, MessageHandler(other, type_it)],
-        QB_LABOUR: [CallbackQueryHandler(labour_chosen, pattern=rf"^jq:li:{ID}$"),
-                    CallbackQueryHandler(labour_pressed, pattern=r"^jq:lp:\d{1,6}$"),
-                    back, MessageHandler(other, use_buttons)],
-        QB_DESC: [MessageHandler(text, description_typed), back, MessageHandler(other, type_it)],
-        QB_AMOUNT: [MessageHandler(text, amount_typed), back, MessageHandler(other, type_it)],
-        QB_REMOVE: [CallbackQueryHandler(line_removed, pattern=rf"^jq:rl:{ID}$"),
-                    back, MessageHandler(other, use_buttons)],
-    }
+QUOTE = job_flow(
+    "job_quote", "jq",
+    entries=[Entry(quote_start, press=rf"^jb:q:({ID})$")],
+    steps={
+        "menu": Step(ask_menu, press=menu_pressed),
+        "search": Step(ask_search, text=searched, press=search_pressed),
+        "labour": Step(ask_labour, press=labour_pressed),
+        "quantity": Step(ask_quantity, press=quantity_pressed, text=quantity_typed),
+        "describe": Step(ask_description, text=description_typed, press=back_pressed),
+        "amount": Step(ask_amount, text=amount_typed, press=back_pressed),
+        "remove": Step(ask_remove, press=remove_pressed),
+    },
+)

@@ -92,7 +92,7 @@ async def not_enough(turn: Turn, error: NotEnoughStock) -> None:
 
 async def typed_quantity(turn: Turn, text: str) -> Next:
     d = turn.draft
-    quantity = parse_quantity(text)
+    quantity = parse_quantity(text, maximum=stock.QUANTITY_MAX)
     if d.get("source"):
         try:
             await stock.require_available(turn.uow, d["source"], d["part"], quantity)

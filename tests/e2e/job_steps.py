@@ -114,3 +114,17 @@ async def drained(bot, who, timeout: float = 20):
         if loop.time() > deadline:
             raise AssertionError(f"{pending} notifications to {who.first_name} never went out")
         await asyncio.sleep(0.1)
+
+
+async def answer_to(who, press_id: str, timeout: float = 20):
+    """The text of the bot's answer to the press `press_id` (None: answered without text),
+    once it has come: a stale press may take the bot a moment longer than the chat's quiet."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        answers = [a for a in who.answers if a["query_id"] == press_id]
+        if answers:
+            return answers[0].get("text")
+        if loop.time() > deadline:
+            raise AssertionError(f"the press {press_id} of {who.first_name} was never answered")
+        await asyncio.sleep(0.05)

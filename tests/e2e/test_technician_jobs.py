@@ -21,6 +21,7 @@ from tests.e2e.job_steps import (
     LI,
     WANG,
     act,
+    answer_to,
     assign,
     catalogue_and_stock,
     drained,
@@ -111,9 +112,8 @@ async def test_a_repair_from_scheduled_to_closed_with_a_part_from_the_van(telegr
     await li.settle()
     assert li.toasts[-1] == "Accepted."
     # Accept pressed again (a quick second tap): out of date, the card is shown afresh.
-    await li.press_data(first_card.callback_data["✅ Accept"], message=card)
-    await li.settle()
-    assert li.toasts[-1] == STALE
+    pressed = await li.press_data(first_card.callback_data["✅ Accept"], message=card)
+    assert await answer_to(li, pressed) == STALE
 
     await li.press("🚗 On my way")
     card = await until(li, f"Job {number}")
@@ -260,9 +260,8 @@ async def test_a_declined_quote_ends_the_visit_and_the_technician_is_told(telegr
     assert "Call-out" not in draft.text and "Total ¥120.50" in draft.text
     await li.press("📤 Send ¥120.50 to the customer")
     await li.reply()
-    await li.press_data(draft.callback_data["💾 Finish later"], message=draft)  # old message
-    await li.settle()
-    assert li.toasts[-1] == STALE
+    pressed = await li.press_data(draft.callback_data["💾 Finish later"], message=draft)  # old message
+    assert await answer_to(li, pressed) == STALE
 
     quote = await until(ann, "Quote for order")
     assert "Leak test &lt;full&gt; &amp; report" in quote.html
@@ -274,9 +273,8 @@ async def test_a_declined_quote_ends_the_visit_and_the_technician_is_told(telegr
     assert (order.status, order.final_amount) == ("closed", None)
     await li.send("/jobs")
     assert "No open jobs" in (await until(li, "Your jobs")).text
-    await li.press_data(card.callback_data["💰 Quote"], message=card)  # the old card
-    await li.settle()
-    assert li.toasts[-1] == STALE
+    pressed = await li.press_data(card.callback_data["💰 Quote"], message=card)  # the old card
+    assert await answer_to(li, pressed) == STALE
 
 
 async def test_using_more_parts_than_approved_needs_a_revised_quote(telegram, bot, clock):
@@ -298,7 +296,7 @@ async def test_using_more_parts_than_approved_needs_a_revised_quote(telegram, bo
     await li.reply()
     await li.press("➕ Compressor (0/1)")
     await li.reply()
-    await li.press("No serial number")
+    await li.send("SN-1")
     await li.reply()
     await li.press("➕ Compressor (1/1)")  # a second one: more than approved
     refused = await li.reply()
@@ -318,6 +316,16 @@ async def test_using_more_parts_than_approved_needs_a_revised_quote(telegram, bo
     await li.press("📝 Build a revised quote")
     draft = await li.reply()
     assert "(revised, version 2)" in draft.text and "Total ¥530.00" in draft.text
+    # Finishing the revision later goes back to the completion, with what was noted.
+    await li.press("💾 Finish later")
+    closed, parts = await li.replies(2)
+    assert "kept as a draft" in closed.text
+    assert "Compressor (CMP-01): 1 of 1 used" in parts.text and "S/N SN-1" in parts.text
+    await li.press("➕ Compressor (1/1)")
+    await li.reply()
+    await li.press("📝 Build a revised quote")
+    draft = await li.reply()
+    assert "(revised, version 2)" in draft.text and "Total ¥530.00" in draft.text
     await li.press("➕ Part")
     await li.reply()
     await li.send("cmp-01")
@@ -328,7 +336,10 @@ async def test_using_more_parts_than_approved_needs_a_revised_quote(telegram, bo
     draft = await li.reply()
     assert "3. Compressor (CMP-01) × 1: ¥450.00" in draft.text and "Total ¥980.00" in draft.text
     await li.press("📤 Send ¥980.00 to the customer")
-    assert "Quote v2" in (await li.reply()).text
+    sent, waiting = await li.replies(2)
+    assert "Quote v2" in sent.text
+    # What was noted before the revision waits for the customer's approval, not forgotten.
+    assert "The parts you noted are kept" in waiting.text and "S/N SN-1" in waiting.text
     revised = await until(ann, "(revised, version 2)")
     assert f"Quote for order {number}" in revised.text and "Total ¥980.00" in revised.text
     assert (await order_row(bot, number)).status == "awaiting_approval"
@@ -338,12 +349,11 @@ async def test_using_more_parts_than_approved_needs_a_revised_quote(telegram, bo
     await open_job(li, number)
     await li.press("✅ Complete")
     parts = await li.reply()
-    assert "Compressor (CMP-01): 0 of 2 used" in parts.text
-    for serial in ("SN-1", "SN-2"):
-        await li.press("➕ Compressor (0/2)" if serial == "SN-1" else "➕ Compressor (1/2)")
-        await li.reply()
-        await li.send(serial)
-        await li.reply()
+    assert "Compressor (CMP-01): 1 of 2 used" in parts.text and "S/N SN-1" in parts.text
+    await li.press("➕ Compressor (1/2)")
+    await li.reply()
+    await li.send("SN-2")
+    await li.reply()
     await li.press("Next ▶")
     await li.reply()
     await li.press("Done with photos")
@@ -442,9 +452,8 @@ async def test_an_installation_is_completed_with_its_checklist_and_a_photo(teleg
     await li.press("❌ No")
     refused, again = await li.replies(2)
     assert "“Installed” must be done before" in refused.text and "Installed?" in again.text
-    await li.press_data(question.callback_data["✅ Yes"], message=question)  # the older one
-    await li.settle()
-    assert li.toasts[-1] == STALE
+    pressed = await li.press_data(question.callback_data["✅ Yes"], message=question)  # the older one
+    assert await answer_to(li, pressed) == STALE
     await li.press("✅ Yes")
     await li.reply()
     await li.press("✅ Yes")  # tested
@@ -575,9 +584,8 @@ async def test_a_technician_sees_only_their_own_jobs_and_a_deactivated_one_nothi
                  f"jb:pay:{order.id}", f"jb:paid:{order.id}:cash", "jb:v:999999"):
         await wang.press_data(data, message=mine)
         assert (await wang.reply()).text == NOT_FOUND, data
-    await wang.press_data("jb:v:R-1001", message=mine)  # not even an id: out of date
-    await wang.settle()
-    assert wang.toasts[-1] == STALE
+    pressed = await wang.press_data("jb:v:R-1001", message=mine)  # not even an id: out of date
+    assert await answer_to(wang, pressed) == STALE
     await wang.send("Compressor burnt")  # no flow was started for them
     assert "did not understand" in (await wang.reply()).text
     assert not any("secret" in line for line in wang.transcript)
@@ -686,9 +694,8 @@ async def test_a_quote_half_built_survives_a_restart(telegram, bots):
     draft = await li.reply()
     assert "1. Compressor (CMP-01) × 2: ¥900.00" in draft.text
     assert "2. Thermostat (THERM-02) × 1: ¥80.00" in draft.text and "Total ¥980.00" in draft.text
-    await li.press_data(before.callback_data["📤 Send ¥900.00 to the customer"], message=before)
-    await li.settle()
-    assert li.toasts[-1] == STALE
+    pressed = await li.press_data(before.callback_data["📤 Send ¥900.00 to the customer"], message=before)
+    assert await answer_to(li, pressed) == STALE
     await li.press("📤 Send ¥980.00 to the customer")
     await li.reply()
     quote = await until(ann, "Quote for order")
