@@ -244,6 +244,9 @@ class Engine:
 
     # PTB calls this for every update first (group -1); ApplicationHandlerStop when it is ours.
     async def handle(self, update: Update, context: Context) -> None:
+        # The language noted last time may be another instance's news: each update reads it.
+        if context.user_data is not None:
+            context.user_data.pop("lang", None)
         chat, tg_user = update.effective_chat, update.effective_user
         if chat is None or tg_user is None or chat.type != "private":
             return
