@@ -12,6 +12,7 @@ from aiohttp import web
 
 from tests.e2e.booking_steps import book_repair
 from tests.e2e.conftest import TOKEN, free_port
+from tests.e2e.job_steps import catalogue_and_stock, open_job, until
 from tests.e2e.people import technician
 from tests.e2e.staff_acts import assign
 
@@ -87,6 +88,7 @@ async def test_two_instances_share_every_person_and_handle_each_update_once(tele
                 assert r.status == 200
         await technician(first.desk, 2001, "Li Lei", ["tv"], areas=["Pudong"],
                          telegram=telegram)
+        await catalogue_and_stock(first, van_of=2001)
         ann = telegram.user(1001, "Ann")
         await ann.send("/start")
         assert "what name" in (await ann.reply()).text
@@ -102,10 +104,45 @@ async def test_two_instances_share_every_person_and_handle_each_update_once(tele
         # Assigned through core on the first instance; both reminder services are running.
         await assign(first, number, 2001)
         li = telegram.user(2001, "Li")
-        assert "New job" in (await li.reply(timeout=10)).text
-        assert "confirmed" in (await ann.reply(timeout=10)).text.lower()
+        await until(li, "New job")
+        await until(ann, "is confirmed")
 
         # The same update delivered to both instances at once: handled once.
+        # The technician runs the job in chat: accept, on my way, arrived, diagnosis, a quote
+        # the customer approves, completion with the part's serial, paid.
+        card = await open_job(li, number)
+        for act in ("✅ Accept", "🚗 On my way", "📍 Arrived"):
+            await li.press(act, message=card)
+            card = await until(li, f"Job {number}")
+        await li.press("🔍 Diagnose", message=card)
+        await until(li, "What fault did you find?")
+        await li.send("The main board's capacitor is swollen")
+        await li.press("Done with photos", message=await until(li, "Send photos"))
+        await until(li, "Diagnosis saved")
+        card = await open_job(li, number)
+        await li.press("💰 Quote", message=card)
+        await li.press("➕ Part", message=await until(li, "Quote for job"))
+        await until(li, "Type the SKU")
+        await li.send("compr")
+        await li.press("Compressor · CMP-01 · ¥450.00", message=await until(li, "Parts matching"))
+        await li.press("1", message=await until(li, "How many"))
+        await li.press("📤 Send ¥450.00 to the customer", message=await until(li, "Total"))
+        await until(li, "sent to the customer")
+        await ann.press("✅ Approve", message=await until(ann, "Quote for order"))
+        await until(ann, "approved")
+        await until(li, "approved the quote")
+        card = await open_job(li, number)
+        await li.press("✅ Complete", message=card)
+        await li.press("➕ Compressor (0/1)", message=await until(li, "0 of 1 used"))
+        await until(li, "Serial number")
+        await li.send("SN-2INST")
+        await li.press("Next ▶", message=await until(li, "1 of 1 used"))
+        await li.press("Done with photos", message=await until(li, "Send photos"))
+        await until(li, "What did you do?")
+        await li.send("Replaced the compressor")
+        await li.press("✅ Complete the job", message=await until(li, "S/N SN-2INST"))
+        await until(li, "is completed")
+        assert "SN-2INST" in (await until(ann, "report")).text
         await ann.settle(quiet=0.5)
         before = len(ann.messages)
         balancer.both.add(1001)
