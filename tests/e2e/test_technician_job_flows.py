@@ -45,11 +45,11 @@ async def test_corrections_by_edit_are_taken_at_every_text_step(telegram, bot):
         ("09-12", "Haier"), ("13-17", "Midea"), ("17-20", "Gree"))]
     for number in (first, second, third):
         await assign(bot, number, LI)
+    li = telegram.user(LI, "Li")
+    for _ in range(3):  # before the jobs move on (a notice the job has passed is not sent)
+        await until(li, "New job")
     await on_site(bot, LI, first)
     await on_site(bot, LI, second)
-    li = telegram.user(LI, "Li")
-    for _ in range(3):
-        await until(li, "New job")
 
     # Diagnosis: the fault, too short, then corrected in place.
     await open_job(li, first)
