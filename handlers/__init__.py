@@ -14,6 +14,7 @@ def register(application: Application) -> None:
         reports,
         staff,
         stock,
+        triage,
     )
 
     # One group: conversations first, so their steps win while one is active; then plain
@@ -24,7 +25,7 @@ def register(application: Application) -> None:
     application.add_handler(jobs.conversation())  # diagnosis, quote, completion, parts missing
     application.add_handler(stock.conversation())  # stock operations and /sale (handlers.sales)
     application.add_handler(customer.rating_conversation())
-    for module in (customer, manager, dispatch, reports, stock, staff, jobs, common):
+    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():

@@ -28,7 +28,7 @@ from telegram import InputMediaPhoto, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from core import catalogue, jobs, orders, quotes
+from core import catalogue, jobs, orders, quotes, triage
 from core.booking import clean_text
 from core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from core.lifecycle import IN_PROGRESS, WARRANTY
@@ -189,16 +189,19 @@ async def send_card(update: Update, context: Context, order, *, edit: bool = Tru
             except NotFound:
                 quote = None
             amount = row.final_amount
+            likely = await triage.for_job(uow, user, card.id, lang(update, context))
     except DomainError as error:
         await refuse(update, context, error)
         return
     rows = rows_of([(jl(update, context, f"button.{action_label(card, a)}"),
                      f"{ACTION_BUTTONS[a][1]}:{card.id}") for a in card.actions], 2)
+    if likely and likely.short and card.status in triage.ASK_STATUSES:
+        rows.append([(label(update, context, "triage.button.ask"), f"tr:ask:{card.id}")])
     if card.photos:
         rows.append([(jl(update, context, "button.photos", count=len(card.photos)),
                       f"jb:ph:{card.id}")])
     rows.append([(jl(update, context, "button.all_jobs"), "jb:p:1")])
-    values = dict(card=card, quote=quote, amount=amount, map_url=map_url(card),
+    values = dict(card=card, quote=quote, amount=amount, map_url=map_url(card), triage=likely,
                   day=day_label(update, context, card.booked_date) if card.booked_date else "",
                   window=window_label(card.window) if card.window else "")
     reply = show if edit else say
