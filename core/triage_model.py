@@ -47,6 +47,7 @@ TARGET = 0.9  # the covered probability a van load aims for
 MAX_KINDS = 4  # part kinds in one load, at most
 SHOW_FAULTS = 3
 SHOW_MIN = 0.1  # faults less likely than this are not shown
+CERTAIN = 0.99  # what history says is never quite certain
 ALPHA = 0.5  # additive smoothing of the category's token counts
 SHRINK = 4.0  # a fault's token shares count as if it had this many more average jobs
 SHARPNESS = 0.5  # how far the words move the prior; 0.5 makes the stated coverage true (bench)
@@ -283,9 +284,10 @@ class Triage:
         load, covered = self.load_for(category, posterior)
         part_names = part_names or {}
         faults = tuple(
-            LikelyFault(key, self.name_of(category, key, language, part_names), round(p, 2))
+            LikelyFault(key, self.name_of(category, key, language, part_names),
+                        min(CERTAIN, round(p, 2)))
             for key, p in posterior[:SHOW_FAULTS] if p >= SHOW_MIN)
-        return Suggestion("ok", category, jobs, faults, load, round(covered, 2))
+        return Suggestion("ok", category, jobs, faults, load, min(CERTAIN, round(covered, 2)))
 
 
 def _percentile(counter: Counter, share: float) -> int:
