@@ -140,6 +140,49 @@ def table(result: dict) -> tuple[str, dict]:
     return "\n".join(lines), out
 
 
+async def on_database(history: Path, parts: Path) -> dict:
+    """The service as the bot calls it for a card: the history imported into a fresh SQLite
+    database (through import-parts and import-history), then one order's suggestion with the
+    category's model built from the database (cold) and from the cache (warm)."""
+    import tempfile
+    from core import people
+    from core.models import Appliance
+    from core.orders import create_order
+    from core.db import make_engine, make_session_factory
+    from core.desk import CompanySettings, Desk
+    from core.migrate import upgrade
+    from core.parts_import import import_parts
+    from core.triage import for_order
+    from core.triage_import import import_history
+
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite+aiosqlite:///{folder}/bench.db")
+        await upgrade(engine)
+        desk = Desk(make_session_factory(engine), CompanySettings())
+        async with desk.uow() as uow:
+            assert (await import_parts(uow, None, parts.read_text("utf-8"))).ok
+            assert (await import_history(uow, None, history.read_text("utf-8-sig"))).ok
+            customer = await people.ensure_user(uow, 1)
+            await people.register_customer(uow, customer, "Bench", "13800138000")
+            appliance = Appliance(owner_id=customer.id, category="washing_machine",
+                                  brand="海尔", model="EG100")
+            uow.session.add(appliance)
+            await uow.session.flush()
+            order = await create_order(uow, customer, "repair", category="washing_machine",
+                                       appliance_id=appliance.id,
+                                       description="洗衣机不脱水，有嗡嗡声")
+            await uow.commit()
+        timings = {}
+        for run in ("cold", "warm"):
+            async with desk.uow() as uow:
+                started = time.perf_counter()
+                found = await for_order(uow, await uow.session.get(type(order), order.id))
+                timings[run + "_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        await engine.dispose()
+    timings["load"] = [(line.sku, line.quantity) for line in found.lines]
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--history", default=str(ROOT / "bench" / "triage_history.csv"))
@@ -147,6 +190,9 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=None)
     parser.add_argument("--sharpness", type=float, default=None)
     parser.add_argument("--max-kinds", type=int, default=None)
+    parser.add_argument("--parts", default=str(ROOT / "bench" / "triage_parts.csv"))
+    parser.add_argument("--database", action="store_true",
+                        help="also time one card's suggestion on a SQLite database")
     args = parser.parse_args()
     rows, errors, _ = read_rows(Path(args.history).read_text(encoding="utf-8-sig"))
     if errors:
@@ -181,6 +227,14 @@ def main() -> None:
     print(f"tokenizer {args.tokenizer} (load {speed['tokenizer_load_s']} s); learning all "
           f"jobs {speed['learn_all_s']} s; one suggestion p50 {speed['suggest_p50_ms']} ms, "
           f"p99 {speed['suggest_p99_ms']} ms")
+    if args.database:
+        import asyncio
+
+        speed["database"] = asyncio.run(on_database(Path(args.history), Path(args.parts)))
+        print(f"on SQLite with the whole history imported: one order's suggestion "
+              f"{speed['database']['cold_ms']} ms building the category's model, "
+              f"{speed['database']['warm_ms']} ms with it cached "
+              f"(load {speed['database']['load']})")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "triage.json").write_text(json.dumps({"figures": figures, "speed": speed},
