@@ -70,8 +70,8 @@ def replay(jobs: list[PastJob], tokenizer=tokens, **options) -> dict:
             started = time.perf_counter()
             suggestion = model.suggest(job.category, job.description, job.brand, job.model)
             timings.append(time.perf_counter() - started)
-            van = tuple((sku, usual[sku]) for sku, _ in
-                        sorted(everywhere.items(), key=lambda i: (-i[1], i[0]))[:STANDARD_VAN_KINDS])
+            most_used = sorted(everywhere.items(), key=lambda i: (-i[1], i[0]))
+            van = tuple((sku, usual[sku]) for sku, _ in most_used[:STANDARD_VAN_KINDS])
             top = tuple((sku, usual[sku]) for sku, _ in
                         sorted(by_category[job.category].items(),
                                key=lambda i: (-i[1], i[0]))[:CATEGORY_TOP])

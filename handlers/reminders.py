@@ -86,7 +86,7 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
         request, lines = (await triage.request_lines(uow, int(occasion))
                           if occasion.isdecimal() else (None, ()))
         if request is None:
-            return []
+            raise NotFound(what="parts_request")  # nothing to say
         technician = await uow.session.get(User, request.technician_id)
         values.update(note=None, lines=lines, technician=technician.name if technician else "")
         return [[(label("button.see_order"), f"or:v:{card.id}")]]
