@@ -9,7 +9,7 @@ from core import booking, catalogue, people, stock
 from core.models import Reminder, User
 from core.triage_import import import_history
 from tests.e2e.conftest import MANAGER_ID
-from tests.e2e.job_steps import LI, WANG, assign, order_row, until
+from tests.e2e.job_steps import LI, WANG, assign, drained, order_row, until
 from tests.e2e.people import technician
 
 NOT_FOUND_ZH = "没有找到该编号的内容，请核对后重试。"
@@ -135,6 +135,8 @@ async def test_a_chinese_technician_sees_it_in_chinese_and_too_little_history_sa
     await assign(bot, door, WANG)
     await assign(bot, tv, WANG)
     wang = telegram.user(WANG, "Wang")
+    # Both "新工单 …" notices first: they also contain "工单 <number>".
+    await drained(bot, wang)
     await wang.send("/jobs")
     listing = await until(wang, "我的工单")
     await wang.press(next(t for row in listing.buttons for t in row if t.startswith(door)))
