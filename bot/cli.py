@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     parts.add_argument("file")
     parts.add_argument("--update", action="store_true",
                        help="change parts already in the catalogue")
+    history = sub.add_parser(
+        "import-history", help="load the company's past jobs from a CSV file (category, brand, "
+                               "model, description, diagnosis, parts_used, first_visit_fixed) "
+                               "for the parts suggestions")
+    history.add_argument("file")
     args = parser.parse_args(argv)
 
     _configure_logging()
@@ -69,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
 
         code, report = asyncio.run(run_import(settings.database_url, args.file,
                                               update=args.update))
+        print(report)
+        return code
+    if args.command == "import-history":
+        from core.triage_import import run_import as run_history_import
+
+        code, report = asyncio.run(run_history_import(settings.database_url, args.file))
         print(report)
         return code
     user_id = asyncio.run(_add_manager(settings, args.telegram_id))

@@ -76,6 +76,9 @@ class Desk:
         self.session_factory = session_factory
         self.company = company
         self.clock = clock or Clock()
+        # What services keep between units of work in this process, checked against the
+        # database before use (e.g. core.triage's learned models).
+        self.caches: dict[str, dict] = {}
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self)

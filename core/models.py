@@ -533,3 +533,39 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (Index("ix_reminders_due", "sent_at", "dropped_at", "due_at"),)
+
+
+# --- triage: what past jobs teach about the next one ------------------------------------------
+
+class TriageHistory(Base):
+    """A finished job from before the company used the bot, imported from its records
+    (`python -m bot import-history`): what the customer wrote, what the technician found, the
+    parts used and whether the first visit fixed it. Jobs finished in the bot need no row here:
+    core.triage reads them from the orders themselves."""
+
+    __tablename__ = "triage_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(32), unique=True)  # the company's job no.
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    brand: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text)
+    diagnosis: Mapped[str | None] = mapped_column(Text)
+    parts: Mapped[list] = mapped_column(JSON, default=list)  # [[sku, quantity], ...]
+    first_visit_fixed: Mapped[bool | None] = mapped_column(Boolean)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PartsRequest(Base):
+    """A technician asking the managers for the parts a job will likely need and their van
+    lacks (until van replenishment requests exist): the managers are told by a notice."""
+
+    __tablename__ = "parts_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    parts: Mapped[list] = mapped_column(JSON, default=list)  # [[sku, quantity], ...]

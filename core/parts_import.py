@@ -95,8 +95,10 @@ def _header_key(cell: str) -> str:
     return re.sub(r"[\s\-]+", "_", (cell or "").strip().lower())
 
 
-def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
-    known = {alias: column for column, aliases in HEADERS.items() for alias in aliases}
+def _columns(header: list[str], headers: dict = HEADERS,
+             required: tuple = REQUIRED) -> tuple[dict[str, int], list[RowError]]:
+    """Which cell of the header row holds each column (by `headers`' aliases)."""
+    known = {alias: column for column, aliases in headers.items() for alias in aliases}
     where: dict[str, int] = {}
     errors = []
     for index, cell in enumerate(header):
@@ -110,7 +112,7 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
             errors.append(RowError(1, column, "column_twice", _short(cell)))
         else:
             where[column] = index
-    for column in REQUIRED:
+    for column in required:
         if column not in where:
             errors.append(RowError(1, column, "missing_column"))
     return where, errors
@@ -175,14 +177,23 @@ def _check_row(line: int, cells: list[str], where: dict[str, int]) -> _Row | lis
 
 def read_rows(text: str) -> tuple[list[_Row], list[RowError], int]:
     """The file's rows checked: (good rows, errors, number of data rows). Nothing is written."""
+    return read_table(text, _check_row, unique=("sku", lambda row: row.sku))
+
+
+def read_table(text: str, check_row, *, headers: dict = HEADERS, required: tuple = REQUIRED,
+               unique: tuple | None = None, max_rows: int = MAX_ROWS) -> tuple[list, list, int]:
+    """A CSV file with a header row, checked row by row: (good rows, errors, data rows).
+    `check_row(line, cells, where)` returns a row or a list of RowError; `unique` is
+    (column, key of a row or None): a key seen on an earlier line is a "duplicate" error.
+    Blank lines are skipped; cells beyond the header's columns must be empty."""
     if not isinstance(text, str) or not text.strip():
         return [], [RowError(1, None, "empty_file")], 0
     text = text.lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[_Row] = []
+    rows: list = []
     errors: list[RowError] = []
     where: dict[str, int] | None = None
-    first_line_of: dict[str, int] = {}
+    first_line_of: dict = {}
     count = 0
     last_line = 0
     try:
@@ -191,29 +202,33 @@ def read_rows(text: str) -> tuple[list[_Row], list[RowError], int]:
             if not any((c or "").strip() for c in cells):
                 continue
             if where is None:
-                where, header_errors = _columns(cells)
+                where, header_errors = _columns(cells, headers, required)
                 if header_errors:
                     return [], header_errors, 0
                 continue
             count += 1
-            if count > MAX_ROWS:
+            if count > max_rows:
                 return [], [RowError(line, None, "too_many_rows", None,
-                                     {"maximum": MAX_ROWS})], count
+                                     {"maximum": max_rows})], count
             if len(cells) > len(where) and any(
                     (c or "").strip() for i, c in enumerate(cells)
                     if i not in where.values()):
                 errors.append(RowError(line, None, "columns", None,
                                        {"expected": len(where), "found": len(cells)}))
                 continue
-            checked = _check_row(line, cells, where)
+            checked = check_row(line, cells, where)
             if isinstance(checked, list):
                 errors.extend(checked)
                 continue
-            if checked.sku in first_line_of:
-                errors.append(RowError(line, "sku", "duplicate", checked.sku,
-                                       {"first_line": first_line_of[checked.sku]}))
-                continue
-            first_line_of[checked.sku] = line
+            if unique is not None:
+                column, key_of = unique
+                key = key_of(checked)
+                if key is not None and key in first_line_of:
+                    errors.append(RowError(line, column, "duplicate", str(key),
+                                           {"first_line": first_line_of[key]}))
+                    continue
+                if key is not None:
+                    first_line_of[key] = line
             rows.append(checked)
     except csv.Error as error:
         errors.append(RowError(reader.line_num or last_line + 1, None, "csv", _short(str(error))))
@@ -302,17 +317,23 @@ def describe(result: ImportResult, path: str = "") -> str:
         if result.updated:
             parts.append(f"{len(result.updated)} updated")
         return f"{path + ': ' if path else ''}{', '.join(parts)}."
+    return describe_errors(result.errors, path)
+
+
+def describe_errors(errors, path: str = "", reasons: dict = REASONS,
+                    hints: dict = HINTS) -> str:
+    """Bad rows for a terminal: "nothing imported", then one line per bad cell."""
     lines = [f"{path + ': ' if path else ''}nothing imported; "
-             f"{len(result.errors)} problem{'s' if len(result.errors) != 1 else ''}:"]
-    for error in result.errors:
-        text = REASONS.get(error.reason, error.reason).format(**error.details)
+             f"{len(errors)} problem{'s' if len(errors) != 1 else ''}:"]
+    for error in errors:
+        text = reasons.get(error.reason, error.reason).format(**error.details)
         what = f"{error.field}" if error.field else "row"
         if error.reason in ("empty_file", "no_rows", "too_many_rows"):
             lines.append(f"  line {error.line}: {text}")
             continue
         value = f" {error.value!r}" if error.value is not None else ""
-        hint = (f" (expected {HINTS[error.field]})"
-                if error.field in HINTS and error.reason in ("format", "range") else "")
+        hint = (f" (expected {hints[error.field]})"
+                if error.field in hints and error.reason in ("format", "range") else "")
         lines.append(f"  line {error.line}: {what}{value} {text}{hint}")
     return "\n".join(lines)
 

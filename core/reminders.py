@@ -32,10 +32,11 @@ CUSTOMER_KINDS = ("confirmed", "day_before", "two_hours", "on_my_way", "parts_wa
                   "quote_waiting", "report", "rating", "warranty_ending")
 TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered")
 MANAGER_KINDS = ("unassigned", "declined", "overdue", "parts_missing", "quote_unanswered",
-                 "digest", "low_stock")
+                 "digest", "low_stock", "parts_request")
 # Notices of something that happened, worth sending even when the order has moved on since
 # (a report after the bill was settled at once). Other reminders go when no longer called for.
-LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait")
+LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait",
+           "parts_request")  # parts_request: written by core.triage, not planned here
 # The one customer reminder that may wake someone: the technician is at the door soon.
 QUIET_EXEMPT = ("on_my_way",)
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)

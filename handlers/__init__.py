@@ -24,6 +24,7 @@ def register(application: Application) -> None:
         stock,
         stock_count,
         stock_moves,
+        triage,
     )
     from .flow import Engine
 
@@ -32,7 +33,7 @@ def register(application: Application) -> None:
                      parts_catalogue.PARTS_CATALOGUE, sales.SALE])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
-    for module in (customer, manager, dispatch, reports, stock, staff, jobs, common):
+    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():

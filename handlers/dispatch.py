@@ -9,11 +9,11 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import dispatch, lifecycle, orders
+from core import dispatch, lifecycle, orders, triage
 from core.errors import DomainError
 from core.roles import require_manager
 
-from .chat import Context, day_label, desk, keyboard, label, pager, person, say, show
+from .chat import Context, day_label, desk, keyboard, label, lang, pager, person, say, show
 from .notify import wake_reminders
 from .texts import window_label
 
@@ -70,7 +70,9 @@ async def _card(update: Update, context: Context, order_id: int, *, everyone: bo
         suggestions = await dispatch.suggest_technicians(uow, order,
                                                           None if everyone else 3)
         area = await dispatch.order_area(uow, order)
-    rows = [[(_suggestion(update, context, s), f"dp:a:{order.id}:{s.id}")]
+        likely = await triage.for_order(uow, order, lang(update, context))
+        vans = await triage.vans_ready(uow, manager, likely, [s.id for s in suggestions])
+    rows = [[(_suggestion(update, context, s, vans.get(s.id)), f"dp:a:{order.id}:{s.id}")]
             for s in suggestions if s.assignable and s.id != order.technician_id]
     if not everyone:
         rows.append([(label(update, context, "button.other_technician"), f"dp:o:{order.id}")])
@@ -78,14 +80,15 @@ async def _card(update: Update, context: Context, order_id: int, *, everyone: bo
         rows.append([(label(update, context, "button.unassign"), f"dp:u:{order.id}")])
     rows.append([(label(update, context, "button.back"), "dp:p:1")])
     await show(update, context, "dispatch_card", order=order, area=area,
-               suggestions=suggestions, everyone=everyone,
+               suggestions=suggestions, everyone=everyone, triage=likely, vans=vans,
                day=day_label(update, context, order.booked_date) if order.booked_date else "",
                window=window_label(order.window) if order.window else "",
                reply_markup=keyboard(rows))
 
 
-def _suggestion(update, context, s) -> str:
-    marks = ("📍" if s.serves_area else "") + ("" if s.free else "⛔")
+def _suggestion(update, context, s, van_ready: bool | None = None) -> str:
+    marks = (("📍" if s.serves_area else "") + ("" if s.free else "⛔")
+             + ("🧰" if van_ready else ""))
     return label(update, context, "button.assign_to", name=s.name or "?", jobs=s.jobs_that_day,
                  marks=marks)
 

@@ -29,7 +29,7 @@ from telegram import InputMediaPhoto, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import catalogue, conversations, jobs, orders, quotes
+from core import catalogue, conversations, jobs, orders, quotes, triage
 from core.booking import clean_text
 from core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from core.lifecycle import IN_PROGRESS, WARRANTY
@@ -183,7 +183,7 @@ async def send_card(update: Update, context: Context, order, *, edit: bool = Tru
             user = await person(uow, update, context)
             values, rows = await card_view(
                 uow, user, order, lambda key, **p: label(update, context, key, **p),
-                lambda day: day_label(update, context, day))
+                lambda day: day_label(update, context, day), lang(update, context))
     except DomainError as error:
         await refuse(update, context, error)
         return
@@ -191,21 +191,25 @@ async def send_card(update: Update, context: Context, order, *, edit: bool = Tru
     await reply(update, context, "job_card", reply_markup=keyboard(rows), **values)
 
 
-async def card_view(uow, user, order, words, day) -> tuple[dict, list]:
+async def card_view(uow, user, order, words, day, lang: str) -> tuple[dict, list]:
     """The card's template values and its (stateless) button rows; `words` gives labels,
-    `day` a day's name, in the reader's language."""
+    `day` a day's name, in the reader's language `lang`."""
     card = await jobs.job_card(uow, user, order)
     row = await orders.find_order_for(uow, user, card.id)
     try:
         quote = await quotes.quote_view(uow, user, card.id)
     except NotFound:
         quote = None
+    likely = await triage.for_job(uow, user, card.id, lang)
     rows = rows_of([(words(f"jobs.button.{action_label(card, a)}"),
                      f"{ACTION_BUTTONS[a][1]}:{card.id}") for a in card.actions], 2)
+    if likely and likely.short and card.status in triage.ASK_STATUSES:
+        rows.append([(words("triage.button.ask"), f"tr:ask:{card.id}")])
     if card.photos:
         rows.append([(words("jobs.button.photos", count=len(card.photos)), f"jb:ph:{card.id}")])
     rows.append([(words("jobs.button.all_jobs"), "jb:p:1")])
     values = dict(card=card, quote=quote, amount=row.final_amount, map_url=map_url(card),
+                  triage=likely,
                   day=day(card.booked_date) if card.booked_date else "",
                   window=window_label(card.window) if card.window else "")
     return values, rows
@@ -431,7 +435,8 @@ async def job_for(turn: Turn, order_id: int, action: str) -> jobs.JobCard | None
         turn.toast("toast.stale_button")
         if turn.update.callback_query and turn.update.callback_query.data.startswith("jb:"):
             values, rows = await card_view(turn.uow, turn.user, card.id,
-                                           lambda key, **p: turn.label(key, **p), turn.day)
+                                           lambda key, **p: turn.label(key, **p), turn.day,
+                                           turn.lang)
             turn.show("job_card", reply_markup=keyboard(rows), **values)
         return None
     return card

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from telegram import InlineKeyboardMarkup
 
-from core import customer_orders, jobs, lifecycle, quotes, stock
+from core import customer_orders, jobs, lifecycle, quotes, stock, triage
 from core.errors import DomainError, NotFound
 from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
@@ -44,7 +44,8 @@ async def render(uow, texts: Texts, default_language: str,
                       note=event.note if event and recipient.role != "customer" else None,
                       approved=bool(event and event.action == "approve_quote"))
         try:
-            rows = await _order_extras(uow, texts, lang, recipient, reminder.kind, card, values)
+            rows = await _order_extras(uow, texts, lang, recipient, reminder.kind, card, values,
+                                       reminder.key.rsplit(":", 1)[-1])
         except DomainError:
             return None  # e.g. the quote was answered meanwhile: nothing to say
     elif reminder.kind == "morning_list":
@@ -62,7 +63,7 @@ async def render(uow, texts: Texts, default_language: str,
 
 
 async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str, card,
-                        values: dict) -> list:
+                        values: dict, occasion: str = "") -> list:
     """What some reminders show beyond the order (the quote, the report) and their buttons."""
     label = lambda key: texts.label(lang, key)  # noqa: E731
     if kind in ("day_before", "two_hours"):
@@ -81,6 +82,14 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
         return [[(label("jobs.button.accept"), f"jb:a:{card.id}"),
                  (label("jobs.button.decline"), f"jb:d:{card.id}")],
                 [(label("button.see_job"), f"jb:v:{card.id}")]]
+    if kind == "parts_request":
+        request, lines = (await triage.request_lines(uow, int(occasion))
+                          if occasion.isdecimal() else (None, ()))
+        if request is None:
+            raise NotFound(what="parts_request")  # nothing to say
+        technician = await uow.session.get(User, request.technician_id)
+        values.update(note=None, lines=lines, technician=technician.name if technician else "")
+        return [[(label("button.see_order"), f"or:v:{card.id}")]]
     if kind in ("quote_answered", "job_soon"):
         return [[(label("jobs.button.open_job"), f"jb:v:{card.id}")]]
     if recipient.role == lifecycle.CUSTOMER and kind != "on_my_way":

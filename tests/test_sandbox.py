@@ -279,6 +279,25 @@ async def test_buttons_photos_locations_and_files(sandbox, http):
         assert await response.read() == b"number,status\nR-1001,new\n"
 
 
+async def test_the_demo_technician_sees_what_to_bring_learned_from_the_demo_history(
+        sandbox, http):
+    """The demo company comes with 800 past jobs: 李师傅's washing machine job on site shows
+    the likely fault, the parts to bring and what his van holds, in Chinese."""
+    li = demo.TECHNICIAN_LI.telegram_id
+    await post(http, sandbox, f"/api/chat/{li}/text", text="/jobs")
+    chat = await chat_until(http, sandbox, li, lambda c: "我的工单" in last_bot_text(c))
+    listing = [m for m in chat["messages"] if m["from_bot"]][-1]
+    row = next(r for r, line in enumerate(listing["buttons"]) if "洗衣机" in line[0]["text"])
+    await post(http, sandbox, f"/api/chat/{li}/press", message_id=listing["id"], row=row,
+               column=0)
+    chat = await chat_until(http, sandbox, li, lambda c: "可能故障" in last_bot_text(c))
+    card = last_bot_text(chat)
+    assert "故障描述：洗衣机脱水时噪音很大，机身晃动。" in card
+    assert "滚筒轴承" in card.split("建议带上：")[1]  # the demo history's noisy-spin fault
+    assert "车上有 ✓" in card  # his van holds the bearings
+    assert "依据" in card and "个已完成工单" in card
+
+
 # ------------------------------------------------------------------ the command line
 def test_with_a_token_nothing_of_the_sandbox_is_loaded(tmp_path):
     script = (

@@ -13,6 +13,8 @@ from core.jobs import JobCard, RepairReport, ReportLabour, ReportPart
 from core.quotes import QuoteLineView, QuoteView
 from core.reports import Period, Summary, TechnicianFigures
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
+from core.triage import LoadLine, OrderTriage, RequestLine
+from core.triage_model import LikelyFault, Suggestion
 from core.people import APPLIANCE_CATEGORIES
 from core.lifecycle import STATUSES
 from handlers.menus import ROLE_COMMANDS
@@ -59,6 +61,13 @@ SAMPLE_JOB = JobCard(
     description=TYPED, photos=("AgAD1",), accepted=False,
     arrived_at=datetime(2026, 11, 25, 2, tzinfo=timezone.utc), on_time=False,
     diagnosis=TYPED, claimed_parts=("CMP-01",), actions=("accept", "decline", "start_trip"))
+
+SAMPLE_TRIAGE = OrderTriage(1, Suggestion(
+    "ok", "washing_machine", 120,
+    faults=(LikelyFault(("WM-PUMP",), TYPED, 0.6), LikelyFault((), "", 0.2)),
+    load=(("WM-PUMP", 1), ("WM-BRUSH", 2)), covered=0.9),
+    (LoadLine("WM-PUMP", TYPED, 1, 1), LoadLine("WM-BRUSH", "电机碳刷", 2, 0)))
+SAMPLE_NO_TRIAGE = OrderTriage(1, Suggestion("too_little_history", "tv", 4), ())
 
 SAMPLE_SUMMARY = Summary(
     period=Period("week", date(2026, 11, 23), date(2026, 11, 29), date(2026, 11, 24), ()),
@@ -135,6 +144,9 @@ SAMPLES = {
                                 note=TYPED, approved=True)
        for kind in ("declined", "parts_missing", "quote_answered")},
     "reminder_quote": dict(card=SAMPLE_CARD, quote=SAMPLE_QUOTE),
+    "reminder_parts_request": dict(card=SAMPLE_CARD, day="Wed 25 Nov", window="09:00–12:00",
+                                   note=None, technician=TYPED,
+                                   lines=[RequestLine("WM-PUMP", TYPED, 2)]),
     "reminder_report": dict(card=SAMPLE_CARD, report=SAMPLE_REPORT),
     "quote": dict(quote=SAMPLE_QUOTE),
     "quote_decided": dict(quote=SAMPLE_QUOTE, approved=False),
@@ -151,7 +163,7 @@ SAMPLES = {
     "dispatch_card": dict(order=SAMPLE_CARD, area="Pudong", everyone=False, day="Wed 25 Nov",
                           window="09:00–12:00", suggestions=[SimpleNamespace(
                               name=TYPED, has_skill=True, free=False, busy_with="R-1002",
-                              jobs_that_day=2)]),
+                              jobs_that_day=2, id=7)], triage=SAMPLE_TRIAGE, vans={7: True}),
     "dispatch_assigned": dict(number="R-1001"),
     # technicians' jobs
     "job_list": dict(page=1, pages=2, total=6, jobs=[dict(
@@ -159,7 +171,9 @@ SAMPLES = {
         day="Wed 25 Nov", window="09:00–12:00", category=TYPED)]),
     "job_card": dict(card=SAMPLE_JOB, quote=SAMPLE_QUOTE, amount=53000,
                      map_url="https://maps.google.com/?q=31.230400,121.473700",
-                     day="Wed 25 Nov", window="09:00–12:00"),
+                     day="Wed 25 Nov", window="09:00–12:00", triage=SAMPLE_TRIAGE),
+    "triage_block": dict(triage=SAMPLE_NO_TRIAGE),
+    "triage_asked": dict(lines=[RequestLine("WM-PUMP", TYPED, 1)], again=False),
     "job_photos": dict(number="R-1001", count=2),
     "job_decline_reason": dict(number="R-1001"),
     "job_decline_type": dict(number="R-1001", minimum=2, maximum=300),

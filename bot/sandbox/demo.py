@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
-from core import booking, lifecycle, orders, people, sales
+from core import booking, lifecycle, orders, parts_import, people, sales, stock, triage_import
 from core.desk import Desk
 from core.models import ServiceOrder, User
 
@@ -44,6 +45,13 @@ CUSTOMER_EMMA = DemoPerson(10102, "Emma Brown", lifecycle.CUSTOMER, "en", "+8613
 
 PEOPLE = (MANAGER, TECHNICIAN_LI, TECHNICIAN_CHEN, CUSTOMER_ZHANG, CUSTOMER_EMMA)
 SALES_ORDER_NUMBER = "S-2026-0042"
+# The company's parts catalogue and 800 past jobs, made by bench/triage_history.py
+# (--jobs 800 --seed 11): what the technicians' "likely fault, bring these parts" learns from.
+DEMO_PARTS = Path(__file__).with_name("demo_parts.csv")
+DEMO_HISTORY = Path(__file__).with_name("demo_history.csv")
+# What each technician's van holds at the start: (sku, quantity).
+DEMO_VANS = {10002: (("WM-BEAR", 2), ("WM-PUMP", 1), ("AC-CAP", 2)),
+             10003: (("TV-PWR", 1), ("MW-FUSE", 3))}
 # Telegram ids of people created in the page start above every demo id.
 FIRST_NEW_ID = 20001
 
@@ -77,6 +85,8 @@ async def seed(desk: Desk) -> bool:
             category="refrigerator", brand="Haier", model="BCD-500WDGF")
         await uow.commit()
 
+    await _parts_and_history(desk, manager, users)
+
     # Orders in different states, tomorrow (every window of tomorrow is bookable whenever
     # the sandbox first starts).
     async with desk.uow() as uow:
@@ -101,6 +111,24 @@ async def seed(desk: Desk) -> bool:
                   window="09-12", moves=[("cancel", emma, None)])
     log.info("sandbox: demo company seeded")
     return True
+
+
+async def _parts_and_history(desk: Desk, manager: User, users: dict) -> None:
+    """The catalogue, stock in the main warehouse and on the vans, and the past jobs."""
+    async with desk.uow() as uow:
+        manager = await uow.session.get(User, manager.id)
+        added = await parts_import.import_parts(uow, manager, DEMO_PARTS.read_text("utf-8"))
+        history = await triage_import.import_history(uow, manager,
+                                                     DEMO_HISTORY.read_text("utf-8"))
+        assert added.ok and history.ok, (added.errors, history.errors)
+        for sku in added.added:
+            await stock.receive(uow, manager, sku, 5, "demo")
+        main = await stock.main_warehouse(uow)
+        for telegram_id, load in DEMO_VANS.items():
+            van = await stock.van(uow, users[telegram_id])
+            for sku, quantity in load:
+                await stock.transfer(uow, manager, sku, quantity, main, van, "demo")
+        await uow.commit()
 
 
 async def _make_person(uow, demo: DemoPerson) -> User:

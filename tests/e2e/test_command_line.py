@@ -122,3 +122,22 @@ async def test_import_parts_reports_bad_rows_by_line_and_imports_all_or_nothing(
     finally:
         await engine.dispose()
     assert parts == [("CMP-01", "压缩机", 45000)]
+
+
+async def test_import_history_needs_the_parts_first_and_imports_all_or_nothing(tmp_path, db_url):
+    history = tmp_path / "history.csv"
+    history.write_text("job,category,description,diagnosis,parts_used,first_visit_fixed\n"
+                       "H-1,洗衣机,不排水，有嗡嗡声,排水泵坏,WM-PUMP*1,no\n"
+                       "H-2,washing machine,door won't open,,WM-LOCK,yes\n", encoding="utf-8")
+    code, output = await run_cli("import-history", str(history), cwd=tmp_path,
+                                 DATABASE_URL=db_url)
+    assert code == 1 and "Traceback" not in output
+    assert "nothing imported; 2 problems" in output
+    assert "line 2: parts_used names a part not in the catalogue: WM-PUMP" in output
+    parts = tmp_path / "parts.csv"
+    parts.write_text("sku,name,price\nWM-PUMP,排水泵,120\nWM-LOCK,门锁开关,85\n",
+                     encoding="utf-8")
+    assert (await run_cli("import-parts", str(parts), cwd=tmp_path, DATABASE_URL=db_url))[0] == 0
+    code, output = await run_cli("import-history", str(history), cwd=tmp_path,
+                                 DATABASE_URL=db_url)
+    assert code == 0 and output.strip().endswith("2 past jobs imported."), output
