@@ -390,6 +390,57 @@ async def _clean_parts_used(uow: UnitOfWork, parts_used) -> list[tuple[Part, int
     return cleaned
 
 
+@dataclass(frozen=True)
+class Bill:
+    """What a completed job costs: each part fitted against the quote line that prices it."""
+    parts: int
+    labour: int
+    fitted: tuple  # (part, quote line, quantity, serial)
+
+    @property
+    def total(self) -> int:
+        return self.parts + self.labour
+
+
+def bill(quote_lines, used, approved_total: int | None) -> Bill:
+    """The bill from the approved quote's lines and the parts used ((part, quantity, serial)):
+    each part is priced by the quote's lines for it, warranty-covered lines first. More of a
+    part than the quote approved needs a revised quote (NotAllowed "needs_revised_quote"), and
+    the bill can never exceed the approved total (NotAllowed "over_quote")."""
+    allowed: dict[int, list] = {}
+    for line in sorted(quote_lines, key=lambda line: line.position):
+        if line.kind == PART:
+            allowed.setdefault(line.part_id, []).append([line, line.quantity])
+    for lines in allowed.values():
+        lines.sort(key=lambda entry: (not entry[0].warranty, entry[0].position))
+    wanted: dict[int, int] = {}
+    for part, quantity, _ in used:
+        wanted[part.id] = wanted.get(part.id, 0) + quantity
+    for part, _, _ in used:
+        approved = sum(n for _, n in allowed.get(part.id, []))
+        if wanted[part.id] > approved:
+            raise NotAllowed(reason="needs_revised_quote", part=part.sku, approved=approved,
+                             used=wanted[part.id])
+    parts_amount, fitted = 0, []
+    for part, quantity, serial in used:
+        for entry in allowed[part.id]:
+            line, left = entry
+            taken = min(quantity, left)
+            if not taken:
+                continue
+            entry[1] -= taken
+            quantity -= taken
+            parts_amount += taken * line.unit_price
+            fitted.append((part, line, taken, serial))
+            if not quantity:
+                break
+    labour = sum(line.total for line in quote_lines if line.kind in LABOUR_KINDS)
+    priced = Bill(parts_amount, labour, tuple(fitted))
+    if approved_total is not None and priced.total > approved_total:
+        raise NotAllowed(reason="over_quote", amount=priced.total, approved=approved_total)
+    return priced
+
+
 async def complete(uow: UnitOfWork, technician: User, order: ServiceOrder | int | str,
                    parts_used: list[tuple] | tuple = (), checklist: dict | None = None,
                    photos: list[str] | tuple[str, ...] = (),
@@ -414,45 +465,18 @@ async def complete(uow: UnitOfWork, technician: User, order: ServiceOrder | int 
         checklist = _clean_checklist(checklist) if checklist is not None else None
         quote = await approved_quote(uow, order)
         quote_lines = sorted(quote.lines if quote else (), key=lambda line: line.position)
-    # Units of each part the approved quote allows, covered lines first.
-    allowed: dict[int, list] = {}
-    for line in quote_lines:
-        if line.kind == PART:
-            allowed.setdefault(line.part_id, []).append([line, line.quantity])
-    for lines in allowed.values():
-        lines.sort(key=lambda entry: (not entry[0].warranty, entry[0].position))
-    wanted: dict[int, int] = {}
-    for part, quantity, _ in used:
-        wanted[part.id] = wanted.get(part.id, 0) + quantity
-    for part, _, _ in used:
-        approved = sum(n for _, n in allowed.get(part.id, []))
-        if wanted[part.id] > approved:
-            raise NotAllowed(reason="needs_revised_quote", part=part.sku, approved=approved,
-                             used=wanted[part.id])
+    priced = bill(quote_lines, used, order.quote_total)
     await stock.issue_parts(uow, technician, order, [(p, q) for p, q, _ in used])
 
     now, today = uow.now(), local_today(uow)
-    parts_amount = 0
-    for part, quantity, serial in used:
-        for entry in allowed[part.id]:
-            if not quantity:
-                break
-            line, left = entry
-            taken = min(quantity, left)
-            if not taken:
-                continue
-            entry[1] -= taken
-            quantity -= taken
-            parts_amount += taken * line.unit_price
-            months = line.warranty_months or 0
-            uow.session.add(ReplacedPart(
-                order_id=order.id, appliance_id=order.appliance_id, part_id=part.id,
-                sku=line.sku or part.sku, name=line.description, quantity=taken, serial=serial,
-                unit_price=line.unit_price, warranty=line.warranty, warranty_months=months,
-                warranty_until=warranty_end(today, months), created_at=now))
-    labour_amount = sum(line.total for line in quote_lines if line.kind in LABOUR_KINDS)
-    amount = parts_amount + labour_amount
-    assert order.quote_total is None or amount <= order.quote_total
+    for part, line, taken, serial in priced.fitted:
+        months = line.warranty_months or 0
+        uow.session.add(ReplacedPart(
+            order_id=order.id, appliance_id=order.appliance_id, part_id=part.id,
+            sku=line.sku or part.sku, name=line.description, quantity=taken, serial=serial,
+            unit_price=line.unit_price, warranty=line.warranty, warranty_months=months,
+            warranty_until=warranty_end(today, months), created_at=now))
+    parts_amount, labour_amount, amount = priced.parts, priced.labour, priced.total
     completion = Completion(order_id=order.id, technician_id=technician.id, at=now,
                             parts_amount=parts_amount, labour_amount=labour_amount,
                             amount=amount, checklist=checklist, photos=photos,

@@ -501,7 +501,13 @@ async def deliver(bot, the_desk, row: Conversation) -> None:
         return
     question_id = None
     for item in row.outbox:
-        sent = await _send(bot, row.chat_id, item)
+        try:
+            sent = await _send(bot, row.chat_id, item)
+        except BadRequest as error:
+            # Telegram will never take this one: passed over (and logged), or every later
+            # input of this person would meet it again.
+            log.error("chat %s: a message was refused and is dropped: %s", row.chat_id, error)
+            continue
         if item.get("question"):
             question_id = sent
     async with the_desk.uow() as uow:
