@@ -390,6 +390,28 @@ async def _clean_parts_used(uow: UnitOfWork, parts_used) -> list[tuple[Part, int
     return cleaned
 
 
+async def serial_fitted_on(uow: UnitOfWork, serial: str) -> str | None:
+    """The order a part with this serial number was already fitted on (letter case and
+    spaces aside), or None: the same serial twice is usually a typing slip."""
+    key = "".join(serial.split()).casefold()
+    rows = await uow.session.execute(
+        select(ReplacedPart.serial, ServiceOrder.number)
+        .join(ServiceOrder, ServiceOrder.id == ReplacedPart.order_id)
+        .where(func.lower(func.replace(ReplacedPart.serial, " ", "")) == key).limit(1))
+    found = rows.first()
+    return found[1] if found else None
+
+
+def require_distinct_serials(used) -> None:
+    """One serial number belongs to one part: the same one twice in a job is refused."""
+    seen = set()
+    for _, _, serial in used:
+        key = "".join(serial.split()).casefold() if serial else None
+        if key and key in seen:
+            raise InvalidInput(field="serial", reason="twice", serial=serial)
+        seen.add(key)
+
+
 @dataclass(frozen=True)
 class Bill:
     """What a completed job costs: each part fitted against the quote line that prices it."""
@@ -465,6 +487,7 @@ async def complete(uow: UnitOfWork, technician: User, order: ServiceOrder | int 
         checklist = _clean_checklist(checklist) if checklist is not None else None
         quote = await approved_quote(uow, order)
         quote_lines = sorted(quote.lines if quote else (), key=lambda line: line.position)
+    require_distinct_serials(used)
     priced = bill(quote_lines, used, order.quote_total)
     await stock.issue_parts(uow, technician, order, [(p, q) for p, q, _ in used])
 

@@ -208,7 +208,28 @@ def _serial(turn: Turn, serial: str | None) -> Next:
 
 
 async def serial_typed(turn: Turn, text: str) -> Next:
-    return _serial(turn, typed("serial", minimum=1, maximum=jobs.SERIAL_MAX)(text))
+    serial = typed("serial", minimum=1, maximum=jobs.SERIAL_MAX)(text)
+    jobs.require_distinct_serials([(None, 1, s) for _, s in turn.draft["used"]]
+                                  + [(None, 1, serial)])
+    fitted_on = await jobs.serial_fitted_on(turn.uow, serial)
+    if fitted_on:  # questioned, not refused: a part can come back from a job
+        turn.draft["questioned"] = {"serial": serial, "order": fitted_on}
+        return turn.goto("serial_check")
+    return _serial(turn, serial)
+
+
+async def ask_serial_check(turn: Turn) -> Question:
+    questioned = turn.draft["questioned"]
+    return question(turn, "complete_serial_check", [
+        [(words(turn, "button.serial_yes"), "yes")], [(words(turn, "button.serial_again"), "no")]],
+        serial=questioned["serial"], order=questioned["order"])
+
+
+async def serial_checked(turn: Turn, value: str) -> Next:
+    questioned = turn.draft.pop("questioned", None)
+    if value == "yes" and questioned:
+        return _serial(turn, questioned["serial"])
+    return turn.goto("serial")
 
 
 async def serial_pressed(turn: Turn, value: str) -> Next:
@@ -353,6 +374,7 @@ COMPLETE = job_flow(
         "parts": Step(ask_parts, press=parts_pressed),
         "search": Step(ask_search, text=searched, press=search_pressed),
         "serial": Step(ask_serial, text=serial_typed, press=serial_pressed),
+        "serial_check": Step(ask_serial_check, press=serial_checked),
         "approval": Step(ask_approval),
         "check": Step(ask_check, press=check_pressed),
         "photos": Step(ask_photos, photo=photo_received, press=photos_done,

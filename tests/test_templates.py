@@ -115,6 +115,7 @@ SAMPLES = {
     "photos_full": dict(maximum=5),
     "ask_address": dict(has_saved=True),
     "ask_district": dict(address=TYPED),
+    "complete_serial_check": dict(serial=TYPED, order="R-1001"),
     "phone_noted": dict(phone="+8613800138000"),
     "ask_window": dict(day="Wed 25 Nov", none_left=False),
     "day_full": dict(day="Wed 25 Nov"),

@@ -4,7 +4,7 @@ read), full-width digits and "¥" are understood, and a press that core refuses 
 exactly once, the step kept.
 
 The tests' clock stands at Tue 24 Nov 2026, 10:00 in Shanghai."""
-from core import booking, people, quotes
+from core import booking, catalogue, jobs, people, quotes
 from tests.e2e.job_steps import (
     LI,
     WANG,
@@ -13,6 +13,7 @@ from tests.e2e.job_steps import (
     assign,
     catalogue_and_stock,
     on_site,
+    quote_sent,
     open_job,
     order_row,
     until,
@@ -202,3 +203,42 @@ async def test_a_press_on_someone_elses_job_or_an_old_question_is_answered_once(
     assert await answer_to(wang, pressed) is None
     await wang.settle()
     assert len(answers_to(wang, pressed)) == 1
+
+
+async def test_a_serial_twice_in_a_job_is_refused_and_one_fitted_before_is_questioned(
+        telegram, bot):
+    await technician(bot.desk, LI, "Li Lei", ["refrigerator"], telegram=telegram)
+    await catalogue_and_stock(bot, van_of=LI, compressors_in_van=3)
+    await registered_customer(telegram, 1001, "Ann")
+    earlier, later = [await booked(bot, w, b) for w, b in (("09-12", "Haier"), ("13-17", "Midea"))]
+    li = telegram.user(LI, "Li")
+    for number in (earlier, later):
+        await assign(bot, number, LI)
+        await until(li, "New job")
+        await on_site(bot, LI, number, diagnosed=True)
+    compressor = [("part", "CMP-01", 1)]
+    await quote_sent(bot, LI, earlier, lines=compressor)
+    await act(bot, 1001, earlier, quotes.approve_quote)
+    async with bot.desk.uow() as uow:
+        part = await catalogue.get_part(uow, "CMP-01")
+    await act(bot, LI, earlier, jobs.complete, [(part, 1, "SN-OLD")])
+    await quote_sent(bot, LI, later, lines=[("part", "CMP-01", 2)])
+    await act(bot, 1001, later, quotes.approve_quote)
+
+    card = await open_job(li, later)
+    await li.press("✅ Complete", message=card)
+    await li.press("➕ Compressor (0/2)", message=await until(li, "0 of 2 used"))
+    await until(li, "Serial number")
+    await li.send("sn-old")  # fitted on the earlier job: asked, not refused
+    check = await until(li, f"was already fitted on order {earlier}")
+    await li.press("✏️ No, type it again", message=check)
+    await until(li, "Serial number")
+    await li.send("SN-A")
+    await li.press("➕ Compressor (1/2)", message=await until(li, "1 of 2 used"))
+    await until(li, "Serial number")
+    await li.send("sn-a")  # the same as the first one of this job (letter case aside)
+    assert "already noted for another part of this job" in (await li.reply()).text
+    await li.send("SN-OLD")
+    await li.press("✅ Yes, it is this part's", message=await until(li, "already fitted"))
+    parts = await until(li, "2 of 2 used")
+    assert "SN-A" in parts.text and "SN-OLD" in parts.text
