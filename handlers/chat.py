@@ -12,7 +12,7 @@ from core import people
 from core.desk import Desk, UnitOfWork
 from core.models import User
 
-from .texts import Texts, pick_language
+from .texts import Texts, pick_language, split_message
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -51,9 +51,13 @@ def lang(update: Update, context: Context) -> str:
 
 async def say(update: Update, context: Context, template: str, /, *, reply_markup=None,
               **values) -> Message:
-    """Sends a rendered template into the chat the update came from."""
+    """Sends a rendered template into the chat the update came from (in parts if it is
+    longer than Telegram takes; the buttons go with the last)."""
     text = texts(context).render(lang(update, context), template, **values)
-    return await context.bot.send_message(update.effective_chat.id, text,
+    *before, last = split_message(text)
+    for part in before:
+        await context.bot.send_message(update.effective_chat.id, part, parse_mode=ParseMode.HTML)
+    return await context.bot.send_message(update.effective_chat.id, last,
                                           parse_mode=ParseMode.HTML, reply_markup=reply_markup)
 
 
@@ -65,6 +69,9 @@ async def show(update: Update, context: Context, template: str, /, *, reply_mark
         await say(update, context, template, reply_markup=reply_markup, **values)
         return
     text = texts(context).render(lang(update, context), template, **values)
+    if len(split_message(text)) > 1:  # too long for one message: sent in parts instead
+        await say(update, context, template, reply_markup=reply_markup, **values)
+        return
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
     except BadRequest as error:

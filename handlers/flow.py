@@ -50,6 +50,7 @@ from core.models import Conversation, User
 
 from .chat import Context, desk, language_of, texts
 from .notify import wake_reminders
+from .texts import split_message
 
 log = logging.getLogger(__name__)
 
@@ -148,23 +149,23 @@ class Turn:
 
     # saying things (sent after the commit, in this order)
     def say(self, template: str, /, *, reply_markup=None, **values) -> None:
-        self.outbox.append(_message(texts(self.context).render(self.lang, template, **values),
-                                    reply_markup))
+        self.outbox += _messages(texts(self.context).render(self.lang, template, **values),
+                                 reply_markup)
 
     def replace(self, template: str, /, **values) -> None:
         """Turns the current question's message into `template`, without buttons."""
-        item = _message(texts(self.context).render(self.lang, template, **values), None)
+        first, *rest = _messages(texts(self.context).render(self.lang, template, **values), None)
         if self.row.question_id:
-            item["edit"] = self.row.question_id
-        self.outbox.append(item)
+            first["edit"] = self.row.question_id
+        self.outbox += [first, *rest]
 
     def show(self, template: str, /, *, reply_markup=None, **values) -> None:
         """Turns the pressed message (a card outside the flow, say) into `template`."""
-        item = _message(texts(self.context).render(self.lang, template, **values), reply_markup)
+        items = _messages(texts(self.context).render(self.lang, template, **values), reply_markup)
         query = self.update.callback_query
-        if query is not None and query.message is not None:
-            item["edit"] = query.message.message_id
-        self.outbox.append(item)
+        if query is not None and query.message is not None and len(items) == 1:
+            items[0]["edit"] = query.message.message_id
+        self.outbox += items
 
     def toast(self, key: str, /, **params) -> None:
         """The short notice on the pressed button (a label)."""
@@ -429,11 +430,11 @@ class Engine:
             turn.step = row.step = nxt.step
             row.flow = turn.flow.name
             question = await self._question(turn)
-            if nxt.kind == "refresh" and row.question_id:
-                question["edit"] = row.question_id
+            if nxt.kind == "refresh" and row.question_id and len(question) == 1:
+                question[0]["edit"] = row.question_id
             else:
                 row.question_id = None
-            turn.outbox.append(question)
+            turn.outbox += question
             row.draft = turn.draft
         else:  # stay
             row.draft = turn.draft if turn.flow else {}
@@ -456,9 +457,9 @@ class Engine:
             rows.append(nav)
         text = texts(turn.context).render(turn.lang, question.template, **question.values)
         markup = question.keyboard or (_inline(rows, flow.prefix) if rows else None)
-        message = _message(text, markup)
+        *before, message = _messages(text, markup)
         message["question"] = True
-        return message
+        return before + [message]
 
     # --- after the commit ---------------------------------------------------------------
 
@@ -516,6 +517,13 @@ async def deliver(bot, the_desk, row: Conversation) -> None:
 
 
 # --- messages as rows -------------------------------------------------------------------
+
+def _messages(text: str, markup) -> list[dict]:
+    """A rendered text as outbox items: in parts when longer than Telegram takes, the markup
+    with the last."""
+    *before, last = split_message(text)
+    return [{"text": part} for part in before] + [_message(last, markup)]
+
 
 def _message(text: str, markup) -> dict:
     item: dict[str, Any] = {"text": text}

@@ -7,8 +7,10 @@ buttons are not parsed as HTML, so they are not escaped.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date, datetime
+from html import escape, unescape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -76,6 +78,38 @@ class Texts:
 
     def local_time(self, moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return moment.astimezone(self.timezone).strftime(fmt)
+
+
+MESSAGE_MAX = 4096  # Telegram's limit on a message's text, counted after entity parsing
+
+
+def visible_length(html: str) -> int:
+    """How long Telegram counts a message in HTML parse mode: tags dropped, entities one
+    character (UTF-16 code units, as Telegram counts)."""
+    plain = unescape(re.sub(r"<[^>]+>", "", html))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def split_message(html: str, limit: int = MESSAGE_MAX) -> list[str]:
+    """A rendered message cut into parts Telegram takes, at line ends (our templates open and
+    close their tags on one line). A single line longer than the limit is shortened with "…"
+    (its markup dropped), so no input core accepts can make a message Telegram refuses."""
+    if visible_length(html) <= limit:
+        return [html]
+    parts, current = [], []
+    for line in html.split("\n"):
+        if visible_length(line) > limit:
+            plain = unescape(re.sub(r"<[^>]+>", "", line))
+            while visible_length(escape(plain)) > limit - 1:
+                plain = plain[: max(1, len(plain) - max(1, (visible_length(escape(plain)) - limit) + 1))]
+            line = escape(plain) + "…"
+        if current and visible_length("\n".join(current + [line])) > limit:
+            parts.append("\n".join(current).strip("\n"))
+            current = []
+        current.append(line)
+    if current:
+        parts.append("\n".join(current).strip("\n"))
+    return [part for part in parts if part.strip()] or [html[:limit]]
 
 
 def window_label(window: str) -> str:

@@ -1,0 +1,31 @@
+"""No message exceeds Telegram's limit, whatever was typed: a long rendering is cut into parts
+at line ends, and a single line too long is shortened."""
+from handlers.texts import MESSAGE_MAX, split_message, visible_length
+
+
+def test_a_short_message_is_one_part():
+    assert split_message("<b>Quote</b>\n1. Pump × 1: ¥120.00") == [
+        "<b>Quote</b>\n1. Pump × 1: ¥120.00"]
+
+
+def test_a_long_message_is_cut_at_line_ends_each_part_within_the_limit():
+    lines = [f"{n}. {'压缩机 &amp; <i>relay</i> ' * 20}× 1: ¥450.00" for n in range(1, 31)]
+    text = "<b>Quote for job R-1001</b>\n" + "\n".join(lines) + "\n<b>Total ¥13,500.00</b>"
+    parts = split_message(text)
+    assert len(parts) > 1
+    assert all(visible_length(part) <= MESSAGE_MAX for part in parts)
+    assert "\n".join(parts).count("× 1: ¥450.00") == 30  # nothing lost
+    assert parts[-1].endswith("<b>Total ¥13,500.00</b>")
+    for part in parts:  # every tag opened in a part is closed in it
+        assert part.count("<i>") == part.count("</i>") and part.count("<b>") == part.count("</b>")
+
+
+def test_one_line_longer_than_the_limit_is_shortened():
+    text = "Address: " + "长" * 5000 + " &lt;b&gt;"
+    [part] = split_message(text)
+    assert visible_length(part) <= MESSAGE_MAX and part.endswith("…")
+
+
+def test_length_is_counted_as_telegram_counts_it():
+    assert visible_length("<b>a&amp;b</b>") == 3
+    assert visible_length("📺") == 2  # one emoji is two UTF-16 code units
