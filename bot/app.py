@@ -1,13 +1,14 @@
 """Builds the PTB Application and the services it runs on."""
 from __future__ import annotations
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 import handlers
 from core.desk import Desk
 from handlers.texts import Texts
 
 from .persistence import DatabasePersistence
+from .rate_limit import RateLimiter
 from .settings import Settings
 
 
@@ -17,8 +18,8 @@ def build_application(settings: Settings, desk: Desk, *, with_updater: bool) -> 
         .token(settings.bot_token)
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
-        # Keeps to ~30 messages a second overall; a 429 waits retry_after and retries.
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        # Per-chat pace for all; ~30 a second for bulk only; a 429 waits and retries.
+        .rate_limiter(RateLimiter())
         .persistence(DatabasePersistence(desk.session_factory, clock=desk.clock))
         # Conversations need updates one by one (PTB's ConversationHandler docs).
         .concurrent_updates(False)
