@@ -19,7 +19,8 @@ def build_application(settings: Settings, desk: Desk, *, with_updater: bool) -> 
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         # Per-chat pace for all; ~30 a second for bulk only; a 429 waits and retries.
-        .rate_limiter(RateLimiter())
+        .rate_limiter(RateLimiter(chat_rate=settings.chat_messages_per_second,
+                                  bulk_rate=settings.bulk_messages_per_second))
         .persistence(DatabasePersistence(desk.session_factory, clock=desk.clock))
         # Conversations need updates one by one (PTB's ConversationHandler docs).
         .concurrent_updates(False)

@@ -5,9 +5,10 @@ allowed; twenty a minute to one group; and for bulk notifications to many people
 than 30 messages per second or so". PTB's own `AIORateLimiter` puts every message through
 the 30-a-second budget, so a reply waits behind every reminder queued before it. This one:
 
-* keeps each chat to its own pace (a burst of `chat_burst`, then one every
-  `chat_period` seconds; groups twenty a minute) — replies and bulk alike;
-* gives the overall budget (`bulk_max_rate` a second) only to messages nobody is waiting
+* keeps each chat to its own pace (a burst of `chat_burst`, then `chat_rate` a second;
+  groups twenty a minute) — replies and bulk alike; `chat_rate=0` leaves chats unpaced
+  (for a Bot API server without flood limits, e.g. the tests' local one);
+* gives the overall budget (`bulk_rate` a second) only to messages nobody is waiting
   for, marked by the sender with ``rate_limit_args={"bulk": True}`` (the reminder service
   does); replies are not counted against it and never queue behind it;
 * on a 429 (`RetryAfter`) waits what Telegram says and tries again, up to `max_retries`
@@ -43,15 +44,15 @@ class RateObserver(Protocol):
 
 
 class RateLimiter(BaseRateLimiter[dict]):
-    def __init__(self, *, chat_burst: int = 3, chat_period: float = 1.0,
+    def __init__(self, *, chat_rate: float = 1.0, chat_burst: int = 3,
                  group_max_rate: int = 20, group_period: float = 60.0,
-                 bulk_max_rate: float = 30.0, max_retries: int = 5,
+                 bulk_rate: float = 30.0, max_retries: int = 5,
                  keep_idle_chats: int = 1024):
+        self.chat_rate = chat_rate
         self.chat_burst = chat_burst
-        self.chat_period = chat_period
         self.group_max_rate = group_max_rate
         self.group_period = group_period
-        self.bulk_max_rate = bulk_max_rate
+        self.bulk_rate = bulk_rate
         self.max_retries = max_retries
         self.keep_idle_chats = keep_idle_chats
         self._bulk: AsyncLimiter | None = None
@@ -69,12 +70,16 @@ class RateLimiter(BaseRateLimiter[dict]):
         pass
 
     # ------------------------------------------------------------------ the limits
-    def _bulk_limiter(self) -> AsyncLimiter:
+    def _bulk_limiter(self):
+        if not self.bulk_rate:
+            return contextlib.nullcontext()
         if self._bulk is None:  # made on first use, inside the running loop
-            self._bulk = AsyncLimiter(self.bulk_max_rate, 1.0)
+            self._bulk = AsyncLimiter(self.bulk_rate, 1.0)
         return self._bulk
 
-    def _chat_limiter(self, chat_id: int | str) -> AsyncLimiter:
+    def _chat_limiter(self, chat_id: int | str | None):
+        if chat_id is None or not self.chat_rate:
+            return contextlib.nullcontext()
         limiter = self._chats.get(chat_id)
         if limiter is None:
             if len(self._chats) > self.keep_idle_chats:
@@ -82,7 +87,7 @@ class RateLimiter(BaseRateLimiter[dict]):
             if isinstance(chat_id, str) or chat_id < 0:  # groups, supergroups, channels
                 limiter = AsyncLimiter(self.group_max_rate, self.group_period)
             else:
-                limiter = AsyncLimiter(self.chat_burst, self.chat_burst * self.chat_period)
+                limiter = AsyncLimiter(self.chat_burst, self.chat_burst / self.chat_rate)
             self._chats[chat_id] = limiter
         return limiter
 
@@ -136,8 +141,7 @@ class RateLimiter(BaseRateLimiter[dict]):
         for attempt in range(max_retries + 1):
             await self._wait_holds(chat_id, bulk)
             bulk_slot = self._bulk_limiter() if bulk else contextlib.nullcontext()
-            chat_slot = (self._chat_limiter(chat_id) if chat_id is not None
-                         else contextlib.nullcontext())
+            chat_slot = self._chat_limiter(chat_id)
             try:
                 # The overall budget first: a bulk message waiting for it holds no chat's slot.
                 async with bulk_slot, chat_slot:

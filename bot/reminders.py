@@ -2,10 +2,12 @@
 reminders (rows written by core), plus the daily morning lists and digests.
 
 Business reminders are never APScheduler jobs (its job store is neither shared safely between
-processes nor safe to unpickle); APScheduler only says "now". Telegram's limits: the
-application's AIORateLimiter keeps to ~30 messages a second overall, and this sender keeps
-one chat to one message a second. A 429 or a network error puts a reminder back with a
-delay; a 403 (blocked) drops it and marks the person unreachable.
+processes nor safe to unpickle); APScheduler only says "now". Telegram's limits: every
+reminder is sent as bulk (`rate_limit_args=BULK`), so the application's rate limiter
+(bot/rate_limit.py) keeps them to ~30 a second overall, behind nobody's reply; this sender
+also keeps one chat's reminders in order, a second apart. A 429 the limiter could not wait
+out, or a network error, puts a reminder back with a delay; a 403 (blocked) drops it and
+marks the person unreachable.
 """
 from __future__ import annotations
 
@@ -24,6 +26,9 @@ from core import reminders
 from core.desk import Desk
 from handlers.reminders import render
 
+from .metrics import Metrics, outside_update
+from .rate_limit import BULK
+
 log = logging.getLogger(__name__)
 
 MORNING_LIST_AT = time(7, 30)
@@ -32,8 +37,10 @@ DIGEST_AT = time(8, 0)
 
 class ReminderService:
     def __init__(self, application: Application, desk: Desk, *, interval: float = 5.0,
-                 batch: int = 100, concurrency: int = 8, per_chat_gap: float = 1.0):
+                 batch: int = 100, concurrency: int = 8, per_chat_gap: float = 1.0,
+                 metrics: Metrics | None = None):
         self.application = application
+        self.metrics = metrics
         self.desk = desk
         self.interval = interval
         self.batch = batch
@@ -70,11 +77,20 @@ class ReminderService:
 
     async def _tick(self) -> None:
         self.wake()
+        if self.metrics is not None:
+            try:
+                async with self.desk.uow() as uow:
+                    waiting, held = await reminders.backlog(uow)
+                self.metrics.reminders_waiting.set(waiting)
+                self.metrics.reminders_held.set(held)
+            except Exception:  # noqa: BLE001 - metrics never stop the sending
+                log.exception("counting waiting reminders failed")
         # Shielded: when the scheduler shuts down and cancels this job, the pass under way
         # must not be cut between Telegram's answer and marking the reminder sent.
         await asyncio.shield(self._sending)
 
     async def _drain(self) -> None:
+        outside_update()  # woken from a handler: this pass is not part of that update
         while self._again:
             self._again = False
             try:
@@ -105,6 +121,8 @@ class ReminderService:
                 await uow.commit()
             if not claimed:
                 return sent
+            if self.metrics is not None:
+                self.metrics.reminders_due.inc(len(claimed))
             results = await asyncio.gather(*(self._send(r) for r in claimed))
             sent += sum(results)
 
@@ -134,17 +152,20 @@ class ReminderService:
         try:
             await self.application.bot.send_message(
                 message.chat_id, message.text, parse_mode=ParseMode.HTML,
-                reply_markup=message.markup)
+                reply_markup=message.markup, rate_limit_args=BULK)
         except Forbidden:
+            self._count_failed("blocked")
             async with self.desk.uow() as uow:
                 await reminders.mark_undeliverable(uow, reminder)
                 await uow.commit()
             log.info("reminder %s: recipient blocked the bot", reminder.id)
             return False
         except RetryAfter as error:
+            self._count_failed("retry_later")
             await self._failed(reminder, error, error.retry_after)
             return False
         except TelegramError as error:  # network errors, 5xx, a chat Telegram cannot find
+            self._count_failed("retry_later")
             await self._failed(reminder, error)
             return False
         finally:
@@ -154,7 +175,13 @@ class ReminderService:
             await uow.commit()
         log.info("reminder %s (%s, order %s) sent", reminder.id, reminder.kind,
                  message.order_number or "-")
+        if self.metrics is not None:
+            self.metrics.reminders_sent.labels(reminder.kind).inc()
         return True
+
+    def _count_failed(self, reason: str) -> None:
+        if self.metrics is not None:
+            self.metrics.reminders_failed.labels(reason).inc()
 
     async def _keep_chat_pace(self, chat_id: int) -> None:
         last = self._last_sent.get(chat_id)

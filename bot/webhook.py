@@ -1,4 +1,5 @@
-"""The webhook receiver: an aiohttp server that checks Telegram's secret and queues updates."""
+"""The webhook receiver: an aiohttp server that checks Telegram's secret and queues updates;
+it also answers `GET /healthz` and, given the bot's metrics, `GET /metrics` (Prometheus)."""
 from __future__ import annotations
 
 import hmac
@@ -8,6 +9,8 @@ from collections import OrderedDict
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
+
+from .metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,8 @@ class RecentUpdates:
         return True
 
 
-def webhook_app(application: Application, secret: str, path: str) -> web.Application:
+def webhook_app(application: Application, secret: str, path: str,
+                metrics: Metrics | None = None) -> web.Application:
     recent = RecentUpdates()
 
     async def receive(request: web.Request) -> web.Response:
@@ -44,6 +48,8 @@ def webhook_app(application: Application, secret: str, path: str) -> web.Applica
             return web.Response(status=400, text="bad update")
         if update is None or not recent.first_time(update.update_id):
             return web.Response(text="ok")
+        if metrics is not None:
+            metrics.arrived(update.update_id)
         await application.update_queue.put(update)
         return web.Response(text="ok")
 
@@ -53,4 +59,9 @@ def webhook_app(application: Application, secret: str, path: str) -> web.Applica
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_post(path, receive)
     app.router.add_get("/healthz", healthz)
+    if metrics is not None:
+        async def scrape(_request: web.Request) -> web.Response:
+            return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})
+
+        app.router.add_get("/metrics", scrape)
     return app

@@ -36,7 +36,7 @@ async def test_one_chat_gets_its_burst_then_waits_while_other_chats_go_on(telegr
     ann, bob, cat = (telegram.user(n, name, started=True)
                      for n, name in ((1001, "Ann"), (1002, "Bob"), (1003, "Cat")))
     log = delivery_log(telegram, [ann, bob, cat])
-    bot = await bare_bot(telegram, chat_burst=2, chat_period=1.0)
+    bot = await bare_bot(telegram, chat_burst=2, chat_rate=1.0)
     try:
         to_ann = [asyncio.create_task(bot.send_message(1001, f"ann {n}")) for n in range(4)]
         await asyncio.sleep(0.1)  # Ann's burst has gone; her third and fourth wait
@@ -53,7 +53,7 @@ async def test_replies_do_not_wait_behind_a_queue_of_bulk_messages(telegram):
     notified = [telegram.user(FIRST_BULK_CHAT + n, f"P{n}", started=True) for n in range(20)]
     acting = [telegram.user(1001 + n, f"A{n}", started=True) for n in range(10)]
     log = delivery_log(telegram, notified + acting)
-    bot = await bare_bot(telegram, bulk_max_rate=5)
+    bot = await bare_bot(telegram, bulk_rate=5)
     try:
         bulk = [asyncio.create_task(bot.send_message(p.id, "notice", rate_limit_args=BULK))
                 for p in notified]
