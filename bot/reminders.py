@@ -4,8 +4,8 @@ reminders (rows written by core), plus the daily morning lists and digests.
 Business reminders are never APScheduler jobs (its job store is neither shared safely between
 processes nor safe to unpickle); APScheduler only says "now". Telegram's limits: every
 reminder is sent as bulk (`rate_limit_args=BULK`), so the application's rate limiter
-(bot/rate_limit.py) keeps them to ~30 a second overall, behind nobody's reply; this sender
-also keeps one chat's reminders in order, a second apart. A 429 the limiter could not wait
+(bot/rate_limit.py) keeps them to ~30 a second overall and each chat to its pace, behind
+nobody's reply; this sender keeps one chat's reminders in order. A 429 the limiter could not wait
 out, or a network error, puts a reminder back with a delay; a 403 (blocked) drops it and
 marks the person unreachable.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time as clock_time
 from datetime import datetime, time, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -37,19 +36,17 @@ DIGEST_AT = time(8, 0)
 
 class ReminderService:
     def __init__(self, application: Application, desk: Desk, *, interval: float = 5.0,
-                 batch: int = 100, concurrency: int = 8, per_chat_gap: float = 1.0,
-                 metrics: Metrics | None = None):
+                 batch: int = 100, concurrency: int = 8, metrics: Metrics | None = None):
         self.application = application
         self.metrics = metrics
         self.desk = desk
         self.interval = interval
         self.batch = batch
-        self.per_chat_gap = per_chat_gap
         self._slots = asyncio.Semaphore(concurrency)
         self._again = False
         self._sending: asyncio.Task | None = None
-        self._last_sent: dict[int, float] = {}
-        self._chat_locks: dict[int, asyncio.Lock] = {}
+        # One lock per recipient with reminders under way (and how many wait on it).
+        self._chat_locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self.scheduler = AsyncIOScheduler(timezone=desk.company.timezone)
 
     def start(self) -> None:
@@ -127,14 +124,24 @@ class ReminderService:
             sent += sum(results)
 
     async def _send(self, reminder) -> bool:
-        lock = self._chat_locks.setdefault(reminder.recipient_id, asyncio.Lock())
-        async with lock:  # one chat's reminders in order, a second apart; others go on
-            message = await self._prepare(reminder)
-            if message is None:
-                return False
-            await self._keep_chat_pace(message.chat_id)
-            async with self._slots:
+        recipient = reminder.recipient_id
+        lock, users = self._chat_locks.get(recipient) or (asyncio.Lock(), 0)
+        self._chat_locks[recipient] = (lock, users + 1)
+        try:
+            # One chat's reminders in order (the rate limiter paces the chat); others go on.
+            # A few at a time, preparing included: a hundred reminders rendering at once
+            # would each take a turn of the event loop before a person's reply gets one.
+            async with lock, self._slots:
+                message = await self._prepare(reminder)
+                if message is None:
+                    return False
                 return await self._deliver(reminder, message)
+        finally:
+            lock, users = self._chat_locks[recipient]
+            if users == 1:
+                del self._chat_locks[recipient]
+            else:
+                self._chat_locks[recipient] = (lock, users - 1)
 
     async def _prepare(self, reminder):
         """The message to send, or None (and the reminder dropped) when there is none now."""
@@ -168,8 +175,6 @@ class ReminderService:
             self._count_failed("retry_later")
             await self._failed(reminder, error)
             return False
-        finally:
-            self._last_sent[message.chat_id] = clock_time.monotonic()
         async with self.desk.uow() as uow:
             await reminders.mark_sent(uow, reminder.id)
             await uow.commit()
@@ -182,13 +187,6 @@ class ReminderService:
     def _count_failed(self, reason: str) -> None:
         if self.metrics is not None:
             self.metrics.reminders_failed.labels(reason).inc()
-
-    async def _keep_chat_pace(self, chat_id: int) -> None:
-        last = self._last_sent.get(chat_id)
-        if last is not None:
-            wait = self.per_chat_gap - (clock_time.monotonic() - last)
-            if wait > 0:
-                await asyncio.sleep(wait)
 
     async def _failed(self, reminder, error, retry_after=None) -> None:
         if isinstance(retry_after, timedelta):
