@@ -291,8 +291,9 @@ async def run_on(api, database_url: str, args) -> dict[str, Any]:
             "first_after_due_s": round(first - t0, 2),
             "per_s": round((len(arrivals) - 1) / (arrivals[-1] - first), 1)
             if len(arrivals) > 1 else None,
-            "per_s_during_rush": round(len(in_rush) / (rush_end - first), 1)
-            if in_rush and rush_end > first else None,
+            # while both went on: from the first reminder to the end of the rush or the last
+            "per_s_during_rush": round(len(in_rush) / (min(rush_end, arrivals[-1]) - first), 1)
+            if len(in_rush) > 1 else None,
         },
         "memory_mb": {"idle_before": memory_idle.get("rss_mb"), "after_rush": memory.get("rss_mb"),
                       "peak": memory.get("peak_rss_mb")},
