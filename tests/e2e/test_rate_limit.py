@@ -39,7 +39,8 @@ async def test_one_chat_gets_its_burst_then_waits_while_other_chats_go_on(telegr
     bot = await bare_bot(telegram, chat_burst=2, chat_rate=1.0)
     try:
         to_ann = [asyncio.create_task(bot.send_message(1001, f"ann {n}")) for n in range(4)]
-        await asyncio.sleep(0.1)  # Ann's burst has gone; her third and fourth wait
+        while len(log) < 2:  # Ann's burst has gone; her third and fourth wait
+            await asyncio.sleep(0.01)
         await asyncio.gather(bot.send_message(1002, "bob"), bot.send_message(1003, "cat"))
         await asyncio.gather(*to_ann)
     finally:
