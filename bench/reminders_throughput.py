@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Reminder throughput: N due reminders sent by the real reminder service, through the real
-PTB application and AIORateLimiter, to the local Bot API server.
+PTB application and its rate limiter (bot/rate_limit.py: reminders are its bulk lane, ~30 a
+second), to the local Bot API server.
 
     .venv/bin/python bench/reminders_throughput.py                 # 5,000 reminders, SQLite
     .venv/bin/python bench/reminders_throughput.py --count 500     # a quick run

@@ -10,7 +10,8 @@ re-exports) and its simulated users in this process, then measures two bots one 
 other, each in a child process of its own, in webhook mode on 127.0.0.1:
 
 * ours: ``bot.service.BotService(settings)``, exactly what ``python -m bot run`` starts
-  (Alembic migrations, DatabasePersistence, AIORateLimiter, the aiohttp webhook receiver);
+  (Alembic migrations, the chat gate and conversation rows, bot/rate_limit.py's RateLimiter, the aiohttp
+  webhook receiver);
 * echo: a bare PTB ``Application`` with the same base_url, AIORateLimiter, ``updater(None)``,
   sequential updates and the same webhook receiver (``bot.webhook.webhook_app``), one
   ``MessageHandler`` that sends the text back: the framework's floor.
@@ -61,8 +62,9 @@ class _ErrorCounter(logging.Handler):
 
 
 def _rate_limiter_factory(telegram_rate_limit: bool) -> Callable[..., Any]:
-    """AIORateLimiter as bot/app.py builds it, or with its flood limits switched off (0 = no
-    limit, PTB's documented value): same class, same retry-on-429 path, no 30 msg/s cap."""
+    """The echo bot's AIORateLimiter (what bot/app.py built before bot/rate_limit.py), or with
+    its flood limits switched off (0 = no limit, PTB's documented value): same class, same
+    retry-on-429 path, no 30 msg/s cap."""
     from telegram.ext import AIORateLimiter
 
     if telegram_rate_limit:
@@ -71,7 +73,7 @@ def _rate_limiter_factory(telegram_rate_limit: bool) -> Callable[..., Any]:
 
 
 class _EchoBot:
-    """The framework's floor: what ours is minus our handlers, database and persistence."""
+    """The framework's floor: what ours is minus our handlers, database and conversation state."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
@@ -119,13 +121,34 @@ class _EchoBot:
             await self.application.shutdown()
 
 
+class _AIOLimiterAsBefore:
+    """PTB's AIORateLimiter(max_retries=5), what bot/app.py built before bot/rate_limit.py:
+    every message within 30 a second overall. It takes an int as rate_limit_args, so the
+    reminder service's {"bulk": True} is dropped here."""
+
+    def __new__(cls, **_settings):
+        from telegram.ext import AIORateLimiter
+
+        class AsBefore(AIORateLimiter):
+            async def process_request(self, callback, args, kwargs, endpoint, data,
+                                      rate_limit_args):
+                return await super().process_request(callback, args, kwargs, endpoint, data,
+                                                     None)
+
+        return AsBefore(max_retries=5)
+
+
 def _our_bot(config: dict[str, Any]):
     import bot.app
     from bot.service import BotService
     from bot.settings import load_settings
 
-    # The one change to production: AIORateLimiter's flood limits (see _rate_limiter_factory).
-    bot.app.AIORateLimiter = _rate_limiter_factory(config["telegram_rate_limit"])
+    limits = {}
+    if config.get("limiter") == "aio":  # the rate limiter as it was (morning_rush --limiter aio)
+        bot.app.RateLimiter = _AIOLimiterAsBefore
+    elif not config["telegram_rate_limit"]:
+        # The one change to production: no flood limits (0 = none), see --telegram-rate-limit.
+        limits = dict(chat_messages_per_second=0, bulk_messages_per_second=0)
     settings = load_settings(
         _env_file=None,
         bot_token=config["token"],
@@ -136,6 +159,7 @@ def _our_bot(config: dict[str, Any]):
         webhook_listen="127.0.0.1",
         webhook_port=config["port"],
         default_language="en",
+        **limits,
     )
     return BotService(settings)
 
@@ -551,6 +575,17 @@ class BotProcess:
         self.config = config
         self.proc: asyncio.subprocess.Process | None = None
         self.final: dict[str, Any] = {}
+
+    def resident_memory(self) -> dict[str, float]:
+        """The bot process's resident memory now and at its peak, in MB (/proc)."""
+        found = {}
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    found["rss_mb" if key == "VmRSS" else "peak_rss_mb"] = round(
+                        int(rest.split()[0]) / 1024, 1)
+        return found
 
     async def start(self, timeout: float) -> None:
         self.proc = await asyncio.create_subprocess_exec(

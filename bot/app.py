@@ -1,7 +1,7 @@
 """Builds the PTB Application and the services it runs on."""
 from __future__ import annotations
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 import handlers
@@ -9,6 +9,7 @@ from core.desk import Desk
 from handlers.texts import Texts
 
 from .gate import ChatGate, DeskApplication, DeskBot
+from .rate_limit import RateLimiter
 from .settings import Settings
 
 
@@ -19,8 +20,9 @@ def build_application(settings: Settings, desk: Desk, *, with_updater: bool) -> 
         base_file_url=settings.bot_api_file_url,
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(),
-        # Keeps to ~30 messages a second overall; a 429 waits retry_after and retries.
-        rate_limiter=AIORateLimiter(max_retries=5),
+        # Per-chat pace for all; ~30 a second for bulk only; a 429 waits and retries.
+        rate_limiter=RateLimiter(chat_rate=settings.chat_messages_per_second,
+                                 bulk_rate=settings.bulk_messages_per_second),
     )
     builder = (
         ApplicationBuilder()

@@ -50,6 +50,7 @@ class DeskBot(ExtBot):
 class ChatGate:
     def __init__(self, desk: Desk):
         self.desk = desk
+        self.watchers: list = []  # begin(update) / end(update) around each update (metrics)
         self._pruned_at: datetime | None = None
 
     async def handle(self, update: Update, process) -> None:
@@ -63,7 +64,13 @@ class ChatGate:
                     if await conversations.was_handled(uow, update.update_id):
                         log.info("update %s was handled before: skipped", update.update_id)
                         return
-                await process(update)
+                for watcher in self.watchers:
+                    watcher.begin(update)
+                try:
+                    await process(update)
+                finally:
+                    for watcher in self.watchers:
+                        watcher.end(update)
                 await self._answer_unanswered(update)
                 if not conversations.remembered.get() or self._prune_due():
                     async with self.desk.uow() as uow:

@@ -2,16 +2,17 @@
 reminders (rows written by core), plus the daily morning lists and digests.
 
 Business reminders are never APScheduler jobs (its job store is neither shared safely between
-processes nor safe to unpickle); APScheduler only says "now". Telegram's limits: the
-application's AIORateLimiter keeps to ~30 messages a second overall, and this sender keeps
-one chat to one message a second. A 429 or a network error puts a reminder back with a
-delay; a 403 (blocked) drops it and marks the person unreachable.
+processes nor safe to unpickle); APScheduler only says "now". Telegram's limits: every
+reminder is sent as bulk (`rate_limit_args=BULK`), so the application's rate limiter
+(bot/rate_limit.py) keeps them to ~30 a second overall and each chat to its pace, behind
+nobody's reply; this sender keeps one chat's reminders in order. A 429 the limiter could not wait
+out, or a network error, puts a reminder back with a delay; a 403 (blocked) drops it and
+marks the person unreachable.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import time as clock_time
 import uuid
 from datetime import datetime, time, timedelta
 
@@ -25,6 +26,9 @@ from core import reminders
 from core.desk import Desk
 from handlers.reminders import render
 
+from .metrics import Metrics, outside_update
+from .rate_limit import BULK
+
 log = logging.getLogger(__name__)
 
 MORNING_LIST_AT = time(7, 30)
@@ -33,17 +37,17 @@ DIGEST_AT = time(8, 0)
 
 class ReminderService:
     def __init__(self, application: Application, desk: Desk, *, interval: float = 5.0,
-                 batch: int = 100, concurrency: int = 8, per_chat_gap: float = 1.0):
+                 batch: int = 100, concurrency: int = 4, metrics: Metrics | None = None):
         self.application = application
+        self.metrics = metrics
         self.desk = desk
         self.interval = interval
         self.batch = batch
-        self.per_chat_gap = per_chat_gap
         self._slots = asyncio.Semaphore(concurrency)
         self._again = False
         self._sending: asyncio.Task | None = None
-        self._last_sent: dict[int, float] = {}
-        self._chat_locks: dict[int, asyncio.Lock] = {}
+        # One lock per recipient with reminders under way (and how many wait on it).
+        self._chat_locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self.scheduler = AsyncIOScheduler(timezone=desk.company.timezone)
         self.owner = uuid.uuid4().hex  # this sender's name on its claims
 
@@ -72,11 +76,20 @@ class ReminderService:
 
     async def _tick(self) -> None:
         self.wake()
+        if self.metrics is not None:
+            try:
+                async with self.desk.uow() as uow:
+                    waiting, held = await reminders.backlog(uow)
+                self.metrics.reminders_waiting.set(waiting)
+                self.metrics.reminders_held.set(held)
+            except Exception:  # noqa: BLE001 - metrics never stop the sending
+                log.exception("counting waiting reminders failed")
         # Shielded: when the scheduler shuts down and cancels this job, the pass under way
         # must not be cut between Telegram's answer and marking the reminder sent.
         await asyncio.shield(self._sending)
 
     async def _drain(self) -> None:
+        outside_update()  # woken from a handler: this pass is not part of that update
         while self._again:
             self._again = False
             try:
@@ -107,20 +120,41 @@ class ReminderService:
                 await uow.commit()
             if not claimed:
                 return sent
+            if self.metrics is not None:
+                self.metrics.reminders_due.inc(len(claimed))
             results = await asyncio.gather(*(self._send(r) for r in claimed))
             sent += sum(results)
 
     async def _send(self, reminder) -> bool:
-        lock = self._chat_locks.setdefault(reminder.recipient_id, asyncio.Lock())
-        async with lock:  # one chat's reminders in order, a second apart; others go on
-            message = await self._prepare(reminder)
-            if message is None:
-                return False
-            await self._keep_chat_pace(message.chat_id)
-            async with self._slots:
-                if not await self._still_ours(reminder):
+        recipient = reminder.recipient_id
+        lock, users = self._chat_locks.get(recipient) or (asyncio.Lock(), 0)
+        self._chat_locks[recipient] = (lock, users + 1)
+        try:
+            # One chat's reminders in order (the rate limiter paces the chat); others go on.
+            # A few at a time, preparing included: a hundred reminders rendering at once
+            # would each take a turn of the event loop before a person's reply gets one.
+            async with lock, self._slots:
+                await self._people_first()
+                message = await self._prepare(reminder)
+                if message is None or not await self._still_ours(reminder):
                     return False
                 return await self._deliver(reminder, message)
+        finally:
+            lock, users = self._chat_locks[recipient]
+            if users == 1:
+                del self._chat_locks[recipient]
+            else:
+                self._chat_locks[recipient] = (lock, users - 1)
+
+    async def _people_first(self) -> None:
+        """While people's updates wait to be handled, a reminder holds back a moment (at most
+        a fifth of a second: reminders slow down in a rush, never stop). Nobody is waiting
+        for a reminder; the one thread handles both."""
+        waiting = self.application.update_queue
+        for _ in range(20):
+            if waiting.qsize() == 0:
+                return
+            await asyncio.sleep(0.01)
 
     async def _still_ours(self, reminder) -> bool:
         """The claim may have lapsed while this chat's earlier reminders were paced out."""
@@ -147,34 +181,34 @@ class ReminderService:
         try:
             await self.application.bot.send_message(
                 message.chat_id, message.text, parse_mode=ParseMode.HTML,
-                reply_markup=message.markup)
+                reply_markup=message.markup, rate_limit_args=BULK)
         except Forbidden:
+            self._count_failed("blocked")
             async with self.desk.uow() as uow:
                 await reminders.mark_undeliverable(uow, reminder)
                 await uow.commit()
             log.info("reminder %s: recipient blocked the bot", reminder.id)
             return False
         except RetryAfter as error:
+            self._count_failed("retry_later")
             await self._failed(reminder, error, error.retry_after)
             return False
         except TelegramError as error:  # network errors, 5xx, a chat Telegram cannot find
+            self._count_failed("retry_later")
             await self._failed(reminder, error)
             return False
-        finally:
-            self._last_sent[message.chat_id] = clock_time.monotonic()
         async with self.desk.uow() as uow:
             await reminders.mark_sent(uow, reminder.id, self.owner)
             await uow.commit()
         log.info("reminder %s (%s, order %s) sent", reminder.id, reminder.kind,
                  message.order_number or "-")
+        if self.metrics is not None:
+            self.metrics.reminders_sent.labels(reminder.kind).inc()
         return True
 
-    async def _keep_chat_pace(self, chat_id: int) -> None:
-        last = self._last_sent.get(chat_id)
-        if last is not None:
-            wait = self.per_chat_gap - (clock_time.monotonic() - last)
-            if wait > 0:
-                await asyncio.sleep(wait)
+    def _count_failed(self, reason: str) -> None:
+        if self.metrics is not None:
+            self.metrics.reminders_failed.labels(reason).inc()
 
     async def _failed(self, reminder, error, retry_after=None) -> None:
         if isinstance(retry_after, timedelta):

@@ -15,6 +15,7 @@ from core.migrate import upgrade
 from handlers.menus import publish_default_commands
 
 from .app import build_application
+from .metrics import Metrics
 from .reminders import ReminderService
 from .settings import Settings
 from .webhook import webhook_app
@@ -33,6 +34,7 @@ class BotService:
         self.engine = None
         self.application = None
         self._web_runner: web.AppRunner | None = None
+        self.metrics = Metrics()  # its own registry: several bots in one process do not clash
 
     @property
     def webhook_mode(self) -> bool:
@@ -41,6 +43,7 @@ class BotService:
     async def start(self) -> None:
         settings = self.settings
         self.engine = make_engine(settings.database_url)
+        self.metrics.watch_engine(self.engine)
         await upgrade(self.engine)
         desk = Desk(
             make_session_factory(self.engine),
@@ -52,11 +55,13 @@ class BotService:
         self.desk = desk
         self.application = build_application(settings, desk, with_updater=not self.webhook_mode)
         app = self.application
+        self.metrics.attach(app)
         await app.initialize()  # calls getMe: a wrong token or address fails here
         texts = app.bot_data["texts"]
         await publish_default_commands(app.bot, texts, settings.default_language)
         await app.start()
-        self.reminders = ReminderService(app, desk, interval=self.reminder_interval)
+        self.reminders = ReminderService(app, desk, interval=self.reminder_interval,
+                                         metrics=self.metrics)
         app.bot_data["reminders"] = self.reminders
         self.reminders.start()
         await app.bot_data["flows"].deliver_pending(app)
@@ -72,7 +77,7 @@ class BotService:
         settings = self.settings
         path = urlparse(settings.webhook_url).path or "/"
         self._web_runner = web.AppRunner(
-            webhook_app(self.application, settings.webhook_secret, path))
+            webhook_app(self.application, settings.webhook_secret, path, self.metrics))
         await self._web_runner.setup()
         site = web.TCPSite(self._web_runner, settings.webhook_listen, settings.webhook_port)
         await site.start()

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8080
+    # Telegram's pace for one chat; 0 for a Bot API server without flood limits (tests).
+    chat_messages_per_second: float = 1.0
+    bulk_messages_per_second: float = 30.0
 
     @field_validator("manager_ids", mode="before")
     @classmethod
@@ -56,6 +59,13 @@ class Settings(BaseSettings):
             if not key.strip() or any(len(n.strip()) > 64 for n in (key, *names.split("/"))):
                 raise ValueError("each area is Key or Key=中文名/别名, at most 64 characters each")
         return areas
+
+    @field_validator("chat_messages_per_second", "bulk_messages_per_second")
+    @classmethod
+    def _rate(cls, value):
+        if not 0 <= value <= 1000:
+            raise ValueError("expected messages a second from 0 (no limit) to 1000")
+        return value
 
     @field_validator("workmanship_warranty_months")
     @classmethod

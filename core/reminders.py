@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import lifecycle
@@ -299,3 +299,20 @@ async def technicians_and_managers(uow: UnitOfWork) -> tuple[list[int], list[int
                                          User.role.in_((TECHNICIAN, MANAGER))))
     technicians = [i for i, role in rows if role == TECHNICIAN]
     return technicians, await _managers(uow)
+
+
+async def backlog(uow: UnitOfWork) -> tuple[int, int]:
+    """(reminders due now and not yet sent, customer reminders held back by quiet hours:
+    those waiting for the 08:00 that ends them), for the operator's metrics."""
+    now = uow.now()
+    pending = (Reminder.sent_at.is_(None), Reminder.dropped_at.is_(None))
+    due = await uow.session.scalar(
+        select(func.count()).select_from(Reminder).where(*pending, Reminder.due_at <= now))
+    held_kinds = [kind for kind in CUSTOMER_KINDS if kind not in QUIET_EXEMPT]
+    waiting = await uow.session.scalars(
+        select(Reminder.due_at).where(*pending, Reminder.kind.in_(held_kinds),
+                                      Reminder.due_at > now,
+                                      Reminder.due_at <= now + timedelta(hours=24)))
+    zone = uow.company.timezone
+    held = sum(1 for due_at in waiting if due_at.astimezone(zone).time() == QUIET_UNTIL)
+    return due or 0, held

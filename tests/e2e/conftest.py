@@ -46,6 +46,8 @@ class Bots:
             default_language="en",
             service_areas=",".join(f"{a}={AREA_NAMES[a][0]}" for a in AREAS),
             timezone="Asia/Shanghai",
+            # The local Bot API server has no flood limits; test users act at machine speed.
+            chat_messages_per_second=0,
         )
         if mode == "webhook":
             values.update(webhook_url=f"http://127.0.0.1:{free_port()}/telegram",
