@@ -35,6 +35,9 @@ class UnitOfWork:
         self.moved_parts: set[int] = set()
 
     async def __aenter__(self) -> UnitOfWork:
+        # Its mapper events note what each unit of work writes; registered before any flush.
+        from . import summaries  # noqa: F401
+
         self.session = self.desk.session_factory()
         return self
 
@@ -43,7 +46,7 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
-        from . import reminders  # the planner needs the models; the desk does not otherwise
+        from . import reminders, summaries  # they need the models; the desk does not otherwise
 
         for order in self.changed_orders.values():
             await reminders.replan(self, order)
@@ -51,6 +54,8 @@ class UnitOfWork:
         if self.moved_parts:
             await reminders.plan_low_stock(self, self.moved_parts)
             self.moved_parts.clear()
+        # The summary's daily figures move with the orders, in the same transaction.
+        await summaries.keep(self)
         await self.session.commit()
 
     def order_changed(self, order) -> None:

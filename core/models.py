@@ -507,3 +507,53 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (Index("ix_reminders_due", "sent_at", "dropped_at", "due_at"),)
+
+
+# --- the managers' summary, kept as daily figures ---------------------------------------------
+
+class SummaryDay(Base):
+    """One figure of one local day (the company's time zone), for one technician or (0) for
+    the company: e.g. (25 Nov, 0, "created:scheduled") = 31 orders made that day are scheduled
+    now. Kept by core.summaries in the same transaction as each change that moves it."""
+
+    __tablename__ = "summary_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    technician_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: the company
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SummaryMark(Base):
+    """What one order adds to the daily figures now (core.summaries.contribution): when the
+    order changes, the figures move by the difference between this and its new state."""
+
+    __tablename__ = "summary_marks"
+
+    order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(24))
+    technician_id: Mapped[int | None] = mapped_column(Integer)
+    booked_day: Mapped[date | None] = mapped_column(Date)
+    completed_day: Mapped[date | None] = mapped_column(Date)
+    first_visit: Mapped[bool] = mapped_column(Boolean, default=False)
+    completion_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue: Mapped[int] = mapped_column(BigInteger, default=0)  # fen, warranty orders: 0
+    revenue_parts: Mapped[int | None] = mapped_column(BigInteger)  # None: not counted
+    revenue_labour: Mapped[int | None] = mapped_column(BigInteger)
+    arrived_day: Mapped[date | None] = mapped_column(Date)
+    on_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    rated_day: Mapped[date | None] = mapped_column(Date)
+    rating_technician_id: Mapped[int | None] = mapped_column(Integer)
+    stars: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SummaryState(Base):
+    """One row once the daily figures are built: the time zone their days are in. Without it
+    (or in another zone) the summary is computed from the orders directly."""
+
+    __tablename__ = "summary_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    zone: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -404,6 +404,18 @@ async def test_in_progress_for_a_day_counts_from_when_it_went_in_progress(week):
     assert week.n["J"] in [line.number for line in found.items]
 
 
+
+async def test_the_morning_digest_counts_the_overdue_orders_the_filter_lists(week):
+    """One meaning of overdue: the 08:00 digest's number is the /orders filter's count,
+    the job in progress for over a day included (the digest used to leave it out)."""
+    for when in (at(WED, 18), at(THU, 8)):
+        week.clock.at = when
+        counts = await act(week.desk, reports.filter_counts, BOSS)
+        async with week.desk.uow() as uow:
+            morning = await reports.digest(uow)
+        assert morning.overdue == counts["overdue"] == 2  # H: window passed; J: since Tue
+        assert morning.unassigned == counts["unassigned"] == 1
+
 # --- the CSV ----------------------------------------------------------------------------------
 
 def _csv_words(lang):

@@ -1,0 +1,342 @@
+"""The managers' summary kept as daily figures, so that /summary reads a few hundred small rows
+instead of a month of orders (core.reports computes the very same figures from the orders
+directly; a test proves both agree).
+
+How the figures stay right:
+- every order has a mark (SummaryMark): what it adds to the figures now (the day it was made
+  and its status, its technician and booked day, the day it was completed and what it billed,
+  the day of its last arrival and whether on time, its rating). `contribution` turns a mark
+  into figures, one function for building and for keeping;
+- the ORM tells us which orders a unit of work wrote (mapper events on orders, completions,
+  ratings and events, whoever wrote them), and which counted events (quote decisions,
+  cancellations) it added. On commit (core.desk), each such order's new state is read back
+  from the database, its mark locked, and the figures moved by the difference between the old
+  mark and the new one; counted events add one each. All in the transaction of the change:
+  the figures and the orders commit, or fail, together. Moves are increments (`value + d`),
+  taken in one order, so concurrent commits neither lose a move nor deadlock;
+- `rebuild` makes everything again from the orders (`python -m bot rebuild-summaries`), e.g.
+  after TIMEZONE changes: days are local days, and the state row names the zone they are in.
+  Until a rebuild for the company's zone has run, nothing is kept and the summary falls back
+  to the direct queries; the bot runs one at start when needed.
+"""
+from __future__ import annotations
+
+import logging
+import time as timer
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, event, exists, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, object_session
+
+from . import lifecycle
+from .models import (
+    Completion,
+    OrderEvent,
+    Rating,
+    ServiceOrder,
+    SummaryDay,
+    SummaryMark,
+    SummaryState,
+)
+
+log = logging.getLogger(__name__)
+
+COMPANY = 0  # technician_id of the company's own figures
+APPROVALS = ("approve_quote",)
+DECLINES = ("decline_quote", "decline_revision")
+CANCELS = ("cancel",)
+COUNTED_ACTIONS = APPROVALS + DECLINES + CANCELS
+PARTS_MISSING = "parts_missing"  # the one act that takes an order to waiting_parts
+# Figures kept by local day for the chart; the others are summed per technician.
+DAY_METRICS = tuple(f"created:{s}" for s in lifecycle.STATUSES) + ("arrivals", "on_time")
+MARK_COLUMNS = tuple(c.name for c in SummaryMark.__table__.columns)
+BATCH = 5000
+
+_ORDERS = "summary_orders"  # session.info keys: orders written, counted events added
+_EVENTS = "summary_events"
+
+
+# --- what the unit of work wrote --------------------------------------------------------------
+
+def _touched(target, order_id) -> None:
+    session = object_session(target)
+    if session is not None and order_id is not None:
+        session.info.setdefault(_ORDERS, set()).add(order_id)
+
+
+@event.listens_for(ServiceOrder, "after_insert")
+@event.listens_for(ServiceOrder, "after_update")
+def _order_written(mapper, connection, target):
+    _touched(target, target.id)
+
+
+@event.listens_for(Completion, "after_insert")
+@event.listens_for(Completion, "after_update")
+@event.listens_for(Rating, "after_insert")
+@event.listens_for(Rating, "after_update")
+def _order_part_written(mapper, connection, target):
+    _touched(target, target.order_id)
+
+
+@event.listens_for(OrderEvent, "after_insert")
+def _event_added(mapper, connection, target):
+    _touched(target, target.order_id)  # a parts_missing event changes "first visit"
+    if target.action in COUNTED_ACTIONS:
+        session = object_session(target)
+        if session is not None:
+            session.info.setdefault(_EVENTS, []).append((target.at, target.action))
+
+
+# --- an order's mark and what it adds ---------------------------------------------------------
+
+def _state_query():
+    """Each order's columns that the figures depend on, read fresh from the database."""
+    waited = exists().where(OrderEvent.order_id == ServiceOrder.id,
+                            OrderEvent.action == PARTS_MISSING)
+    return (select(ServiceOrder.id, ServiceOrder.status, ServiceOrder.kind,
+                   ServiceOrder.technician_id, ServiceOrder.created_at, ServiceOrder.booked_date,
+                   ServiceOrder.completed_at, ServiceOrder.final_amount,
+                   ServiceOrder.arrived_at, ServiceOrder.window_end,
+                   Completion.order_id.is_not(None), Completion.parts_amount,
+                   Completion.labour_amount, Rating.at, Rating.technician_id, Rating.stars,
+                   waited)
+            .outerjoin(Completion, Completion.order_id == ServiceOrder.id)
+            .outerjoin(Rating, Rating.order_id == ServiceOrder.id))
+
+
+def _seconds(moment: datetime) -> int:
+    """Whole seconds since 1970, as core.reports.epoch_seconds counts them."""
+    return int(moment.timestamp() // 1)
+
+
+def mark_of(row, zone: ZoneInfo) -> tuple:
+    """An order's mark (MARK_COLUMNS, in order) from a row of `_state_query`."""
+    (order_id, status, kind, technician_id, created_at, booked_date, completed_at, final_amount,
+     arrived_at, window_end, has_completion, parts, labour, rated_at, rating_technician_id,
+     stars, waited) = row
+    paid = kind != lifecycle.WARRANTY
+    completed_day = arrived_day = rated_day = None
+    seconds = revenue = 0
+    revenue_parts = revenue_labour = None
+    if completed_at is not None:
+        completed_day = completed_at.astimezone(zone).date()
+        seconds = _seconds(completed_at) - _seconds(created_at)
+        revenue = (final_amount or 0) if paid else 0
+        if has_completion and paid:
+            revenue_parts, revenue_labour = parts, labour
+    on_time = False
+    if arrived_at is not None and window_end is not None:
+        arrived_day = arrived_at.astimezone(zone).date()
+        on_time = arrived_at <= window_end
+    if rated_at is not None:
+        rated_day = rated_at.astimezone(zone).date()
+    return (order_id, created_at.astimezone(zone).date(), status, technician_id, booked_date,
+            completed_day, bool(completed_day and not waited), seconds, revenue, revenue_parts,
+            revenue_labour, arrived_day, on_time, rated_day, rating_technician_id, stars or 0)
+
+
+def contribution(mark) -> Counter:
+    """What an order with this mark adds to the figures: {(day, technician or 0, metric): n}."""
+    (_, created_day, status, technician_id, booked_day, completed_day, first_visit, seconds,
+     revenue, revenue_parts, revenue_labour, arrived_day, on_time, rated_day,
+     rating_technician_id, stars) = mark
+    adds = Counter({(created_day, COMPANY, f"created:{status}"): 1})
+    if booked_day is not None and technician_id and status != lifecycle.CANCELLED:
+        adds[(booked_day, technician_id, "booked")] += 1
+    if completed_day is not None:
+        by = technician_id or COMPANY
+        adds[(completed_day, by, "completed")] += 1
+        adds[(completed_day, by, "first_visit")] += int(first_visit)
+        adds[(completed_day, by, "completion_seconds")] += seconds
+        adds[(completed_day, by, "revenue")] += revenue
+        if revenue_parts is not None:
+            adds[(completed_day, COMPANY, "revenue_parts")] += revenue_parts
+            adds[(completed_day, COMPANY, "revenue_labour")] += revenue_labour or 0
+    if arrived_day is not None:
+        adds[(arrived_day, COMPANY, "arrivals")] += 1
+        adds[(arrived_day, COMPANY, "on_time")] += int(on_time)
+    if rated_day is not None:
+        by = rating_technician_id or COMPANY
+        adds[(rated_day, by, "ratings")] += 1
+        adds[(rated_day, by, "stars")] += stars
+    return adds
+
+
+# --- keeping them on commit -------------------------------------------------------------------
+
+def _insert(session):
+    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+async def _zone_kept(session) -> str | None:
+    """The zone the figures are kept in, or None. Read with a share lock, so that a rebuild
+    under way (which holds its tables exclusively) is waited for, never half seen."""
+    return await session.scalar(select(SummaryState.zone).where(SummaryState.id == 1)
+                                .with_for_update(read=True, key_share=True))
+
+
+async def _move(session, moves: Counter) -> None:
+    """Adds each move to its figure (made if missing), in key order (no deadlocks)."""
+    rows = [dict(day=day, technician_id=tech, metric=metric, value=value)
+            for (day, tech, metric), value in sorted(moves.items()) if value]
+    if not rows:
+        return
+    insert = _insert(session)(SummaryDay)
+    await session.execute(insert.on_conflict_do_update(
+        index_elements=["day", "technician_id", "metric"],
+        set_={"value": SummaryDay.value + insert.excluded.value}), rows)
+
+
+async def keep(uow) -> None:
+    """Moves the figures by what this unit of work changed (core.desk calls it on commit)."""
+    session = uow.session
+    await session.flush()
+    order_ids = session.info.pop(_ORDERS, set())
+    added = session.info.pop(_EVENTS, [])
+    if not order_ids and not added:
+        return
+    zone = uow.company.timezone
+    if await _zone_kept(session) != zone.key:
+        return
+    moves: Counter = Counter()
+    for at, action in added:
+        moves[(at.astimezone(zone).date(), COMPANY, action)] += 1
+    ids = sorted(order_ids)
+    marks = SummaryMark.__table__
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        old = {row[0]: tuple(row) for row in await session.execute(
+            select(marks).where(marks.c.order_id.in_(chunk)).order_by(marks.c.order_id)
+            .with_for_update())}
+        new = {row[0]: mark_of(row, zone) for row in await session.execute(
+            _state_query().where(ServiceOrder.id.in_(chunk)))}
+        changed = []
+        for order_id, mark in new.items():
+            before = old.get(order_id)
+            if before == mark:
+                continue
+            moves.update(contribution(mark))
+            if before is not None:
+                moves.subtract(contribution(before))
+            changed.append(dict(zip(MARK_COLUMNS, mark)))
+        if changed:
+            insert = _insert(session)(SummaryMark)
+            await session.execute(insert.on_conflict_do_update(
+                index_elements=["order_id"],
+                set_={c: insert.excluded[c] for c in MARK_COLUMNS if c != "order_id"}),
+                changed)
+    await _move(session, moves)
+
+
+# --- building them from the orders ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rebuilt:
+    zone: str
+    orders: int
+    figures: int
+    seconds: float
+
+
+async def rebuild(uow) -> Rebuilt:
+    """Makes every mark and figure again from the orders, in the company's zone, and commits.
+    Changes committed meanwhile wait for it (the tables are locked), then move the new
+    figures as usual."""
+    started = timer.perf_counter()
+    session = uow.session
+    zone = uow.company.timezone
+    postgres = session.bind.dialect.name == "postgresql"
+    session.info.pop(_ORDERS, None)
+    session.info.pop(_EVENTS, None)
+    if postgres:
+        await session.execute(text(
+            "LOCK TABLE summary_state, summary_marks, summary_days IN EXCLUSIVE MODE"))
+    for table in (SummaryState, SummaryMark, SummaryDay):
+        await session.execute(delete(table))
+    totals: Counter = Counter()
+    orders = 0
+    batch: list[tuple] = []
+
+    async def write(rows):
+        if not rows:
+            return
+        if postgres:  # COPY: a million marks in seconds
+            raw = await (await session.connection()).get_raw_connection()
+            await raw.driver_connection.copy_records_to_table(
+                "summary_marks", records=rows, columns=list(MARK_COLUMNS))
+        else:
+            await session.execute(SummaryMark.__table__.insert(),
+                                  [dict(zip(MARK_COLUMNS, r)) for r in rows])
+
+    result = await session.stream(_state_query().execution_options(yield_per=BATCH))
+    async for partition in result.partitions():
+        for row in partition:
+            mark = mark_of(row, zone)
+            totals.update(contribution(mark))
+            batch.append(mark)
+        orders += len(partition)
+        if len(batch) >= BATCH:
+            await write(batch)
+            batch = []
+    await write(batch)
+    events = await session.stream(
+        select(OrderEvent.at, OrderEvent.action)
+        .where(OrderEvent.action.in_(COUNTED_ACTIONS)).execution_options(yield_per=BATCH))
+    async for partition in events.partitions():
+        for at, action in partition:
+            totals[(at.astimezone(zone).date(), COMPANY, action)] += 1
+    figures = [dict(day=day, technician_id=tech, metric=metric, value=value)
+               for (day, tech, metric), value in sorted(totals.items()) if value]
+    for start in range(0, len(figures), BATCH):
+        await session.execute(SummaryDay.__table__.insert(), figures[start:start + BATCH])
+    session.add(SummaryState(id=1, zone=zone.key, built_at=uow.now()))
+    await session.commit()
+    done = Rebuilt(zone.key, orders, len(figures), round(timer.perf_counter() - started, 1))
+    log.info("summary figures rebuilt in %s: %s orders, %s figures, %.1f s",
+             done.zone, done.orders, done.figures, done.seconds)
+    return done
+
+
+async def ensure(desk) -> Rebuilt | None:
+    """Rebuilds the figures if they are not kept in the company's zone (a new database, an
+    upgrade, a changed TIMEZONE); None when they already are."""
+    async with desk.uow() as uow:
+        if await uow.session.scalar(select(SummaryState.zone)) == uow.company.timezone.key:
+            return None
+        return await rebuild(uow)
+
+
+# --- reading them -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Figures:
+    by_day: dict[tuple[date, str], int]  # DAY_METRICS by local day
+    by_technician: dict[tuple[int, str], int]  # the others, summed over the period
+
+
+async def figures(uow, first_day: date, last_day: date) -> Figures | None:
+    """The kept figures of the days first_day..last_day, or None if none are kept in the
+    company's zone."""
+    session = uow.session
+    if await session.scalar(select(SummaryState.zone)) != uow.company.timezone.key:
+        return None
+    in_period = (SummaryDay.day >= first_day, SummaryDay.day <= last_day)
+    per_day = SummaryDay.metric.in_(DAY_METRICS)
+    by_day = {(day, metric): int(value) for day, metric, value in await session.execute(
+        select(SummaryDay.day, SummaryDay.metric, func.sum(SummaryDay.value))
+        .where(*in_period, per_day).group_by(SummaryDay.day, SummaryDay.metric))}
+    by_technician = {(tech, metric): int(value) for tech, metric, value in await session.execute(
+        select(SummaryDay.technician_id, SummaryDay.metric, func.sum(SummaryDay.value))
+        .where(*in_period, ~per_day)
+        .group_by(SummaryDay.technician_id, SummaryDay.metric))}
+    return Figures(by_day, by_technician)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_events(session):
+    """Events rolled back were never added: they must not be counted on a later commit."""
+    session.info.pop(_EVENTS, None)
