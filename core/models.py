@@ -157,7 +157,8 @@ class ServiceOrder(Base):
         order_by="OrderEvent.id", back_populates="order", lazy="selectin"
     )
 
-    __table_args__ = (Index("ix_service_orders_window", "booked_date", "window"),)
+    __table_args__ = (Index("ix_service_orders_window", "booked_date", "window"),
+                      Index("ix_service_orders_technician_status", "technician_id", "status"))
 
 
 class OrderEvent(Base):

@@ -128,7 +128,10 @@ class epoch_seconds(GenericFunction):
 
 @compiles(epoch_seconds, "sqlite")
 def _epoch_seconds_sqlite(element, compiler, **kw):
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    # Only the stored text's whole seconds ("YYYY-MM-DD HH:MM:SS"): SQLite rounds a time to
+    # milliseconds first, so 10:00:00.9996 would count as 10:00:01 (PostgreSQL floors).
+    stored = compiler.process(element.clauses, **kw)
+    return f"CAST(strftime('%s', substr({stored}, 1, 19)) AS INTEGER)"
 
 
 @compiles(epoch_seconds, "postgresql")

@@ -25,7 +25,7 @@ import logging
 import time as timer
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, event, exists, func, select, text
@@ -108,9 +108,13 @@ def _state_query():
             .outerjoin(Rating, Rating.order_id == ServiceOrder.id))
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _seconds(moment: datetime) -> int:
-    """Whole seconds since 1970, as core.reports.epoch_seconds counts them."""
-    return int(moment.timestamp() // 1)
+    """Whole seconds since 1970, as core.reports.epoch_seconds counts them (exactly: a float
+    timestamp can round x.9999995 up)."""
+    return (moment - EPOCH) // timedelta(seconds=1)
 
 
 def mark_of(row, zone: ZoneInfo) -> tuple:

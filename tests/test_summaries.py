@@ -6,15 +6,16 @@ at several moments; and a rebuild must make exactly the figures that were kept."
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from core import booking, dispatch, jobs, people, quotes, ratings, reports, stock, summaries
 from core.errors import DomainError
-from core.models import ServiceOrder, User, SummaryDay, SummaryMark, SummaryState
+from core.models import (
+    ServiceOrder, SummaryDay, SummaryMark, SummaryState, User, UTCDateTime)
 from tests.workshop import (
     ANN, BOB, BOSS, LI, TODAY, WANG, act, at, company, make_user, repair)
 
@@ -184,6 +185,16 @@ async def test_kept_figures_equal_the_direct_queries(desk, clock, seed):
     rebuilt = await _rebuild(desk)
     assert rebuilt.orders == len(numbers)
     assert await _kept(desk) == before
+
+
+async def test_whole_seconds_are_floored_alike_in_python_and_on_both_databases(desk):
+    """Durations (booking to completion) count whole seconds: 10:00:00.9996 is 10:00:00, as
+    PostgreSQL floors it (SQLite alone would round it to 10:00:01 first)."""
+    moment = datetime(2026, 11, 24, 2, 0, 0, 999600, tzinfo=timezone.utc)
+    async with desk.uow() as uow:
+        stored = await uow.session.scalar(
+            select(reports.epoch_seconds(literal(moment, UTCDateTime()))))
+    assert stored == summaries._seconds(moment) == int(moment.replace(microsecond=0).timestamp())
 
 
 async def test_figures_are_kept_only_in_the_zone_they_were_built_in(desk, clock):

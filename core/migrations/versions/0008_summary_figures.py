@@ -44,6 +44,9 @@ def upgrade() -> None:
     sa.Column('stars', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_summary_marks'))
     )
+    # A technician's open jobs (/jobs, the morning list): their orders by status.
+    op.create_index('ix_service_orders_technician_status', 'service_orders',
+                    ['technician_id', 'status'])
     op.create_table('summary_state',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('zone', sa.String(length=64), nullable=False),
@@ -54,5 +57,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('summary_state')
+    op.drop_index('ix_service_orders_technician_status', 'service_orders')
     op.drop_table('summary_marks')
     op.drop_table('summary_days')
