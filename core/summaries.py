@@ -53,6 +53,7 @@ COUNTED_ACTIONS = APPROVALS + DECLINES + CANCELS
 PARTS_MISSING = "parts_missing"  # the one act that takes an order to waiting_parts
 # Figures kept by local day for the chart; the others are summed per technician.
 DAY_METRICS = tuple(f"created:{s}" for s in lifecycle.STATUSES) + ("arrivals", "on_time")
+CREATED = {s: f"created:{s}" for s in lifecycle.STATUSES}
 MARK_COLUMNS = tuple(c.name for c in SummaryMark.__table__.columns)
 BATCH = 5000
 
@@ -145,29 +146,40 @@ def mark_of(row, zone: ZoneInfo) -> tuple:
 
 def contribution(mark) -> Counter:
     """What an order with this mark adds to the figures: {(day, technician or 0, metric): n}."""
+    adds: Counter = Counter()
+    contribute(mark, adds)
+    return adds
+
+
+def contribute(mark, into: dict, sign: int = 1) -> None:
+    """Adds (sign 1) or takes away (-1) what an order with this mark adds to the figures."""
     (_, created_day, status, technician_id, booked_day, completed_day, first_visit, seconds,
      revenue, revenue_parts, revenue_labour, arrived_day, on_time, rated_day,
      rating_technician_id, stars) = mark
-    adds = Counter({(created_day, COMPANY, f"created:{status}"): 1})
+    get = into.get
+
+    def add(key, n):
+        into[key] = get(key, 0) + sign * n
+
+    add((created_day, COMPANY, CREATED.get(status) or f"created:{status}"), 1)
     if booked_day is not None and technician_id and status != lifecycle.CANCELLED:
-        adds[(booked_day, technician_id, "booked")] += 1
+        add((booked_day, technician_id, "booked"), 1)
     if completed_day is not None:
         by = technician_id or COMPANY
-        adds[(completed_day, by, "completed")] += 1
-        adds[(completed_day, by, "first_visit")] += int(first_visit)
-        adds[(completed_day, by, "completion_seconds")] += seconds
-        adds[(completed_day, by, "revenue")] += revenue
+        add((completed_day, by, "completed"), 1)
+        add((completed_day, by, "first_visit"), int(first_visit))
+        add((completed_day, by, "completion_seconds"), seconds)
+        add((completed_day, by, "revenue"), revenue)
         if revenue_parts is not None:
-            adds[(completed_day, COMPANY, "revenue_parts")] += revenue_parts
-            adds[(completed_day, COMPANY, "revenue_labour")] += revenue_labour or 0
+            add((completed_day, COMPANY, "revenue_parts"), revenue_parts)
+            add((completed_day, COMPANY, "revenue_labour"), revenue_labour or 0)
     if arrived_day is not None:
-        adds[(arrived_day, COMPANY, "arrivals")] += 1
-        adds[(arrived_day, COMPANY, "on_time")] += int(on_time)
+        add((arrived_day, COMPANY, "arrivals"), 1)
+        add((arrived_day, COMPANY, "on_time"), int(on_time))
     if rated_day is not None:
         by = rating_technician_id or COMPANY
-        adds[(rated_day, by, "ratings")] += 1
-        adds[(rated_day, by, "stars")] += stars
-    return adds
+        add((rated_day, by, "ratings"), 1)
+        add((rated_day, by, "stars"), stars)
 
 
 # --- keeping them on commit -------------------------------------------------------------------
@@ -223,9 +235,9 @@ async def keep(uow) -> None:
             before = old.get(order_id)
             if before == mark:
                 continue
-            moves.update(contribution(mark))
+            contribute(mark, moves)
             if before is not None:
-                moves.subtract(contribution(before))
+                contribute(before, moves, -1)
             changed.append(dict(zip(MARK_COLUMNS, mark)))
         if changed:
             insert = _insert(session)(SummaryMark)
@@ -261,7 +273,7 @@ async def rebuild(uow) -> Rebuilt:
             "LOCK TABLE summary_state, summary_marks, summary_days IN EXCLUSIVE MODE"))
     for table in (SummaryState, SummaryMark, SummaryDay):
         await session.execute(delete(table))
-    totals: Counter = Counter()
+    totals: dict = {}
     orders = 0
     batch: list[tuple] = []
 
@@ -272,15 +284,18 @@ async def rebuild(uow) -> Rebuilt:
             raw = await (await session.connection()).get_raw_connection()
             await raw.driver_connection.copy_records_to_table(
                 "summary_marks", records=rows, columns=list(MARK_COLUMNS))
-        else:
-            await session.execute(SummaryMark.__table__.insert(),
-                                  [dict(zip(MARK_COLUMNS, r)) for r in rows])
+        else:  # the driver's executemany: SQLite stores dates as text, booleans as 0/1
+            raw = await (await session.connection()).get_raw_connection()
+            await raw.driver_connection.executemany(
+                f"INSERT INTO summary_marks ({', '.join(MARK_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(MARK_COLUMNS))})",
+                [tuple(v.isoformat() if isinstance(v, date) else v for v in r) for r in rows])
 
     result = await session.stream(_state_query().execution_options(yield_per=BATCH))
     async for partition in result.partitions():
         for row in partition:
             mark = mark_of(row, zone)
-            totals.update(contribution(mark))
+            contribute(mark, totals)
             batch.append(mark)
         orders += len(partition)
         if len(batch) >= BATCH:
@@ -292,7 +307,8 @@ async def rebuild(uow) -> Rebuilt:
         .where(OrderEvent.action.in_(COUNTED_ACTIONS)).execution_options(yield_per=BATCH))
     async for partition in events.partitions():
         for at, action in partition:
-            totals[(at.astimezone(zone).date(), COMPANY, action)] += 1
+            key = (at.astimezone(zone).date(), COMPANY, action)
+            totals[key] = totals.get(key, 0) + 1
     figures = [dict(day=day, technician_id=tech, metric=metric, value=value)
                for (day, tech, metric), value in sorted(totals.items()) if value]
     for start in range(0, len(figures), BATCH):
