@@ -175,8 +175,9 @@ async def my_jobs(uow: UnitOfWork, technician: User, page: int = 1,
     page, page_size, offset = page_bounds(page, page_size, total, PAGE_SIZE)
     found = (await uow.session.scalars(
         select(ServiceOrder).where(*mine)
-        .order_by(ServiceOrder.booked_date.is_(None), ServiceOrder.booked_date,
-                  ServiceOrder.window_start, ServiceOrder.id)
+        # As ix_service_orders_technician_day is ordered, so that a page is read, not sorted.
+        .order_by(ServiceOrder.booked_date.asc().nulls_last(),
+                  ServiceOrder.window_start.asc().nulls_last(), ServiceOrder.id)
         .offset(offset).limit(page_size))).all()
     return Page(tuple(await _cards(uow, found)), page, page_size, total)
 

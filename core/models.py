@@ -158,7 +158,10 @@ class ServiceOrder(Base):
     )
 
     __table_args__ = (Index("ix_service_orders_window", "booked_date", "window"),
-                      Index("ix_service_orders_technician_status", "technician_id", "status"))
+                      # A technician's open jobs: how many, and a page of them in order.
+                      Index("ix_service_orders_technician_status", "technician_id", "status"),
+                      Index("ix_service_orders_technician_day", "technician_id", "booked_date",
+                            "window_start", "id"))
 
 
 class OrderEvent(Base):

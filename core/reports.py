@@ -587,12 +587,11 @@ def order_filter(uow: UnitOfWork, name: str):
 async def filter_counts(uow: UnitOfWork, manager: User) -> dict[str, int]:
     """How many orders each filter finds now."""
     require_manager(manager)
-    counts = {}
-    for name in FILTERS:
-        where, _ = order_filter(uow, name)
-        counts[name] = await uow.session.scalar(
-            select(func.count(ServiceOrder.id)).where(where)) or 0
-    return counts
+    # One statement of six counts, each its own subquery on its own index: one round trip.
+    counts = (await uow.session.execute(select(*(
+        select(func.count(ServiceOrder.id)).where(order_filter(uow, name)[0]).scalar_subquery()
+        for name in FILTERS)))).one()
+    return {name: count or 0 for name, count in zip(FILTERS, counts)}
 
 
 async def filtered_orders(uow: UnitOfWork, manager: User, name: str, page: int = 1,

@@ -291,8 +291,9 @@ async def rebuild(uow) -> Rebuilt:
                 f"VALUES ({', '.join('?' * len(MARK_COLUMNS))})",
                 [tuple(v.isoformat() if isinstance(v, date) else v for v in r) for r in rows])
 
-    result = await session.stream(_state_query().execution_options(yield_per=BATCH))
-    async for partition in result.partitions():
+    connection = await session.connection()  # Core rows: no ORM work per row
+    result = await connection.stream(_state_query())
+    async for partition in result.partitions(BATCH):
         for row in partition:
             mark = mark_of(row, zone)
             contribute(mark, totals)
@@ -302,10 +303,9 @@ async def rebuild(uow) -> Rebuilt:
             await write(batch)
             batch = []
     await write(batch)
-    events = await session.stream(
-        select(OrderEvent.at, OrderEvent.action)
-        .where(OrderEvent.action.in_(COUNTED_ACTIONS)).execution_options(yield_per=BATCH))
-    async for partition in events.partitions():
+    events = await connection.stream(
+        select(OrderEvent.at, OrderEvent.action).where(OrderEvent.action.in_(COUNTED_ACTIONS)))
+    async for partition in events.partitions(BATCH):
         for at, action in partition:
             key = (at.astimezone(zone).date(), COMPANY, action)
             totals[key] = totals.get(key, 0) + 1

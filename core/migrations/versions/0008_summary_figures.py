@@ -44,9 +44,12 @@ def upgrade() -> None:
     sa.Column('stars', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_summary_marks'))
     )
-    # A technician's open jobs (/jobs, the morning list): their orders by status.
+    # A technician's open jobs (/jobs): how many (by status), and a page of them in the order
+    # they are listed (by day and window).
     op.create_index('ix_service_orders_technician_status', 'service_orders',
                     ['technician_id', 'status'])
+    op.create_index('ix_service_orders_technician_day', 'service_orders',
+                    ['technician_id', 'booked_date', 'window_start', 'id'])
     op.create_table('summary_state',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('zone', sa.String(length=64), nullable=False),
@@ -57,6 +60,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('summary_state')
+    op.drop_index('ix_service_orders_technician_day', 'service_orders')
     op.drop_index('ix_service_orders_technician_status', 'service_orders')
     op.drop_table('summary_marks')
     op.drop_table('summary_days')
