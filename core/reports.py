@@ -1,8 +1,11 @@
 """What a manager sees of the business: the summary of a period (today, this week, this
 month) with its chart, and the order lists behind /orders' filters.
 
-The numbers are computed in the database, by a handful of aggregate queries over indexed
-ranges, never by loading orders into Python. Periods are local (the company's time zone; a
+The summary is read from the daily figures core.summaries keeps with every change (a few
+hundred small rows for a month, however many orders there are). The same figures can be
+computed from the orders directly, in the database, by a handful of aggregate queries over
+indexed ranges (`summary_statements`): that is how the summary answers while the figures are
+not built, and what the tests compare them with. Periods are local (the company's time zone; a
 week starts on Monday) but are turned into UTC bounds here, in Python, so that the SQL only
 compares stored UTC times with bound parameters; a day of the chart is found by a CASE over
 the period's local midnights (portable, and right across a daylight-saving change). The only
