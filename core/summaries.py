@@ -5,8 +5,9 @@ directly; a test proves both agree).
 How the figures stay right:
 - every order has a mark (SummaryMark): what it adds to the figures now (the day it was made
   and its status, its technician and booked day, the day it was completed and what it billed,
-  the day of its last arrival and whether on time, its rating). `contribution` turns a mark
-  into figures, one function for building and for keeping;
+  the day of its last arrival and whether on time, its rating). `contribute` turns a mark
+  into figures, one function for keeping and for building on SQLite (on PostgreSQL the build
+  is the same rules in SQL, two statements in the server; the tests check both agree);
 - the ORM tells us which orders a unit of work wrote (mapper events on orders, completions,
   ratings and events, whoever wrote them), and which counted events (quote decisions,
   cancellations) it added. On commit (core.desk), each such order's new state is read back
