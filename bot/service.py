@@ -52,7 +52,7 @@ class BotService:
         )
         self.desk = desk
         # A new or upgraded database, or a changed TIMEZONE: the summary's figures are made
-        # once here (seconds even for a million orders), then kept with every change.
+        # once here (half a minute for a million orders), then kept with every change.
         await summaries.ensure(desk)
         self.application = build_application(settings, desk, with_updater=not self.webhook_mode)
         app = self.application
