@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
                                "model, description, diagnosis, parts_used, first_visit_fixed) "
                                "for the parts suggestions")
     history.add_argument("file")
+    sub.add_parser("rebuild-summaries",
+                   help="make the daily figures of /summary again from the orders (they are "
+                        "kept with every change; the bot also rebuilds them at start after "
+                        "TIMEZONE changed)")
     args = parser.parse_args(argv)
 
     _configure_logging()
@@ -68,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("database is up to date")
+        return 0
+    if args.command == "rebuild-summaries":
+        done = asyncio.run(_rebuild_summaries(settings))
+        print(f"summary figures rebuilt in {done.seconds} s ({done.zone}): "
+              f"orders {done.orders}, daily figures {done.figures}")
         return 0
     if args.command == "import-parts":
         from core.parts_import import run_import
@@ -143,6 +152,22 @@ async def _migrate(settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def _desk(settings, engine) -> Desk:
+    return Desk(make_session_factory(engine), CompanySettings(timezone=settings.zone))
+
+
+async def _rebuild_summaries(settings):
+    from core import summaries
+
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with _desk(settings, engine).uow() as uow:
+            return await summaries.rebuild(uow)
     finally:
         await engine.dispose()
 

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import Update
 
+from core import summaries
 from core.clock import Clock
 from core.db import make_engine, make_session_factory
 from core.desk import CompanySettings, Desk
@@ -53,6 +54,9 @@ class BotService:
             self.clock,
         )
         self.desk = desk
+        # A new or upgraded database, or a changed TIMEZONE: the summary's figures are made
+        # once here (half a minute for a million orders), then kept with every change.
+        await summaries.ensure(desk)
         self.application = build_application(settings, desk, with_updater=not self.webhook_mode)
         app = self.application
         self.metrics.attach(app)

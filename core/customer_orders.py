@@ -110,9 +110,10 @@ async def order_card(uow: UnitOfWork, viewer: User,
     appliance = await session.get(Appliance, order.appliance_id) if order.appliance_id else None
     address = await session.get(Address, order.address_id) if order.address_id else None
     sales = await session.get(SalesOrder, order.sales_order_id) if order.sales_order_id else None
-    technician = None
+    technician_name = None
     if order.technician_id and order.status != lifecycle.NEW:
-        technician = await session.get(User, order.technician_id)
+        technician_name = await session.scalar(select(User.name).where(
+            User.id == order.technician_id))
     zone = uow.company.timezone
     staff = viewer.role != CUSTOMER
     timeline = tuple(
@@ -134,7 +135,7 @@ async def order_card(uow: UnitOfWork, viewer: User,
         window_start=order.window_start, window_end=order.window_end,
         address=address.text if address else None, phone=order.phone,
         description=order.description, photo_count=len(order.photos or []),
-        technician_name=first_name(technician.name) if technician else None,
+        technician_name=first_name(technician_name),
         sales_number=sales.number if sales else None, created_at=order.created_at,
         actions=customer_actions(order) if viewer.role == CUSTOMER else (),
         timeline=timeline)

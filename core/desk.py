@@ -36,6 +36,9 @@ class UnitOfWork:
         self.moved_parts: set[int] = set()
 
     async def __aenter__(self) -> UnitOfWork:
+        # Its mapper events note what each unit of work writes; registered before any flush.
+        from . import summaries  # noqa: F401
+
         self.session = self.desk.session_factory()
         return self
 
@@ -44,7 +47,7 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
-        from . import reminders  # the planner needs the models; the desk does not otherwise
+        from . import reminders, summaries  # they need the models; the desk does not otherwise
 
         for order in self.changed_orders.values():
             await reminders.replan(self, order)
@@ -52,6 +55,8 @@ class UnitOfWork:
         if self.moved_parts:
             await reminders.plan_low_stock(self, self.moved_parts)
             self.moved_parts.clear()
+        # The summary's daily figures move with the orders, in the same transaction.
+        await summaries.keep(self)
         await self.session.commit()
 
     async def rollback(self) -> None:

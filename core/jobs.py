@@ -171,12 +171,15 @@ async def my_jobs(uow: UnitOfWork, technician: User, page: int = 1,
     require_technician(technician)
     mine = (ServiceOrder.technician_id == technician.id,
             ServiceOrder.status.in_(JOB_STATUSES))
-    total = await uow.session.scalar(select(func.count(ServiceOrder.id)).where(*mine)) or 0
+    # count(*): answered from ix_service_orders_technician_status alone.
+    total = await uow.session.scalar(
+        select(func.count()).select_from(ServiceOrder).where(*mine)) or 0
     page, page_size, offset = page_bounds(page, page_size, total, PAGE_SIZE)
     found = (await uow.session.scalars(
         select(ServiceOrder).where(*mine)
-        .order_by(ServiceOrder.booked_date.is_(None), ServiceOrder.booked_date,
-                  ServiceOrder.window_start, ServiceOrder.id)
+        # As ix_service_orders_technician_day is ordered, so that a page is read, not sorted.
+        .order_by(ServiceOrder.booked_date.asc().nulls_last(),
+                  ServiceOrder.window_start.asc().nulls_last(), ServiceOrder.id)
         .offset(offset).limit(page_size))).all()
     return Page(tuple(await _cards(uow, found)), page, page_size, total)
 
@@ -206,13 +209,19 @@ async def _cards(uow: UnitOfWork, found: list[ServiceOrder]) -> list[JobCard]:
             select(Diagnosis.order_id, Diagnosis.fault)
             .where(Diagnosis.order_id.in_(ids)).order_by(Diagnosis.id)):
         faults[order_id] = fault
+    # The page's appliances, addresses and customers' names: one query each, not per job.
+    appliances = {a.id: a for a in await session.scalars(select(Appliance).where(
+        Appliance.id.in_({o.appliance_id for o in found if o.appliance_id})))}
+    addresses = {a.id: a for a in await session.scalars(select(Address).where(
+        Address.id.in_({o.address_id for o in found if o.address_id})))}
+    names = dict((await session.execute(select(User.id, User.name).where(
+        User.id.in_({o.customer_id for o in found})))).all())
     today = local_today(uow)
     cards = []
     for order in found:
-        appliance = (await session.get(Appliance, order.appliance_id)
-                     if order.appliance_id else None)
-        address = await session.get(Address, order.address_id) if order.address_id else None
-        customer = await session.get(User, order.customer_id)
+        appliance = appliances.get(order.appliance_id)
+        address = addresses.get(order.address_id)
+        customer_name = names.get(order.customer_id)
         claimed = (tuple(p.sku for p in await claimed_parts(uow, order))
                    if order.kind == lifecycle.WARRANTY else ())
         when = None
@@ -226,7 +235,8 @@ async def _cards(uow: UnitOfWork, found: list[ServiceOrder]) -> list[JobCard]:
             address=address.text if address else None,
             latitude=address.latitude if address else None,
             longitude=address.longitude if address else None,
-            customer_name=first_name(customer.name) if customer else None, phone=order.phone,
+            customer_name=first_name(customer_name) if customer_name else None,
+            phone=order.phone,
             category=order.category or (appliance.category if appliance else None),
             brand=appliance.brand if appliance else None,
             model=appliance.model if appliance else None,

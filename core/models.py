@@ -157,7 +157,11 @@ class ServiceOrder(Base):
         order_by="OrderEvent.id", back_populates="order", lazy="selectin"
     )
 
-    __table_args__ = (Index("ix_service_orders_window", "booked_date", "window"),)
+    __table_args__ = (Index("ix_service_orders_window", "booked_date", "window"),
+                      # A technician's open jobs: how many, and a page of them in order.
+                      Index("ix_service_orders_technician_status", "technician_id", "status"),
+                      Index("ix_service_orders_technician_day", "technician_id", "booked_date",
+                            "window_start", "id"))
 
 
 class OrderEvent(Base):
@@ -569,3 +573,53 @@ class PartsRequest(Base):
     technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     parts: Mapped[list] = mapped_column(JSON, default=list)  # [[sku, quantity], ...]
+
+
+# --- the managers' summary, kept as daily figures ---------------------------------------------
+
+class SummaryDay(Base):
+    """One figure of one local day (the company's time zone), for one technician or (0) for
+    the company: e.g. (25 Nov, 0, "created:scheduled") = 31 orders made that day are scheduled
+    now. Kept by core.summaries in the same transaction as each change that moves it."""
+
+    __tablename__ = "summary_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    technician_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: the company
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SummaryMark(Base):
+    """What one order adds to the daily figures now (core.summaries.contribution): when the
+    order changes, the figures move by the difference between this and its new state."""
+
+    __tablename__ = "summary_marks"
+
+    order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(24))
+    technician_id: Mapped[int | None] = mapped_column(Integer)
+    booked_day: Mapped[date | None] = mapped_column(Date)
+    completed_day: Mapped[date | None] = mapped_column(Date)
+    first_visit: Mapped[bool] = mapped_column(Boolean, default=False)
+    completion_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue: Mapped[int] = mapped_column(BigInteger, default=0)  # fen, warranty orders: 0
+    revenue_parts: Mapped[int | None] = mapped_column(BigInteger)  # None: not counted
+    revenue_labour: Mapped[int | None] = mapped_column(BigInteger)
+    arrived_day: Mapped[date | None] = mapped_column(Date)
+    on_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    rated_day: Mapped[date | None] = mapped_column(Date)
+    rating_technician_id: Mapped[int | None] = mapped_column(Integer)
+    stars: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SummaryState(Base):
+    """One row once the daily figures are built: the time zone their days are in. Without it
+    (or in another zone) the summary is computed from the orders directly."""
+
+    __tablename__ = "summary_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    zone: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)

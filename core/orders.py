@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -110,11 +111,22 @@ def record(uow: UnitOfWork, order: ServiceOrder, action: str, actor: User | None
     return event
 
 
-async def timeline(uow: UnitOfWork, order: ServiceOrder) -> list[tuple[OrderEvent, User | None]]:
+@dataclass(frozen=True)
+class Actor:
+    """Who did an act, as a timeline shows them."""
+
+    id: int
+    role: str
+    name: str | None
+
+
+async def timeline(uow: UnitOfWork, order: ServiceOrder) -> list[tuple[OrderEvent, Actor | None]]:
+    # The actors' columns only: loading User rows would load their skills and areas too.
     rows = await uow.session.execute(
-        select(OrderEvent, User)
+        select(OrderEvent, User.id, User.role, User.name)
         .outerjoin(User, User.id == OrderEvent.actor_id)
         .where(OrderEvent.order_id == order.id)
         .order_by(OrderEvent.id)
     )
-    return [(event, user) for event, user in rows]
+    return [(event, Actor(user_id, role, name) if user_id is not None else None)
+            for event, user_id, role, name in rows]

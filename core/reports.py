@@ -1,8 +1,11 @@
 """What a manager sees of the business: the summary of a period (today, this week, this
 month) with its chart, and the order lists behind /orders' filters.
 
-The numbers are computed in the database, by a handful of aggregate queries over indexed
-ranges, never by loading orders into Python. Periods are local (the company's time zone; a
+The summary is read from the daily figures core.summaries keeps with every change (a few
+hundred small rows for a month, however many orders there are). The same figures can be
+computed from the orders directly, in the database, by a handful of aggregate queries over
+indexed ranges (`summary_statements`): that is how the summary answers while the figures are
+not built, and what the tests compare them with. Periods are local (the company's time zone; a
 week starts on Monday) but are turned into UTC bounds here, in Python, so that the SQL only
 compares stored UTC times with bound parameters; a day of the chart is found by a CASE over
 the period's local midnights (portable, and right across a daylight-saving change). The only
@@ -38,7 +41,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import GenericFunction
 
-from . import lifecycle
+from . import lifecycle, summaries
 from .customer_orders import first_name
 from .desk import UnitOfWork
 from .errors import InvalidInput
@@ -55,15 +58,11 @@ from .lifecycle import (
 from .models import Appliance, Completion, OrderEvent, Rating, ServiceOrder, User
 from .paging import Page, page_bounds
 from .roles import require_manager
+# The events the summary counts, by action: one list for both ways of counting.
+from .summaries import APPROVALS, CANCELS, COUNTED_ACTIONS, DECLINES, PARTS_MISSING
 
 PERIODS = ("today", "week", "month")
 PAGE_SIZE = 5
-# The events the summary counts, by action.
-APPROVALS = ("approve_quote",)
-DECLINES = ("decline_quote", "decline_revision")
-CANCELS = ("cancel",)
-PARTS_MISSING = "parts_missing"  # the one act that takes an order to waiting_parts
-COUNTED_ACTIONS = APPROVALS + DECLINES + CANCELS
 # An order in progress for longer than this is overdue.
 IN_PROGRESS_LIMIT = timedelta(days=1)
 
@@ -132,7 +131,10 @@ class epoch_seconds(GenericFunction):
 
 @compiles(epoch_seconds, "sqlite")
 def _epoch_seconds_sqlite(element, compiler, **kw):
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    # Only the stored text's whole seconds ("YYYY-MM-DD HH:MM:SS"): SQLite rounds a time to
+    # milliseconds first, so 10:00:00.9996 would count as 10:00:01 (PostgreSQL floors).
+    stored = compiler.process(element.clauses, **kw)
+    return f"CAST(strftime('%s', substr({stored}, 1, 19)) AS INTEGER)"
 
 
 @compiles(epoch_seconds, "postgresql")
@@ -294,65 +296,130 @@ def summary_statements(period: Period) -> dict[str, object]:
 
 
 async def summary(uow: UnitOfWork, manager: User, period_name: str) -> Summary:
-    """The figures of today, this week or this month (see the module's notes)."""
+    """The figures of today, this week or this month (see the module's notes), from the daily
+    figures core.summaries keeps; from the orders directly while none are kept."""
     require_manager(manager)
     span = period(uow, period_name)
+    kept = await summaries.figures(uow, span.first_day, span.last_day)
+    if kept is None:
+        return await _summary_from_orders(uow, span)
+    return await _summary_from_figures(uow, span, kept)
+
+
+async def summary_from_orders(uow: UnitOfWork, manager: User, period_name: str) -> Summary:
+    """The same figures by the direct queries (summary_statements), whatever is kept."""
+    require_manager(manager)
+    return await _summary_from_orders(uow, period(uow, period_name))
+
+
+@dataclass
+class _Tally:
+    """What both ways of making a summary find, before it is put together."""
+
+    by_day: list[dict[str, int]]  # status -> orders created that day
+    arrivals_by_day: list[tuple[int, int]]  # (arrivals, on time)
+    per_tech: dict[int, dict[str, int]] = field(default_factory=dict)
+    completed: int = 0
+    fixed: int = 0
+    seconds: int = 0
+    revenue: int = 0
+    parts: int = 0
+    labour: int = 0
+    ratings: int = 0
+    stars: int = 0
+    actions: dict[str, int] = field(default_factory=dict)
+
+    def tech(self, technician_id) -> dict[str, int]:
+        return self.per_tech.setdefault(technician_id, dict(booked=0, completed=0, ratings=0,
+                                                            stars=0))
+
+
+async def _summary_from_orders(uow: UnitOfWork, span: Period) -> Summary:
     queries = summary_statements(span)
     run = uow.session.execute
-
     days = len(span.bounds) - 1
-    by_day: list[dict[str, int]] = [{} for _ in range(days)]
+    tally = _Tally([{} for _ in range(days)], [(0, 0)] * days)
     for day, status, count in await run(queries["created"]):
-        by_day[day][status] = count
-    by_status = {s: sum(d.get(s, 0) for d in by_day) for s in STATUSES}
-    by_status = {s: n for s, n in by_status.items() if n}
-
-    per_tech: dict[int, dict[str, int]] = {}
-
-    def tech(technician_id) -> dict[str, int]:
-        return per_tech.setdefault(technician_id, dict(booked=0, completed=0, ratings=0,
-                                                       stars=0))
-
-    completed = fixed = seconds = revenue = 0
+        tally.by_day[day][status] = count
     for technician_id, count, first, spent, amount in await run(queries["completed"]):
-        completed += count
-        fixed += int(first or 0)
-        seconds += int(spent or 0)
-        revenue += int(amount or 0)
+        tally.completed += count
+        tally.fixed += int(first or 0)
+        tally.seconds += int(spent or 0)
+        tally.revenue += int(amount or 0)
         if technician_id is not None:
-            tech(technician_id)["completed"] = count
-    parts, labour = (int(x or 0) for x in (await run(queries["revenue"])).one())
-
-    arrivals_by_day = [(0, 0)] * days
+            tally.tech(technician_id)["completed"] = count
+    tally.parts, tally.labour = (int(x or 0) for x in (await run(queries["revenue"])).one())
     for day, count, on_time in await run(queries["arrivals"]):
-        arrivals_by_day[day] = (count, int(on_time or 0))
-
-    actions = dict((await run(queries["events"])).all())
-    ratings = stars = 0
+        tally.arrivals_by_day[day] = (count, int(on_time or 0))
+    tally.actions = dict((await run(queries["events"])).all())
     for technician_id, count, total in await run(queries["ratings"]):
-        ratings += count
-        stars += int(total or 0)
+        tally.ratings += count
+        tally.stars += int(total or 0)
         if technician_id is not None:
-            tech(technician_id).update(ratings=count, stars=int(total or 0))
+            tally.tech(technician_id).update(ratings=count, stars=int(total or 0))
     for technician_id, count in await run(queries["booked"]):
-        tech(technician_id)["booked"] = count
+        tally.tech(technician_id)["booked"] = count
+    return await _put_together(uow, span, tally)
 
-    names = dict((await run(select(User.id, User.name).where(
+
+async def _summary_from_figures(uow: UnitOfWork, span: Period,
+                                kept: summaries.Figures) -> Summary:
+    days = span.days
+    index = {day: i for i, day in enumerate(days)}
+    tally = _Tally([{} for _ in days], [(0, 0)] * len(days))
+    for (day, metric), value in kept.by_day.items():
+        i = index[day]
+        if metric.startswith("created:"):
+            if value:
+                tally.by_day[i][metric.split(":", 1)[1]] = value
+        else:
+            count, on_time = tally.arrivals_by_day[i]
+            tally.arrivals_by_day[i] = ((value, on_time) if metric == "arrivals"
+                                        else (count, value))
+    company = summaries.COMPANY
+    per_tech: dict[int, dict[str, int]] = {}
+    for (technician_id, metric), value in kept.by_technician.items():
+        if metric in ("completed", "first_visit", "completion_seconds", "revenue", "ratings",
+                      "stars"):
+            attribute = {"first_visit": "fixed", "completion_seconds": "seconds"}.get(metric,
+                                                                                     metric)
+            setattr(tally, attribute, getattr(tally, attribute) + value)
+        elif metric in ("revenue_parts", "revenue_labour"):
+            setattr(tally, metric.split("_")[1], value)
+        elif metric in COUNTED_ACTIONS:
+            if value:
+                tally.actions[metric] = value
+        if technician_id != company and metric in ("booked", "completed", "ratings", "stars"):
+            per_tech.setdefault(technician_id, {})[metric] = value
+    for technician_id, figures in per_tech.items():
+        # Like the direct queries: a technician is listed for what they have in the period.
+        if any(figures.get(m) for m in ("booked", "completed", "ratings")):
+            tally.tech(technician_id).update(figures)
+    return await _put_together(uow, span, tally)
+
+
+async def _put_together(uow: UnitOfWork, span: Period, tally: _Tally) -> Summary:
+    by_status = {s: sum(d.get(s, 0) for d in tally.by_day) for s in STATUSES}
+    by_status = {s: n for s, n in by_status.items() if n}
+    per_tech = tally.per_tech
+    names = dict((await uow.session.execute(select(User.id, User.name).where(
         User.id.in_(per_tech)))).all()) if per_tech else {}
     technicians = tuple(sorted(
         (TechnicianFigures(id=i, name=names.get(i), **figures) for i, figures in per_tech.items()),
         key=lambda t: (-t.completed, -t.booked, (t.name or "").casefold(), t.id)))
-
+    actions = tally.actions
     return Summary(
-        period=span, by_status=by_status, new=sum(by_status.values()), completed=completed,
+        period=span, by_status=by_status, new=sum(by_status.values()), completed=tally.completed,
         cancelled=sum(actions.get(a, 0) for a in CANCELS),
-        arrivals=sum(a for a, _ in arrivals_by_day), on_time=sum(o for _, o in arrivals_by_day),
-        first_visit_fixed=fixed,
+        arrivals=sum(a for a, _ in tally.arrivals_by_day),
+        on_time=sum(o for _, o in tally.arrivals_by_day),
+        first_visit_fixed=tally.fixed,
         quotes_approved=sum(actions.get(a, 0) for a in APPROVALS),
         quotes_declined=sum(actions.get(a, 0) for a in DECLINES),
-        ratings=ratings, stars=stars, completion_seconds=seconds,
-        revenue=revenue, revenue_parts=parts, revenue_labour=labour, technicians=technicians,
-        days=tuple(DayFigures(day, by_day[i], *arrivals_by_day[i])
+        ratings=tally.ratings, stars=tally.stars, completion_seconds=tally.seconds,
+        revenue=tally.revenue, revenue_parts=tally.parts, revenue_labour=tally.labour,
+        technicians=technicians,
+        days=tuple(DayFigures(day, tally.by_day[i], *tally.arrivals_by_day[i])
                    for i, day in enumerate(span.days)))
 
 
@@ -488,6 +555,22 @@ def _entered_in_progress():
             .scalar_subquery())
 
 
+def orders_counted(*where):
+    """How many orders match: count(*), so that an index holding the filter's columns
+    answers alone (an index-only scan), without reading the orders."""
+    return select(func.count()).select_from(ServiceOrder).where(*where)
+
+
+def overdue(now: datetime):
+    """The one meaning of "overdue" (the /orders filter and the morning digest): the booked
+    window has passed and nobody has arrived (new, scheduled or on the way), or the work has
+    been in progress for longer than IN_PROGRESS_LIMIT."""
+    return or_(and_(ServiceOrder.status.in_((NEW, SCHEDULED, EN_ROUTE)),
+                    ServiceOrder.window_end < now),
+               and_(ServiceOrder.status == IN_PROGRESS,
+                    _entered_in_progress() < now - IN_PROGRESS_LIMIT))
+
+
 def order_filter(uow: UnitOfWork, name: str):
     """(where clause, order by) of one of FILTERS, at the unit of work's now."""
     now = uow.now()
@@ -500,10 +583,7 @@ def order_filter(uow: UnitOfWork, name: str):
     if name == "unassigned":
         return ServiceOrder.status == NEW, no_window_last
     if name == "overdue":
-        return (or_(and_(ServiceOrder.status.in_((NEW, SCHEDULED, EN_ROUTE)),
-                         ServiceOrder.window_end < now),
-                    and_(ServiceOrder.status == IN_PROGRESS,
-                         _entered_in_progress() < now - IN_PROGRESS_LIMIT)),
+        return (overdue(now),
                 (ServiceOrder.window_end.is_(None), ServiceOrder.window_end, ServiceOrder.id))
     if name in (AWAITING_APPROVAL, WAITING_PARTS):
         return ServiceOrder.status == name, (ServiceOrder.updated_at, ServiceOrder.id)
@@ -516,12 +596,11 @@ def order_filter(uow: UnitOfWork, name: str):
 async def filter_counts(uow: UnitOfWork, manager: User) -> dict[str, int]:
     """How many orders each filter finds now."""
     require_manager(manager)
-    counts = {}
-    for name in FILTERS:
-        where, _ = order_filter(uow, name)
-        counts[name] = await uow.session.scalar(
-            select(func.count(ServiceOrder.id)).where(where)) or 0
-    return counts
+    # One statement of six counts, each its own subquery on its own index: one round trip.
+    counts = (await uow.session.execute(select(*(
+        orders_counted(order_filter(uow, name)[0]).scalar_subquery()
+        for name in FILTERS)))).one()
+    return {name: count or 0 for name, count in zip(FILTERS, counts)}
 
 
 async def filtered_orders(uow: UnitOfWork, manager: User, name: str, page: int = 1,
@@ -529,7 +608,7 @@ async def filtered_orders(uow: UnitOfWork, manager: User, name: str, page: int =
     """One page of the orders a filter finds."""
     require_manager(manager)
     where, order_by = order_filter(uow, name)
-    total = await uow.session.scalar(select(func.count(ServiceOrder.id)).where(where)) or 0
+    total = await uow.session.scalar(orders_counted(where)) or 0
     page, page_size, offset = page_bounds(page, page_size, total, PAGE_SIZE)
     technician = aliased(User)
     rows = await uow.session.execute(
@@ -547,3 +626,32 @@ async def filtered_orders(uow: UnitOfWork, manager: User, name: str, page: int =
                     completed_at=done)
         for i, number, kind, status, category, booked, window, tech_name, done in rows)
     return Page(items, page, page_size, total)
+
+
+# --- the managers' morning digest -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Digest:
+    booked_today: int  # open orders booked for today
+    unassigned: int
+    overdue: int  # as the /orders filter counts them
+    completed_yesterday: int
+    rating: float | None  # the average of all stars given
+
+
+async def digest(uow: UnitOfWork) -> Digest:
+    """What the 08:00 digest tells managers, now."""
+    today = period(uow, "today")
+    yesterday = today.first_day - timedelta(days=1)
+    count = lambda *where: uow.session.scalar(  # noqa: E731
+        orders_counted(*where))
+    done = (ServiceOrder.completed_at >= local_midnight(yesterday, uow.company.timezone),
+            ServiceOrder.completed_at < today.start)
+    return Digest(
+        booked_today=await count(ServiceOrder.booked_date == today.first_day,
+                                 ServiceOrder.status.in_(lifecycle.OPEN_STATUSES)),
+        unassigned=await count(ServiceOrder.status == NEW),
+        overdue=await count(overdue(uow.now())),
+        completed_yesterday=await count(
+            ServiceOrder.status.in_((lifecycle.COMPLETED, lifecycle.CLOSED)), *done),
+        rating=await uow.session.scalar(select(func.avg(Rating.stars))))

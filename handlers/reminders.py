@@ -3,14 +3,13 @@ language. The reminder service (bot/reminders.py) sends what this renders."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from telegram import InlineKeyboardMarkup
 
-from core import customer_orders, jobs, lifecycle, quotes, stock, triage
+from core import customer_orders, jobs, lifecycle, quotes, reports, stock, triage
 from core.errors import DomainError, NotFound
-from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
+from core.models import OrderEvent, Reminder, ServiceOrder, User
 
 from .chat import keyboard
 from .texts import Texts, pick_language, window_label
@@ -126,24 +125,5 @@ async def _todays_jobs(uow, technician: User) -> list[ServiceOrder]:
 
 
 async def _digest(uow) -> dict:
-    """Yesterday's completed, today's booked, overdue and unassigned orders."""
-    zone = uow.company.timezone
-    now = uow.now()
-    today = now.astimezone(zone).date()
-
-    def start_of(day):
-        return datetime.combine(day, time(0), tzinfo=zone)
-
-    count = lambda *where: uow.session.scalar(select(func.count(ServiceOrder.id)).where(*where))
-    return {
-        "booked_today": await count(ServiceOrder.booked_date == today,
-                                    ServiceOrder.status.in_(lifecycle.OPEN_STATUSES)),
-        "unassigned": await count(ServiceOrder.status == lifecycle.NEW),
-        "overdue": await count(ServiceOrder.status.in_((lifecycle.SCHEDULED, lifecycle.EN_ROUTE)),
-                               ServiceOrder.window_end < now),
-        "completed_yesterday": await count(
-            ServiceOrder.status.in_((lifecycle.COMPLETED, lifecycle.CLOSED)),
-            ServiceOrder.completed_at >= start_of(today - timedelta(days=1)),
-            ServiceOrder.completed_at < start_of(today)),
-        "rating": await uow.session.scalar(select(func.avg(Rating.stars))),
-    }
+    """Today's booked, unassigned and overdue orders, yesterday's completed (core.reports)."""
+    return vars(await reports.digest(uow))

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core import (
-    booking, dispatch, exports, jobs, orders, people, quotes, ratings, reports, stock, warranty)
+    booking, dispatch, exports, jobs, orders, people, quotes, ratings, reports, stock, summaries,
+    warranty)
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
 from core.desk import CompanySettings, Desk
@@ -340,6 +341,19 @@ async def test_an_empty_period_and_only_managers(week):
 
 # --- the chart --------------------------------------------------------------------------------
 
+
+async def test_the_weeks_kept_figures_equal_the_direct_queries(week):
+    """Built from the week's orders (a warranty job, a declined quote, a cancellation, parts
+    missing and a reschedule among them), the kept figures give the very same summaries."""
+    async with week.desk.uow() as uow:
+        rebuilt = await summaries.rebuild(uow)
+    assert rebuilt.orders == len(week.n)
+    for when in (at(WED, 18), at(THU, 8)):
+        week.clock.at = when
+        for name in reports.PERIODS:
+            kept = await act(week.desk, reports.summary, BOSS, name)
+            assert kept == await act(week.desk, reports.summary_from_orders, BOSS, name)
+
 def _words(lang="en"):
     span = reports.period_of("week", datetime(2026, 11, 25, 10, tzinfo=timezone.utc), SHANGHAI)
     return chart_words(Texts(SHANGHAI), lang, span)
@@ -403,6 +417,18 @@ async def test_in_progress_for_a_day_counts_from_when_it_went_in_progress(week):
     found = await act(week.desk, reports.filtered_orders, BOSS, "overdue")
     assert week.n["J"] in [line.number for line in found.items]
 
+
+
+async def test_the_morning_digest_counts_the_overdue_orders_the_filter_lists(week):
+    """One meaning of overdue: the 08:00 digest's number is the /orders filter's count,
+    the job in progress for over a day included (the digest used to leave it out)."""
+    for when in (at(WED, 18), at(THU, 8)):
+        week.clock.at = when
+        counts = await act(week.desk, reports.filter_counts, BOSS)
+        async with week.desk.uow() as uow:
+            morning = await reports.digest(uow)
+        assert morning.overdue == counts["overdue"] == 2  # H: window passed; J: since Tue
+        assert morning.unassigned == counts["unassigned"] == 1
 
 # --- the CSV ----------------------------------------------------------------------------------
 

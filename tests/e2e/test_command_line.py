@@ -141,3 +141,25 @@ async def test_import_history_needs_the_parts_first_and_imports_all_or_nothing(t
     code, output = await run_cli("import-history", str(history), cwd=tmp_path,
                                  DATABASE_URL=db_url)
     assert code == 0 and output.strip().endswith("2 past jobs imported."), output
+
+
+async def test_rebuild_summaries_makes_the_daily_figures_from_the_orders(tmp_path, desk):
+    from core import reports, summaries
+    from tests.workshop import BOSS, book, company
+
+    await company(desk, parts=False)
+    await book(desk)
+    async with desk.uow() as uow:
+        assert await summaries.figures(uow, desk.clock.now().date(), desk.clock.now().date()) \
+            is None  # never built: /summary counts the orders directly meanwhile
+    url = desk.session_factory.kw["bind"].url.render_as_string(hide_password=False)
+    code, output = await run_cli("rebuild-summaries", cwd=tmp_path, DATABASE_URL=url,
+                                 TIMEZONE="Asia/Shanghai")
+    assert code == 0, output
+    assert "summary figures rebuilt" in output and "(Asia/Shanghai): orders 1," in output
+    async with desk.uow() as uow:
+        boss = await uow.session.scalar(select(User).where(User.telegram_id == BOSS))
+        assert await summaries.figures(uow, desk.clock.now().date(),
+                                       desk.clock.now().date()) is not None
+        kept = await reports.summary(uow, boss, "week")
+        assert kept.new == 1 and kept == await reports.summary_from_orders(uow, boss, "week")
