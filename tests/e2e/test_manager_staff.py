@@ -129,7 +129,11 @@ async def test_deactivating_a_technician_returns_his_scheduled_jobs_to_dispatch(
     assert "Deactivate Li Lei (Technician)?" in confirm.text
     await boss.press("Yes, deactivate")
     # The answer, and (from the reminders) each manager is told the order is unassigned.
-    shown = await boss.settle()
+    shown = [await boss.reply(timeout=10)]
+    while not (any("is deactivated" in m.text for m in shown)
+               and any(f"Order {scheduled}" in m.text for m in shown)):
+        shown.append(await boss.reply(timeout=10))
+    shown += await boss.settle()
     [done] = [m for m in shown if "is deactivated" in m.text]
     assert any(f"Order {scheduled}" in m.text and "/dispatch" in m.text for m in shown)
     assert f"Back with dispatch, to assign again (/dispatch): {scheduled}." in done.text
