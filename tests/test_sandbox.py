@@ -395,7 +395,7 @@ async def test_in_a_browser_a_customer_books_a_repair_and_the_manager_starts(san
             await page.get_by_role("button", name="Share a location").click()
             await page.get_by_role("button", name="Send location").click()
             await then("Location received")
-            await type_in("Room 1803, 1000 Lujiazui Ring Rd")
+            await type_in("Room 1803, 1000 Lujiazui Ring Rd, Pudong")
             share = page.locator("#keyboard").get_by_role("button",
                                                           name="📱 Share my phone number")
             await share.click()
