@@ -36,8 +36,13 @@ MANAGER_KINDS = ("unassigned", "declined", "overdue", "parts_missing", "quote_un
 # Notices of something that happened, worth sending even when the order has moved on since
 # (a report after the bill was settled at once). Other reminders go when no longer called for.
 LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait")
-# The one customer reminder that may wake someone: the technician is at the door soon.
-QUIET_EXEMPT = ("on_my_way",)
+# Quiet hours (21:00-08:00 local) hold back only what the customer did not ask for at that
+# moment: reminders ahead of a visit, nudges, a rating request that comes later, warranty
+# notices. A message about something happening now (the quote the technician just sent
+# beside them, the report at completion, "on my way", the booking's confirmation) goes at once.
+QUIET_KINDS = ("day_before", "two_hours", "quote_waiting", "rating", "warranty_ending")
+# Acts recorded on an order that keep its status and plan nothing anew.
+NOT_ENTERING = ("rate", "warranty_claim", "diagnose")
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 DAY_BEFORE_AT = time(18, 0)
 WARRANTY_NOTICE = timedelta(days=14)
@@ -68,10 +73,14 @@ def after_quiet_hours(moment: datetime, zone) -> datetime:
 
 
 async def _entered(uow: UnitOfWork, order: ServiceOrder) -> OrderEvent | None:
-    """The event by which the order entered its current status."""
+    """The event by which the order entered its current status. Acts that leave the status as
+    it was and say nothing about the visit (a rating, a warranty claimed on it, a diagnosis)
+    are no entering: rating a completed order must not make it "completed again" and bring
+    the report a second time."""
     return await uow.session.scalar(
         select(OrderEvent).where(OrderEvent.order_id == order.id,
-                                 OrderEvent.to_status == order.status)
+                                 OrderEvent.to_status == order.status,
+                                 OrderEvent.action.not_in(NOT_ENTERING))
         .order_by(OrderEvent.id.desc()).limit(1))
 
 
@@ -94,7 +103,7 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
             planned.append(Planned(kind, manager, due, occasion))
 
     def customer(kind, due, occasion):
-        if kind not in QUIET_EXEMPT:
+        if kind in QUIET_KINDS:
             due = after_quiet_hours(due, zone)
         planned.append(Planned(kind, order.customer_id, due, occasion))
 

@@ -1,0 +1,84 @@
+"""A Shanghai company's real day at real hours, in Chinese: a visit that runs late into the
+evening. What the customer is waiting for beside the technician (the quote, the report) comes
+at once after 21:00; only what they did not ask for waits for 08:00; and rating the job does
+not bring the report a second time."""
+from datetime import date
+
+from core import catalogue, jobs
+from tests.e2e.job_steps import act, assign, catalogue_and_stock, drained, until
+from tests.e2e.people import registered_customer, technician
+from tests.e2e.staff_acts import booked_through_core
+from tests.workshop import at
+
+LI = 2001
+WED = date(2026, 11, 25)
+
+
+async def late_visit(telegram, bot, clock):
+    """Ann (zh) booked Wed 25 Nov 17-20; Li is on site at 20:40, diagnoses, and at 21:10
+    sends the quote."""
+    await technician(bot.desk, LI, "李 师傅", ["refrigerator"], telegram=telegram)
+    await catalogue_and_stock(bot, van_of=LI)
+    ann = await registered_customer(telegram, 1001, "张伟", language_code="zh")
+    number = await booked_through_core(bot, 1001, day="2026-11-25", window="17-20")
+    await assign(bot, number, LI)
+    await act(bot, LI, number, jobs.accept)
+    clock.at = at(WED, 20, 10)
+    await act(bot, LI, number, jobs.start_trip)
+    clock.at = at(WED, 20, 40)
+    await act(bot, LI, number, jobs.arrive)
+    await act(bot, LI, number, jobs.diagnose, "压缩机继电器烧坏")
+    await drained(bot, ann)
+    clock.at = at(WED, 21, 10)
+    async with bot.desk.uow() as uow:
+        labour = await catalogue.get_labour_item(uow, "LAB")
+        part = await catalogue.get_part(uow, "CMP-01")
+    from core import quotes
+    await act(bot, LI, number, quotes.add_labour, labour)
+    await act(bot, LI, number, quotes.add_part, part, 1)
+    await act(bot, LI, number, quotes.send_quote)
+    return ann, number, part
+
+
+async def test_after_nine_the_quote_and_report_come_at_once_and_the_report_only_once(
+        telegram, bot, clock):
+    ann, number, part = await late_visit(telegram, bot, clock)
+    quote = await until(ann, "您确认后才会开始维修")  # at 21:10, not at 08:00 tomorrow
+    assert number in quote.text and "¥530.00" in quote.text
+    await ann.press("✅ 确认报价", message=quote)
+    await drained(bot, ann)
+
+    clock.at = at(WED, 21, 40)
+    await act(bot, LI, number, jobs.complete, [(part, 1, "SN-7781")])
+    report = await until(ann, "请点星评价")
+    assert number in report.text and "SN-7781" in report.text
+    assert report.buttons == [["★", "★★", "★★★", "★★★★", "★★★★★"]]
+    clock.at = at(WED, 21, 45)
+    await ann.press("★★★★★", message=report)
+    await until(ann, "感谢您的 5 星评价")
+
+    # The rating request would have come at 22:40; the stars were given; nothing more comes,
+    # neither tonight nor at 08:00 (and the report never a second time).
+    clock.at = at(WED, 23, 0)
+    assert not [m for m in await drained(bot, ann) if "请点星评价" in (m.text or "")]
+    clock.at = at(date(2026, 11, 26), 8, 1)
+    await drained(bot, ann)
+    assert len([line for line in ann.transcript if "维修报告，订单" in line]) == 1
+    assert len([line for line in ann.transcript if "请点星评价" in line]) == 1
+    assert not [line for line in ann.transcript if "您的评价帮助我们改进" in line]
+
+
+async def test_an_unanswered_quote_nudge_and_the_rating_request_wait_for_eight(
+        telegram, bot, clock):
+    ann, number, part = await late_visit(telegram, bot, clock)
+    quote = await until(ann, "您确认后才会开始维修")
+    await ann.press("✅ 确认报价", message=quote)
+    await drained(bot, ann)
+    clock.at = at(WED, 21, 40)
+    await act(bot, LI, number, jobs.complete, [(part, 1, None)])
+    await until(ann, "请点星评价")
+    clock.at = at(WED, 23, 30)  # the rating request (due 22:40) is held back
+    assert not [m for m in await drained(bot, ann) if m.text]
+    clock.at = at(date(2026, 11, 26), 8, 0)
+    request = await until(ann, "您的评价帮助我们改进")
+    assert number in request.text
