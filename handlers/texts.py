@@ -47,6 +47,9 @@ class Texts:
         env.filters["local"] = self.local_time
         env.filters["day"] = lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date) else str(d)
         env.filters["money"] = money
+        env.filters["dayname"] = lambda d: self.day(lang, d)  # "Wed 25 Nov" / "11月25日 周三"
+        env.filters["window"] = window_label
+        env.filters["stars"] = stars
         return env
 
     def render(self, lang: str, template: str, /, **context) -> str:
@@ -88,6 +91,12 @@ def money(fen: int) -> str:
     """Integer fen shown as yuan: 12345 -> ¥123.45."""
     sign = "-" if fen < 0 else ""
     return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def stars(n: int) -> str:
+    """A rating as stars: 4 -> ★★★★☆."""
+    n = max(0, min(5, int(n)))
+    return "★" * n + "☆" * (5 - n)
 
 
 def _load_labels(folder: Path) -> dict[str, str]:

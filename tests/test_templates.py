@@ -118,6 +118,10 @@ SAMPLES = {
     # following orders
     "orders_list": dict(page=1, pages=2, total=7),
     "order_card": dict(day="Wed 25 Nov", window="09:00–12:00", card=SAMPLE_CARD),
+    "timeline_entry": dict(entry=TimelineEntry(
+        at=datetime(2026, 11, 24, 2, tzinfo=timezone.utc), at_local=datetime(2026, 11, 24, 10),
+        action="rate", from_status="completed", to_status="completed", by="customer",
+        by_name=None, note=None, detail={"stars": 4, "comment": TYPED})),
     "reschedule_day": dict(number="R-1001"),
     "reschedule_window": dict(number="R-1001", day="Wed 25 Nov", none_left=True),
     "rescheduled": dict(number="R-1001", day="Wed 25 Nov", window="09:00–12:00"),

@@ -82,3 +82,34 @@ async def test_an_unanswered_quote_nudge_and_the_rating_request_wait_for_eight(
     clock.at = at(date(2026, 11, 26), 8, 0)
     request = await until(ann, "您的评价帮助我们改进")
     assert number in request.text
+
+
+async def test_the_timeline_shows_money_payment_and_stars_in_the_readers_words(
+        telegram, bot, clock):
+    ann, number, part = await late_visit(telegram, bot, clock)
+    quote = await until(ann, "您确认后才会开始维修")
+    await ann.press("✅ 确认报价", message=quote)
+    await until(ann, "已确认")
+    clock.at = at(WED, 21, 40)
+    await act(bot, LI, number, jobs.complete, [(part, 1, None)])
+    await act(bot, LI, number, jobs.settle, "transfer")
+    report = await until(ann, "请点星评价")
+    clock.at = at(WED, 21, 50)
+    await ann.press("★★★★", message=report)
+    await until(ann, "感谢您的 4 星评价")
+    await ann.send("师傅很专业 <很准时>")
+    await ann.reply()
+
+    boss = telegram.user(900, "王芳", language_code="zh")
+    await boss.send(f"/status {number}")
+    card = await until(boss, f"订单 {number}")
+    for raw in ("v1 53000", "— 53000", "— transfer", "— 4"):
+        assert raw not in card.text
+    assert "已发送报价（李） — 第 1 版，¥530.00" in card.text
+    assert "已确认报价 — 第 1 版，¥530.00" in card.text
+    assert "已完工（李） — ¥530.00" in card.text
+    assert "已结算关闭（李） — 转账" in card.text
+    assert "已评价 — ★★★★☆「师傅很专业 <很准时>」" in card.text
+    await ann.send(f"/status {number}")
+    mine = await until(ann, f"订单 {number}")
+    assert "已完工（李） — ¥530.00" in mine.text and "★★★★☆" in mine.text
