@@ -24,6 +24,7 @@ from . import lifecycle
 from .desk import UnitOfWork
 from .lifecycle import MANAGER, TECHNICIAN
 from .models import OrderEvent, Rating, Reminder, ReplacedPart, ServiceOrder, User
+from .ratings import LOW_RATING
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,10 @@ CUSTOMER_KINDS = ("confirmed", "day_before", "two_hours", "on_my_way", "parts_wa
                   "quote_waiting", "report", "rating", "warranty_ending")
 TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered")
 MANAGER_KINDS = ("unassigned", "declined", "overdue", "parts_missing", "quote_unanswered",
-                 "digest", "low_stock")
+                 "digest", "low_stock", "low_rating")
 # Notices of something that happened, worth sending even when the order has moved on since
 # (a report after the bill was settled at once). Other reminders go when no longer called for.
-LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait")
+LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait", "low_rating")
 # Quiet hours (21:00-08:00 local) hold back only what the customer did not ask for at that
 # moment: reminders ahead of a visit, nudges, a rating request that comes later, warranty
 # notices. A message about something happening now (the quote the technician just sent
@@ -145,6 +146,10 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
         if rated is None:
             customer("rating", since + timedelta(hours=1), since.isoformat())
     if status in (lifecycle.COMPLETED, lifecycle.CLOSED):
+        # A low rating (1 or 2 stars) is told to the managers at once.
+        rating = await uow.session.get(Rating, order.id)
+        if rating is not None and rating.stars <= LOW_RATING:
+            await managers("low_rating", rating.at, "rating")
         # One notice per date a part's warranty ends, two weeks before, mid-morning.
         ends = await uow.session.scalars(
             select(ReplacedPart.warranty_until).distinct().where(

@@ -54,6 +54,7 @@ from .lifecycle import (
 )
 from .models import Appliance, Completion, OrderEvent, Rating, ServiceOrder, User
 from .paging import Page, page_bounds
+from .ratings import LOW_RATING
 from .roles import require_manager
 
 PERIODS = ("today", "week", "month")
@@ -192,6 +193,16 @@ def percent(part: int, whole: int) -> int | None:
     return (200 * part + whole) // (2 * whole)
 
 
+COMMENTS_SHOWN = 3  # the latest comments in the summary; all of them are in the CSV
+
+
+@dataclass(frozen=True)
+class RatingComment:
+    number: str
+    stars: int
+    comment: str
+
+
 @dataclass(frozen=True)
 class Summary:
     period: Period
@@ -212,6 +223,8 @@ class Summary:
     revenue_labour: int
     technicians: tuple[TechnicianFigures, ...]
     days: tuple[DayFigures, ...] = field(repr=False)
+    low_ratings: int = 0  # 1 or 2 stars
+    comments: tuple[RatingComment, ...] = ()  # the latest few, newest first
 
     @property
     def on_time_percent(self) -> int | None:
@@ -284,6 +297,13 @@ def summary_statements(period: Period) -> dict[str, object]:
         # Ratings given in the period, by technician.
         "ratings": select(Rating.technician_id, func.count(), func.sum(Rating.stars))
         .where(within(Rating.at, period)).group_by(Rating.technician_id),
+        # The latest comments customers wrote with their stars, and the low ratings.
+        "comments": select(ServiceOrder.number, Rating.stars, Rating.comment)
+        .join(ServiceOrder, ServiceOrder.id == Rating.order_id)
+        .where(within(Rating.at, period), Rating.comment.is_not(None))
+        .order_by(Rating.at.desc(), Rating.order_id.desc()).limit(COMMENTS_SHOWN),
+        "low_ratings": select(func.count()).select_from(Rating)
+        .where(within(Rating.at, period), Rating.stars <= LOW_RATING),
         # Jobs booked for the period's days, by technician.
         "booked": select(ServiceOrder.technician_id, func.count())
         .where(ServiceOrder.booked_date >= period.first_day,
@@ -353,7 +373,10 @@ async def summary(uow: UnitOfWork, manager: User, period_name: str) -> Summary:
         ratings=ratings, stars=stars, completion_seconds=seconds,
         revenue=revenue, revenue_parts=parts, revenue_labour=labour, technicians=technicians,
         days=tuple(DayFigures(day, by_day[i], *arrivals_by_day[i])
-                   for i, day in enumerate(span.days)))
+                   for i, day in enumerate(span.days)),
+        low_ratings=int((await run(queries["low_ratings"])).scalar() or 0),
+        comments=tuple(RatingComment(number, stars, comment)
+                       for number, stars, comment in await run(queries["comments"])))
 
 
 # --- the chart --------------------------------------------------------------------------------

@@ -81,6 +81,11 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
         return [[(label("jobs.button.accept"), f"jb:a:{card.id}"),
                  (label("jobs.button.decline"), f"jb:d:{card.id}")],
                 [(label("button.see_job"), f"jb:v:{card.id}")]]
+    if kind == "low_rating":
+        values["rating"] = await uow.session.get(Rating, card.id)
+        if values["rating"] is None:
+            raise NotFound(what="rating")
+        return [[(label("button.see_order"), f"or:v:{card.id}")]]
     if kind in ("quote_answered", "job_soon"):
         return [[(label("jobs.button.open_job"), f"jb:v:{card.id}")]]
     if recipient.role == lifecycle.CUSTOMER and kind != "on_my_way":

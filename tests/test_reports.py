@@ -99,7 +99,7 @@ async def build_week(desk, clock) -> dict[str, str]:
     await _at(clock, SUN, 11)
     await act(desk, jobs.complete, LI, n["F"], [("CMP-01", 1, "SN-F")])
     await _at(clock, SUN, 12)
-    await act(desk, ratings.rate, ANN, n["F"], 4)
+    await act(desk, ratings.rate, ANN, n["F"], 4, "OK")
 
     # Monday
     await _at(clock, MON, 8)
@@ -118,7 +118,7 @@ async def build_week(desk, clock) -> dict[str, str]:
     await _at(clock, MON, 11)
     await act(desk, jobs.complete, LI, n["A"])
     await _at(clock, MON, 12)
-    await act(desk, ratings.rate, ANN, n["A"], 5)
+    await act(desk, ratings.rate, ANN, n["A"], 5, "=Fast, tidy")
     await _at(clock, MON, 12, 30)
     async with desk.uow() as uow:
         bob = await people.find_user(uow, BOB)
@@ -321,6 +321,10 @@ async def test_the_months_figures_include_last_week(week):
         111000, 90000, 21000)
     assert _technicians(figures) == [("Li Wei", 5, 3, 2, 4.5), ("Wang Fang", 4, 1, 1, 3.0)]
     assert len(figures.days) == 30
+    # what the customers wrote, newest first; no rating of 1 or 2 stars
+    assert [(c.number, c.stars, c.comment) for c in figures.comments] == [
+        (week.n["A"], 5, "=Fast, tidy"), (week.n["F"], 4, "OK")]
+    assert figures.low_ratings == 0
 
 
 async def test_an_empty_period_and_only_managers(week):
@@ -427,7 +431,8 @@ async def test_the_csv_has_a_bom_a_header_and_a_row_per_order(week):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["Order", "Kind", "Status", "Customer", "Phone", "Appliance", "Address",
                        "Booked window", "Technician", "Arrived at", "Completed at",
-                       "Quote total (yuan)", "Final amount (yuan)", "Rating"]
+                       "Quote total (yuan)", "Final amount (yuan)", "Rating",
+                       "Customer's comment"]
     assert exported.rows == 10 and len(rows) == 11
     assert exported.filename == "orders_2026-11-23_2026-11-29.csv"
     by_number = {row[0]: row for row in rows[1:]}
@@ -436,10 +441,10 @@ async def test_the_csv_has_a_bom_a_header_and_a_row_per_order(week):
         n["A"], "Repair", "Completed", "Ann Chen", "+8613800138000",
         "Refrigerator Haier M-A", "Xuhui, Tianyaoqiao Rd 1, flat 502",
         "2026-11-23 09:00-12:00", "Li Wei", "2026-11-23 09:40", "2026-11-23 11:00",
-        "160.00", "160.00", "5"]
+        "160.00", "160.00", "5", "'=Fast, tidy"]  # what the customer wrote, never a formula
     assert by_number[n["E"]][1:3] == ["Warranty repair", "Completed"]
-    assert by_number[n["E"]][11:] == ["80.00", "80.00", "3"]
-    assert by_number[n["D"]][2] == "Cancelled" and by_number[n["D"]][8:] == [""] * 6
+    assert by_number[n["E"]][11:] == ["80.00", "80.00", "3", ""]
+    assert by_number[n["D"]][2] == "Cancelled" and by_number[n["D"]][8:] == [""] * 7
     assert by_number[n["G"]][6] == "'=HYPERLINK(\"http://x\") Pudong"  # never a formula
     assert by_number[n["H"]][6] == "徐汇区天钥桥路1号 502室"
     assert data.count(b"\r\n") == 11  # Excel's line ends

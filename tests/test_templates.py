@@ -11,7 +11,7 @@ from datetime import date
 from core.customer_orders import OrderCard, TimelineEntry
 from core.jobs import JobCard, RepairReport, ReportLabour, ReportPart
 from core.quotes import QuoteLineView, QuoteView
-from core.reports import Period, Summary, TechnicianFigures
+from core.reports import Period, RatingComment, Summary, TechnicianFigures
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
 from core.people import APPLIANCE_CATEGORIES
 from core.lifecycle import STATUSES
@@ -68,7 +68,7 @@ SAMPLE_SUMMARY = Summary(
     revenue_labour=63000,
     technicians=(TechnicianFigures(id=1, name=TYPED, booked=3, completed=2, ratings=2,
                                    stars=9),),
-    days=())
+    days=(), low_ratings=1, comments=(RatingComment("R-1001", 2, TYPED),))
 
 # A sample of what each template is given. A new template needs a line here, so that
 # every text is rendered at least once in both languages.
@@ -139,6 +139,7 @@ SAMPLES = {
        for kind in ("declined", "parts_missing", "quote_answered")},
     "reminder_quote": dict(card=SAMPLE_CARD, quote=SAMPLE_QUOTE),
     "reminder_report": dict(card=SAMPLE_CARD, report=SAMPLE_REPORT),
+    "reminder_low_rating": dict(card=SAMPLE_CARD, rating=SimpleNamespace(stars=2, comment=TYPED)),
     "quote": dict(quote=SAMPLE_QUOTE),
     "quote_decided": dict(quote=SAMPLE_QUOTE, approved=False),
     "repair_report": dict(report=SAMPLE_REPORT),

@@ -113,3 +113,27 @@ async def test_the_timeline_shows_money_payment_and_stars_in_the_readers_words(
     await ann.send(f"/status {number}")
     mine = await until(ann, f"订单 {number}")
     assert "已完工（李） — ¥530.00" in mine.text and "★★★★☆" in mine.text
+
+
+async def test_a_low_rating_and_its_comment_reach_the_manager_at_once(telegram, bot, clock):
+    boss = telegram.user(900, "王芳", language_code="zh")
+    await boss.send("/start")
+    await boss.settle()
+    ann, number, part = await late_visit(telegram, bot, clock)
+    quote = await until(ann, "您确认后才会开始维修")
+    await ann.press("✅ 确认报价", message=quote)
+    await until(ann, "已确认")
+    clock.at = at(WED, 21, 40)
+    await act(bot, LI, number, jobs.complete, [(part, 1, None)])
+    report = await until(ann, "请点星评价")
+    clock.at = at(WED, 22, 5)
+    await ann.press("★★", message=report)
+    await until(ann, "感谢您的 2 星评价")
+    await ann.send("来得太晚 & 没带鞋套")
+    await ann.reply()
+    notice = await until(boss, "低分评价")  # 22:05: managers are not held to quiet hours
+    assert number in notice.text and "★★☆☆☆" in notice.text
+    assert notice.buttons == [["查看订单"]]
+    await boss.press("查看订单", message=notice)
+    card = await until(boss, f"订单 {number}")
+    assert "已评价 — ★★☆☆☆「来得太晚 & 没带鞋套」" in card.text
