@@ -153,6 +153,7 @@ async def order_card(uow: UnitOfWork, viewer: User,
 
 # Acts whose meaning anyone who may see the order may read (amounts the customer agreed to).
 PUBLIC_DETAILS = ("send_quote", "approve_quote", "decline_quote", "decline_revision",
+                  "request_requote",
                   "complete", "settle", "rate", "reschedule")
 
 
@@ -165,7 +166,7 @@ def event_detail(action: str, note: str | None) -> dict | None:
         if action in ("send_quote", "approve_quote"):
             version, amount = note.split()
             return {"version": int(version.removeprefix("v")), "amount": int(amount)}
-        if action == "decline_revision":
+        if action in ("decline_revision", "request_requote"):
             return {"version": int(note.removeprefix("v"))}
         if action == "decline_quote":
             return {"diagnosis_only": True}

@@ -138,7 +138,8 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
         customer("quote", since, sent)
         customer("quote_waiting", since + timedelta(hours=4), sent)
         await managers("quote_unanswered", since + timedelta(hours=24), sent)
-    if action in ("approve_quote", "decline_quote", "decline_revision") and order.technician_id:
+    if action in ("approve_quote", "decline_quote", "decline_revision", "request_requote") \
+            and order.technician_id:
         planned.append(Planned("quote_answered", order.technician_id, since, f"{entered.id}"))
     if status == lifecycle.COMPLETED:
         customer("report", since, since.isoformat())

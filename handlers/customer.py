@@ -230,6 +230,9 @@ async def quote_pressed(update: Update, context: Context):
 
 
 async def quote_answered(update: Update, context: Context):
+    """The customer's answer to one version of a quote (qt:<answer>:<order>:<version>): a
+    approves; d only asks to confirm (declining closes the order), offering a different
+    quote instead; dy declines for good; rq asks the technician for a different quote."""
     _, answer, order_id, version = update.callback_query.data.split(":")
     async with desk(context).uow() as uow:
         user = await person(uow, update, context)
@@ -237,14 +240,47 @@ async def quote_answered(update: Update, context: Context):
         if current.status != quotes.SENT or current.version != int(version):
             await toast(update, context, "toast.stale_button")
             return
-        decide = quotes.approve_quote if answer == "a" else quotes.decline_quote
+        revision = await quotes.is_revision(uow, user, int(order_id))
+        if answer == "d":
+            await update.callback_query.answer()
+            await show(update, context, "quote_decline_confirm", quote=current,
+                       revision=revision, reply_markup=keyboard(
+                           _decline_buttons(update, context, current, revision)))
+            return
+        decide = {"a": quotes.approve_quote, "dy": quotes.decline_quote,
+                  "rq": quotes.request_requote}[answer]
         decided = await decide(uow, user, int(order_id))
         await uow.commit()
     await update.callback_query.answer()
     log.info("order %s: quote v%s %s by the customer", decided.order_number, decided.version,
-             "approved" if answer == "a" else "declined")
+             {"a": "approved", "dy": "declined", "rq": "sent back for revision"}[answer])
     wake_reminders(context)  # the technician hears the answer now
-    await show(update, context, "quote_decided", quote=decided, approved=answer == "a")
+    await show(update, context, "quote_decided", quote=decided, approved=answer == "a",
+               requote=answer == "rq", revision=revision)
+
+
+def _decline_buttons(update, context, quote, revision: bool) -> list:
+    at = f"{quote.order_id}:{quote.version}"
+    if revision:
+        rows = [[(label(update, context, "button.decline_revision_for_good"), f"qt:dy:{at}")]]
+    else:
+        rows = [[(label(update, context, "button.request_requote"), f"qt:rq:{at}")],
+                [(label(update, context, "button.decline_for_good"), f"qt:dy:{at}")]]
+    return rows + [[(label(update, context, "button.back_to_quote"), f"qt:b:{at}")]]
+
+
+async def quote_back_pressed(update: Update, context: Context):
+    """From the decline question back to the quote and its buttons."""
+    _, _, order_id, version = update.callback_query.data.split(":")
+    async with desk(context).uow() as uow:
+        user = await person(uow, update, context)
+        quote = await quotes.quote_view(uow, user, int(order_id))
+    if quote.status != quotes.SENT or quote.version != int(version):
+        await toast(update, context, "toast.stale_button")
+        return
+    await update.callback_query.answer()
+    await show(update, context, "quote", quote=quote, reply_markup=keyboard(
+        quote_buttons(texts(context), context.user_data["lang"], quote)))
 
 
 async def report_pressed(update: Update, context: Context):
@@ -332,7 +368,8 @@ def rating_conversation() -> ConversationHandler:
 def handlers():
     return [
         CallbackQueryHandler(quote_pressed, pattern=rf"^or:q:{ID}$"),
-        CallbackQueryHandler(quote_answered, pattern=rf"^qt:[ad]:{ID}:\d{{1,4}}$"),
+        CallbackQueryHandler(quote_answered, pattern=rf"^qt:(a|d|dy|rq):{ID}:\d{{1,4}}$"),
+        CallbackQueryHandler(quote_back_pressed, pattern=rf"^qt:b:{ID}:\d{{1,4}}$"),
         CallbackQueryHandler(report_pressed, pattern=rf"^or:rp:{ID}$"),
         CommandHandler("orders", orders_command),
         CommandHandler("status", status_command),

@@ -42,7 +42,8 @@ async def render(uow, texts: Texts, default_language: str,
         values.update(card=card, day=texts.day(lang, card.booked_date) if card.booked_date
                       else "", window=window_label(card.window) if card.window else "",
                       note=event.note if event and recipient.role != "customer" else None,
-                      approved=bool(event and event.action == "approve_quote"))
+                      approved=bool(event and event.action == "approve_quote"),
+                      requote=bool(event and event.action == "request_requote"))
         try:
             rows = await _order_extras(uow, texts, lang, recipient, reminder.kind, card, values)
         except DomainError:

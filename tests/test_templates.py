@@ -142,6 +142,7 @@ SAMPLES = {
     "reminder_low_rating": dict(card=SAMPLE_CARD, rating=SimpleNamespace(stars=2, comment=TYPED)),
     "quote": dict(quote=SAMPLE_QUOTE),
     "quote_decided": dict(quote=SAMPLE_QUOTE, approved=False),
+    "quote_decline_confirm": dict(quote=SAMPLE_QUOTE, revision=False),
     "repair_report": dict(report=SAMPLE_REPORT),
     "rating_thanks": dict(stars=4), "rating_comment_saved": {}, "rating_comment_skipped": {},
     "ask_warranty_parts": dict(number="R-1001", has_parts=True),

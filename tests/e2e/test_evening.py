@@ -4,7 +4,7 @@ at once after 21:00; only what they did not ask for waits for 08:00; and rating 
 not bring the report a second time."""
 from datetime import date
 
-from core import catalogue, jobs
+from core import catalogue, jobs, people
 from tests.e2e.job_steps import act, assign, catalogue_and_stock, drained, until
 from tests.e2e.people import registered_customer, technician
 from tests.e2e.staff_acts import booked_through_core
@@ -18,6 +18,9 @@ async def late_visit(telegram, bot, clock):
     """Ann (zh) booked Wed 25 Nov 17-20; Li is on site at 20:40, diagnoses, and at 21:10
     sends the quote."""
     await technician(bot.desk, LI, "李 师傅", ["refrigerator"], telegram=telegram)
+    async with bot.desk.uow() as uow:  # Li reads Chinese too
+        (await people.find_user(uow, LI)).language = "zh"
+        await uow.commit()
     await catalogue_and_stock(bot, van_of=LI)
     ann = await registered_customer(telegram, 1001, "张伟", language_code="zh")
     number = await booked_through_core(bot, 1001, day="2026-11-25", window="17-20")
@@ -137,3 +140,41 @@ async def test_a_low_rating_and_its_comment_reach_the_manager_at_once(telegram, 
     await boss.press("查看订单", message=notice)
     card = await until(boss, f"订单 {number}")
     assert "已评价 — ★★☆☆☆「来得太晚 & 没带鞋套」" in card.text
+
+
+async def test_declining_asks_first_and_offers_a_different_quote(telegram, bot, clock):
+    from core import quotes
+    from tests.e2e.job_steps import order_row
+
+    ann, number, part = await late_visit(telegram, bot, clock)
+    li = telegram.user(LI, "李")
+    quote = await until(ann, "您确认后才会开始维修")
+    assert quote.buttons == [["✅ 确认报价", "✖ 拒绝"]]
+    await ann.press("✖ 拒绝", message=quote)
+    confirm = await until(ann, "拒绝后本次上门仅做检测")
+    assert "「🔄 请技师换个方案重新报价」" in confirm.text
+    assert confirm.buttons == [["🔄 请技师换个方案重新报价"], ["✖ 拒绝，仅做检测"], ["↩️ 返回报价"]]
+    assert (await order_row(bot, number)).status == "awaiting_approval"  # one tap closes nothing
+    await ann.press("↩️ 返回报价", message=confirm)
+    again = await until(ann, "合计")
+    assert again.buttons == [["✅ 确认报价", "✖ 拒绝"]]
+    await ann.press("✖ 拒绝", message=again)
+    confirm = await until(ann, "拒绝后本次上门仅做检测")
+    await ann.press("🔄 请技师换个方案重新报价", message=confirm)
+    await until(ann, "已请技师换个方案")
+    told = await until(li, "客户希望换个方案")
+    assert number in told.text
+    assert (await order_row(bot, number)).status == "on_site"
+
+    # The technician revises (the new version starts from the old lines) and sends it.
+    draft = await act(bot, LI, number, quotes.draft_view)
+    assert draft.version == 2 and len(draft.lines) == 2
+    await act(bot, LI, number, quotes.remove_line, draft.lines[1].id)
+    await act(bot, LI, number, quotes.send_quote)
+    second = await until(ann, "您确认后才会开始维修")
+    assert "¥80.00" in second.text and "¥450.00" not in second.text
+    await ann.press("✖ 拒绝", message=second)
+    confirm = await until(ann, "拒绝后本次上门仅做检测")
+    await ann.press("✖ 拒绝，仅做检测", message=confirm)
+    await until(ann, "本次上门仅做检测，订单已关闭")
+    assert (await order_row(bot, number)).status == "closed"

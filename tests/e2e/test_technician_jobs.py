@@ -267,6 +267,11 @@ async def test_a_declined_quote_ends_the_visit_and_the_technician_is_told(telegr
     quote = await until(ann, "Quote for order")
     assert "Leak test &lt;full&gt; &amp; report" in quote.html
     await ann.press("✖ Decline")
+    confirm = await until(ann, "Decline the quote")
+    assert (await order_row(bot, number)).status == "awaiting_approval"  # not yet
+    assert confirm.buttons == [["🔄 Ask for a different quote"], ["✖ Decline, diagnosis only"],
+                               ["↩️ Back to the quote"]]
+    await ann.press("✖ Decline, diagnosis only")
     await until(ann, "declined")
     told = await until(li, "declined the quote")
     assert f"Order {number}: the customer declined the quote" in told.text
