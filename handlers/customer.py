@@ -37,7 +37,7 @@ from .chat import (
 )
 from . import reports
 from .notify import wake_reminders
-from .reminders import quote_buttons
+from .reminders import quote_buttons, star_buttons
 from .texts import window_label
 
 log = logging.getLogger(__name__)
@@ -100,9 +100,11 @@ async def _send_card(update: Update, context: Context, number_or_id):
     async with desk(context).uow() as uow:
         user = await person(uow, update, context)
         card = await customer_orders.order_card(uow, user, number_or_id)
-        claimable = (card.status in (lifecycle.COMPLETED, lifecycle.CLOSED)
-                     and user.role == lifecycle.CUSTOMER
+        finished = card.status in (lifecycle.COMPLETED, lifecycle.CLOSED)
+        claimable = (finished and user.role == lifecycle.CUSTOMER
                      and (await warranty.warranty_status(uow, user, card.id)).claimable)
+        rateable = (finished and user.role == lifecycle.CUSTOMER
+                    and await ratings.order_rating(uow, user, card.id) is None)
     rows = []
     if "approve_quote" in card.actions:
         rows.append([(label(update, context, "button.see_quote"), f"or:q:{card.id}")])
@@ -112,6 +114,8 @@ async def _send_card(update: Update, context: Context, number_or_id):
         rows.append([(label(update, context, "button.cancel_order"), f"or:c:{card.id}")])
     if card.status in (lifecycle.COMPLETED, lifecycle.CLOSED):
         rows.append([(label(update, context, "button.report"), f"or:rp:{card.id}")])
+    if rateable:
+        rows.append([(label(update, context, "button.rate"), f"or:rt:{card.id}")])
     if claimable:
         rows.append([(label(update, context, "button.claim_warranty"), f"or:wc:{card.id}")])
     if user.role == lifecycle.MANAGER:
@@ -292,6 +296,21 @@ async def report_pressed(update: Update, context: Context):
     await say(update, context, "repair_report", report=report)
 
 
+async def rate_pressed(update: Update, context: Context):
+    """The stars for a finished order, from its card (the same stars as the report's)."""
+    order_id = int(update.callback_query.data.split(":")[2])
+    async with desk(context).uow() as uow:
+        user = await person(uow, update, context)
+        card = await customer_orders.order_card(uow, user, order_id)
+        rated = await ratings.order_rating(uow, user, order_id)
+    await update.callback_query.answer()
+    if rated is not None:
+        await say(update, context, "error_not_allowed", reason="already_rated", stars=rated.stars)
+        return
+    await say(update, context, "rate_ask", number=card.number,
+              reply_markup=keyboard(star_buttons(card.id)))
+
+
 COMMENT = "comment"
 
 
@@ -371,6 +390,7 @@ def handlers():
         CallbackQueryHandler(quote_answered, pattern=rf"^qt:(a|d|dy|rq):{ID}:\d{{1,4}}$"),
         CallbackQueryHandler(quote_back_pressed, pattern=rf"^qt:b:{ID}:\d{{1,4}}$"),
         CallbackQueryHandler(report_pressed, pattern=rf"^or:rp:{ID}$"),
+        CallbackQueryHandler(rate_pressed, pattern=rf"^or:rt:{ID}$"),
         CommandHandler("orders", orders_command),
         CommandHandler("status", status_command),
         CallbackQueryHandler(orders_from_menu, pattern=r"^menu:orders$"),

@@ -144,7 +144,7 @@ SAMPLES = {
     "quote_decided": dict(quote=SAMPLE_QUOTE, approved=False),
     "quote_decline_confirm": dict(quote=SAMPLE_QUOTE, revision=False),
     "repair_report": dict(report=SAMPLE_REPORT),
-    "rating_thanks": dict(stars=4), "rating_comment_saved": {}, "rating_comment_skipped": {},
+    "rating_thanks": dict(stars=4), "rate_ask": dict(number="R-1001"), "rating_comment_saved": {}, "rating_comment_skipped": {},
     "ask_warranty_parts": dict(number="R-1001", has_parts=True),
     "reminder_morning_list": dict(jobs=[], windows={}),
     "reminder_low_stock": dict(part=SimpleNamespace(sku="CMP-01", name=TYPED, quantity=1,

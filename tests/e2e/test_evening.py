@@ -5,7 +5,7 @@ not bring the report a second time."""
 from datetime import date
 
 from core import catalogue, jobs, people
-from tests.e2e.job_steps import act, assign, catalogue_and_stock, drained, until
+from tests.e2e.job_steps import act, assign, catalogue_and_stock, drained, order_row, until
 from tests.e2e.people import registered_customer, technician
 from tests.e2e.staff_acts import booked_through_core
 from tests.workshop import at
@@ -178,3 +178,29 @@ async def test_declining_asks_first_and_offers_a_different_quote(telegram, bot, 
     await ann.press("✖ 拒绝，仅做检测", message=confirm)
     await until(ann, "本次上门仅做检测，订单已关闭")
     assert (await order_row(bot, number)).status == "closed"
+
+
+async def test_a_finished_orders_card_has_a_rate_button_until_rated(telegram, bot, clock):
+    ann, number, part = await late_visit(telegram, bot, clock)
+    quote = await until(ann, "您确认后才会开始维修")
+    await ann.press("✅ 确认报价", message=quote)
+    await until(ann, "已确认")
+    clock.at = at(WED, 21, 40)
+    await act(bot, LI, number, jobs.complete, [(part, 1, None)])
+    await until(ann, "请点星评价")
+    clock.at = at(WED, 22, 30)
+    await ann.send(f"/orders {number}")
+    card = await until(ann, f"订单 {number}")
+    assert ["⭐ 评价本次服务"] in card.buttons
+    await ann.press("⭐ 评价本次服务", message=card)
+    ask = await until(ann, "请点星评价（5 星为最好）")
+    assert ask.buttons == [["★", "★★", "★★★", "★★★★", "★★★★★"]]
+    await ann.press("★★★★★", message=ask)
+    await until(ann, "感谢您的 5 星评价")
+    await ann.press("不留言")
+    await ann.reply()
+    await ann.send(f"/orders {number}")
+    card = await until(ann, f"订单 {number}")
+    assert ["⭐ 评价本次服务"] not in card.buttons and "★★★★★" in card.text
+    await ann.press_data(f"or:rt:{(await order_row(bot, number)).id}", message=card)
+    assert "您已评价过此订单" in (await ann.reply()).text
