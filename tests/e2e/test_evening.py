@@ -204,3 +204,17 @@ async def test_a_finished_orders_card_has_a_rate_button_until_rated(telegram, bo
     assert ["⭐ 评价本次服务"] not in card.buttons and "★★★★★" in card.text
     await ann.press_data(f"or:rt:{(await order_row(bot, number)).id}", message=card)
     assert "您已评价过此订单" in (await ann.reply()).text
+
+
+async def test_at_half_past_ten_today_is_over_not_full(telegram, bot, clock):
+    await technician(bot.desk, LI, "李 师傅", ["refrigerator"], telegram=telegram)
+    ann = await registered_customer(telegram, 1001, "张伟", language_code="zh")
+    number = await booked_through_core(bot, 1001, day="2026-11-26", window="13-17")
+    clock.at = at(date(2026, 11, 24), 22, 30)
+    await ann.send(f"/orders {number}")
+    card = await until(ann, f"订单 {number}")
+    await ann.press("🕑 改约时间", message=card)
+    days = await until(ann, "改到哪天")
+    offered = [text for row in days.buttons for text in row]
+    assert not [text for text in offered if "11月24日" in text]  # the evening's day is over
+    assert offered[0].startswith("11月25日 周三") and "已约满" not in offered[0]
