@@ -57,31 +57,61 @@ async def card_pressed(update: Update, context: Context):
 
 
 async def others_pressed(update: Update, context: Context):
+    """All technicians for the order, a page at a time (dp:o:<order>[:<page>])."""
     await update.callback_query.answer()
-    order_id = int(update.callback_query.data.split(":")[2])
-    await _card(update, context, order_id, everyone=True)
+    parts = update.callback_query.data.split(":")
+    page = int(parts[3]) if len(parts) > 3 else 1
+    await _card(update, context, int(parts[2]), everyone=True, page=page)
 
 
-async def _card(update: Update, context: Context, order_id: int, *, everyone: bool):
+EVERYONE_PAGE = 8  # technicians per page of "all technicians": text and buttons stay small
+
+
+async def _card(update: Update, context: Context, order_id: int, *, everyone: bool,
+                page: int = 1):
     async with desk(context).uow() as uow:
         manager = await person(uow, update, context)
         require_manager(manager)
         order = await orders.find_order_for(uow, manager, order_id)
+        card = await dispatch.dispatch_card(uow, manager, order)
         suggestions = await dispatch.suggest_technicians(uow, order,
                                                           None if everyone else 3)
-        area = await dispatch.order_area(uow, order)
+    pages = max(1, -(-len(suggestions) // EVERYONE_PAGE)) if everyone else 1
+    page = min(max(page, 1), pages)
+    if everyone:
+        suggestions = suggestions[(page - 1) * EVERYONE_PAGE:page * EVERYONE_PAGE]
     rows = [[(_suggestion(update, context, s), f"dp:a:{order.id}:{s.id}")]
             for s in suggestions if s.assignable and s.id != order.technician_id]
-    if not everyone:
+    if everyone:
+        turn = []
+        if page > 1:
+            turn.append((label(update, context, "button.page_previous"),
+                         f"dp:o:{order.id}:{page - 1}"))
+        if page < pages:
+            turn.append((label(update, context, "button.page_next"), f"dp:o:{order.id}:{page + 1}"))
+        rows += [turn] if turn else []
+    else:
         rows.append([(label(update, context, "button.other_technician"), f"dp:o:{order.id}")])
     if order.status == lifecycle.SCHEDULED:
         rows.append([(label(update, context, "button.unassign"), f"dp:u:{order.id}")])
     rows.append([(label(update, context, "button.back"), "dp:p:1")])
-    await show(update, context, "dispatch_card", order=order, area=area,
-               suggestions=suggestions, everyone=everyone,
-               day=day_label(update, context, order.booked_date) if order.booked_date else "",
-               window=window_label(order.window) if order.window else "",
+    await show(update, context, "dispatch_card", order=card, area=card.area,
+               suggestions=suggestions, everyone=everyone, page=page, pages=pages,
+               day=day_label(update, context, card.booked_date) if card.booked_date else "",
+               window=window_label(card.window) if card.window else "",
                reply_markup=keyboard(rows))
+
+
+async def next_pressed(update: Update, context: Context):
+    """The next order waiting for a technician, straight to its card (or the empty list)."""
+    async with desk(context).uow() as uow:
+        manager = await person(uow, update, context)
+        following = await dispatch.next_unassigned(uow, manager)
+    await update.callback_query.answer()
+    if following is None:
+        await _list(update, context, 1)
+    else:
+        await _card(update, context, following, everyone=False)
 
 
 def _suggestion(update, context, s) -> str:
@@ -109,7 +139,7 @@ async def assign_pressed(update: Update, context: Context):
     wake_reminders(context)  # the technician and the customer are told now
     await show(update, context, "dispatch_assigned", number=order.number,
                reply_markup=keyboard([[(label(update, context, "button.dispatch_next"),
-                                        "dp:p:1")]]))
+                                        "dp:n")]]))
 
 
 async def unassign_pressed(update: Update, context: Context):
@@ -137,6 +167,7 @@ def handlers():
         CommandHandler("dispatch", dispatch_command),
         CallbackQueryHandler(page_pressed, pattern=r"^dp:p:\d{1,6}$"),
         CallbackQueryHandler(card_pressed, pattern=rf"^dp:v:{ID}$"),
-        CallbackQueryHandler(others_pressed, pattern=rf"^dp:o:{ID}$"),
+        CallbackQueryHandler(others_pressed, pattern=rf"^dp:o:{ID}(:\d{{1,4}})?$"),
+        CallbackQueryHandler(next_pressed, pattern=r"^dp:n$"),
         CallbackQueryHandler(assign_pressed, pattern=rf"^dp:a:{ID}:{ID}$"),
     ]

@@ -9,6 +9,7 @@ import pytest
 from datetime import date
 
 from core.customer_orders import OrderCard, TimelineEntry
+from core.dispatch import DispatchCard
 from core.jobs import JobCard, RepairReport, ReportLabour, ReportPart
 from core.quotes import QuoteLineView, QuoteView
 from core.reports import Period, RatingComment, Summary, TechnicianFigures
@@ -31,6 +32,12 @@ SAMPLE_CARD = OrderCard(
                             at_local=datetime(2026, 11, 24, 10), action="create",
                             from_status=None, to_status="new", by="customer",
                             by_name=None, note=TYPED),))
+
+SAMPLE_DISPATCH = DispatchCard(
+    id=1, number="R-1001", kind="repair", status="new", category="tv", brand=TYPED, model=TYPED,
+    booked_date=date(2026, 11, 25), window="09-12", window_start=None, address=TYPED,
+    area="Pudong", customer_name=TYPED, phone="+8613800138000", description=TYPED,
+    photo_count=2, created_at=datetime(2026, 11, 24, 2, tzinfo=timezone.utc))
 
 SAMPLE_QUOTE = QuoteView(
     id=1, order_id=1, order_number="R-1001", version=2, status="sent",
@@ -153,7 +160,8 @@ SAMPLES = {
                             rating=4.25),
     # dispatch
     "dispatch_list": dict(total=3, page=1, pages=1),
-    "dispatch_card": dict(order=SAMPLE_CARD, area="Pudong", everyone=False, day="Wed 25 Nov",
+    "dispatch_card": dict(order=SAMPLE_DISPATCH, area="Pudong", everyone=False, day="Wed 25 Nov",
+                          page=1, pages=1,
                           window="09:00–12:00", suggestions=[SimpleNamespace(
                               name=TYPED, has_skill=True, free=False, busy_with="R-1002",
                               jobs_that_day=2)]),

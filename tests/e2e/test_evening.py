@@ -218,3 +218,52 @@ async def test_at_half_past_ten_today_is_over_not_full(telegram, bot, clock):
     offered = [text for row in days.buttons for text in row]
     assert not [text for text in offered if "11月24日" in text]  # the evening's day is over
     assert offered[0].startswith("11月25日 周三") and "已约满" not in offered[0]
+
+
+async def book_at(bot, customer: int, address: str, day="2026-11-25", window="09-12") -> str:
+    from sqlalchemy import select
+
+    from core import booking
+    from core.models import User
+    async with bot.desk.uow() as uow:
+        who = await uow.session.scalar(select(User).where(User.telegram_id == customer))
+        order = await booking.book_repair(uow, who, category="refrigerator", brand="Haier",
+                                          model="BCD-470", description="不制冷，压缩机不启动",
+                                          address=address, day=day, window=window)
+        await uow.commit()
+        return order.number
+
+
+async def test_the_dispatch_card_has_where_and_who_and_next_goes_to_the_next_order(
+        telegram, bot, clock):
+    for n in range(20):  # a big company: "all technicians" comes a page at a time
+        await technician(bot.desk, 3000 + n, f"技师{n:02d}", ["refrigerator"], ["Minhang"])
+    await technician(bot.desk, LI, "李 师傅", ["refrigerator"], ["Pudong"], telegram=telegram)
+    await registered_customer(telegram, 1001, "张伟", language_code="zh")
+    await registered_customer(telegram, 1002, "王敏", language_code="zh", phone="+8613900139000")
+    first = await book_at(bot, 1001, "Pudong, 世纪大道 1 号 502 室")
+    second = await book_at(bot, 1002, "Xuhui, 天钥桥路 8 号", window="13-17")
+    clock.at = at(date(2026, 11, 24), 21, 30)
+    boss = telegram.user(900, "王芳", language_code="zh")
+    await boss.send("/dispatch")
+    listing = await until(boss, "待派单")
+    await boss.press(listing.buttons[0][0], message=listing)
+    card = await until(boss, f"订单 {first}")
+    assert "冰箱 Haier BCD-470" in card.text
+    assert "客户：张伟，+8613800138000" in card.text
+    assert "地址：Pudong, 世纪大道 1 号 502 室" in card.text and "区域：Pudong" in card.text
+    assert card.buttons[0][0].startswith("派给 李")
+
+    await boss.press("其他技师…", message=card)
+    everyone = await until(boss, "全部技师（第 1/3 页）")
+    assert sum(len(row) for row in everyone.buttons) <= 12
+    assert everyone.buttons[-2] == ["下一页 ▶"]
+    await boss.press(next(b for r in everyone.buttons for b in r if "下一页" in b),
+                     message=everyone)
+    page_two = await until(boss, "全部技师（第 2/3 页）")
+    assert page_two.buttons[-2] == ["◀ 上一页", "下一页 ▶"]
+    await boss.press(page_two.buttons[0][0], message=page_two)
+    await until(boss, "已派单")
+    await boss.press("下一个待派订单")
+    following = await until(boss, f"订单 {second}")
+    assert "客户：王敏，+8613900139000" in following.text and "区域：Xuhui" in following.text
