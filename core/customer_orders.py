@@ -170,6 +170,8 @@ def event_detail(action: str, note: str | None) -> dict | None:
             return {"version": int(note.removeprefix("v"))}
         if action == "decline_quote":
             return {"diagnosis_only": True}
+        if action in ("start_trip", "arrive") and note in ("early", "late"):
+            return {"timing": note}
         if action == "complete":
             return {"amount": int(note)}
         if action == "settle":

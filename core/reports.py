@@ -14,7 +14,7 @@ What each figure means (all in the period):
 - new: orders created; by status: those orders by the status they have now;
 - completed: orders whose job was completed (`completed_at`); cancelled: "cancel" events;
 - on time: of the technicians' arrivals (`arrived_at`; the last arrival of an order), those
-  no later than the end of the booked window (core.jobs.is_on_time);
+  within the booked window, neither before it began nor after it ended (core.jobs.is_on_time);
 - first-visit fix: of the completed orders, those that never waited for parts;
 - quote approval: approvals / (approvals + declines, a declined revision included);
 - rating: the stars given, their count and average;
@@ -264,7 +264,8 @@ def summary_statements(period: Period) -> dict[str, object]:
     waited = select(OrderEvent.order_id).where(OrderEvent.action == PARTS_MISSING)
     paid = ServiceOrder.kind != lifecycle.WARRANTY
     arrived = (select(day_of(ServiceOrder.arrived_at, period).label("day"),
-                      case((ServiceOrder.arrived_at <= ServiceOrder.window_end, 1),
+                      case((and_(ServiceOrder.arrived_at >= ServiceOrder.window_start,
+                                 ServiceOrder.arrived_at <= ServiceOrder.window_end), 1),
                            else_=0).label("on_time"))
                .where(within(ServiceOrder.arrived_at, period),
                       ServiceOrder.window_end.is_not(None)).subquery())

@@ -174,6 +174,8 @@ SAMPLES = {
                      map_url="https://maps.google.com/?q=31.230400,121.473700",
                      day="Wed 25 Nov", window="09:00–12:00"),
     "job_photos": dict(number="R-1001", count=2),
+    "job_off_day": dict(card=SAMPLE_JOB, action="arrive", off="early", day="Wed 25 Nov",
+                        window="09:00–12:00"),
     "job_decline_reason": dict(number="R-1001"),
     "job_decline_type": dict(number="R-1001", minimum=2, maximum=300),
     "job_declined": dict(number="R-1001", reason=TYPED),

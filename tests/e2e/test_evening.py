@@ -267,3 +267,52 @@ async def test_the_dispatch_card_has_where_and_who_and_next_goes_to_the_next_ord
     await boss.press("下一个待派订单")
     following = await until(boss, f"订单 {second}")
     assert "客户：王敏，+8613900139000" in following.text and "区域：Xuhui" in following.text
+
+
+async def test_on_my_way_and_arrived_the_day_before_are_asked_and_not_on_time(
+        telegram, bot, clock):
+    from core import reports
+    from tests.e2e.job_steps import open_job
+
+    await technician(bot.desk, LI, "李 师傅", ["refrigerator"], telegram=telegram)
+    async with bot.desk.uow() as uow:
+        (await people.find_user(uow, LI)).language = "zh"
+        await uow.commit()
+    await registered_customer(telegram, 1001, "张伟", language_code="zh")
+    number = await booked_through_core(bot, 1001, day="2026-11-25", window="09-12")
+    await assign(bot, number, LI)
+    await act(bot, LI, number, jobs.accept)
+    li = telegram.user(LI, "李")
+    await drained(bot, li)
+    clock.at = at(date(2026, 11, 24), 21, 15)  # the evening before
+    await li.send("/jobs")
+    listing = await until(li, "工单")
+    await li.press(next(b for r in listing.buttons for b in r if b.startswith(number)),
+                   message=listing)
+    card = await until(li, f"工单 {number}")
+    await li.press("🚗 我已出发", message=card)
+    asked = await until(li, "不是今天")
+    assert "11月25日 周三 09:00–12:00" in asked.text and "提前" in asked.text
+    assert asked.buttons == [["🚗 确认现在出发"], ["◀ 上一步"]]
+    assert (await order_row(bot, number)).status == "scheduled"  # nothing recorded yet
+    await li.press("🚗 确认现在出发", message=asked)
+    card = await until(li, "在路上")
+    await li.press("📍 已到达")
+    asked = await until(li, "不是今天")
+    await li.press("📍 确认已经到达", message=asked)
+    card = await until(li, "到达时间：")
+    assert "到达时间：2026-11-24 21:15（早于预约时段）" in card.text
+    # The confirmation pressed again: out of date, nothing recorded twice.
+    await li.press_data(f"jb:arc:{(await order_row(bot, number)).id}", message=card)
+    await li.settle()
+    assert li.toasts[-1] == "此按钮已过期，请使用最新的消息。"
+
+    async with bot.desk.uow() as uow:
+        boss = await people.ensure_user(uow, 900)
+        figures = await reports.summary(uow, boss, "today")
+    assert (figures.arrivals, figures.on_time, figures.on_time_percent) == (1, 0, 0)
+    boss = telegram.user(900, "王芳", language_code="zh")
+    await boss.send(f"/status {number}")
+    timeline = await until(boss, f"订单 {number}")
+    assert "技师出发（李） — 早于预约时间" in timeline.text
+    assert "技师到达（李） — 早于预约时间" in timeline.text
