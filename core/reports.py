@@ -27,6 +27,8 @@ What each figure means (all in the period):
 from __future__ import annotations
 
 import io
+import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -56,6 +58,8 @@ from .models import Appliance, Completion, OrderEvent, Rating, ServiceOrder, Use
 from .paging import Page, page_bounds
 from .ratings import LOW_RATING
 from .roles import require_manager
+
+log = logging.getLogger(__name__)
 
 PERIODS = ("today", "week", "month")
 PAGE_SIZE = 5
@@ -396,14 +400,41 @@ _drawing = threading.Lock()  # matplotlib's settings are global: one chart at a 
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The name of an installed font that has Chinese glyphs, or None."""
+    """The name of a font that has Chinese glyphs, or None.
+
+    First the one shipped with the install (the Noto Sans CJK file of a PyPI package, so a
+    plain `pip install` draws Chinese), registered with matplotlib by its path; then an
+    installed one. Matplotlib caches the fonts it found on its first run, so a font package
+    installed later (Debian's fonts-noto-cjk) is looked for by file as well."""
     from matplotlib import font_manager
 
+    for path in _cjk_font_files():
+        try:
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+        except (OSError, RuntimeError, ValueError):  # unreadable or not a font: try the next
+            log.warning("font file %s could not be used", path)
     installed = {font.name for font in font_manager.fontManager.ttflist}
     for name in CJK_FONTS:
         if name in installed:
             return name
     return next((name for name in sorted(installed) if "CJK" in name), None)
+
+
+def _cjk_font_files() -> list[str]:
+    files = []
+    try:
+        import cvttf_NotoSansCJK_Regular as packaged
+
+        files.append(packaged.get_TTF_path())
+    except (ImportError, FileNotFoundError):
+        pass
+    for folder in ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto"):
+        for name in ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf"):
+            candidate = os.path.join(folder, name)
+            if os.path.exists(candidate):
+                files.append(candidate)
+    return files
 
 
 def chart_language(lang: str) -> str:

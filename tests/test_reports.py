@@ -467,3 +467,32 @@ async def test_only_managers_export(week):
     for who in (ANN, LI):
         with pytest.raises(NotAllowed):
             await act(week.desk, exports.export_orders, who, "week", _csv_words("en"))
+
+
+async def test_a_chinese_chart_is_drawn_with_chinese_glyphs_not_boxes(week, recwarn):
+    """The font is found wherever the package installed (not only with system fonts): every
+    character of the chart's words is in it, and matplotlib reported no missing glyph."""
+    import warnings
+
+    from matplotlib.ft2font import FT2Font
+    from matplotlib import font_manager
+
+    reports.cjk_font.cache_clear()
+    font = reports.cjk_font()
+    assert font is not None
+    assert reports.chart_language("zh") == "zh"
+    words = _words("zh")
+    assert words.orders_axis != _words("en").orders_axis  # Chinese, not English
+    path = font_manager.findfont(font_manager.FontProperties(family=font),
+                                 fallback_to_default=False)
+    covered = FT2Font(path).get_charmap()
+    texts = [words.title, words.orders_axis, words.on_time_axis, words.on_time_line,
+             words.no_orders, *words.statuses.values()]
+    wanted = {ch for text in texts for ch in text if ord(ch) > 0x2e80}
+    assert wanted and not [ch for ch in wanted if ord(ch) not in covered]
+    figures = await act(week.desk, reports.summary, BOSS, "week")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = reports.draw_chart(figures, words)
+    assert png.startswith(b"\x89PNG")
+    assert not [w for w in caught if "missing from" in str(w.message)], caught
