@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     parts.add_argument("file")
     parts.add_argument("--update", action="store_true",
                        help="change parts already in the catalogue")
+    labour = sub.add_parser("import-labour", help="add labour items from a CSV file "
+                                                  "(code,name,price,category)")
+    labour.add_argument("file")
+    labour.add_argument("--update", action="store_true",
+                        help="change labour items already in the catalogue")
     args = parser.parse_args(argv)
 
     _configure_logging()
@@ -69,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
 
         code, report = asyncio.run(run_import(settings.database_url, args.file,
                                               update=args.update))
+        print(report)
+        return code
+    if args.command == "import-labour":
+        from core.labour_import import run_labour_import
+
+        code, report = asyncio.run(run_labour_import(settings.database_url, args.file,
+                                                     update=args.update))
         print(report)
         return code
     user_id = asyncio.run(_add_manager(settings, args.telegram_id))

@@ -283,6 +283,8 @@ class LabourItem(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     price: Mapped[int] = mapped_column(Integer)
+    # The appliance category it is for (e.g. air_conditioner), None for any appliance.
+    category: Mapped[str | None] = mapped_column(String(32), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
