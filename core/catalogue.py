@@ -251,8 +251,8 @@ ANY_APPLIANCE = "any"
 async def labour_items(uow: UnitOfWork, page: int = 1, page_size: int = PAGE_SIZE, *,
                        include_inactive: bool = False,
                        category: str | None = None) -> Page[LabourItem]:
-    """The labour items, by code; with `category`, those for that appliance and those for any
-    (`ANY_APPLIANCE`: only those for any appliance)."""
+    """The labour items, those for one appliance first, then by code; with `category`, those
+    for that appliance and those for any (`ANY_APPLIANCE`: only those for any appliance)."""
     conditions = [] if include_inactive else [LabourItem.active.is_(True)]
     if category == ANY_APPLIANCE:
         conditions.append(LabourItem.category.is_(None))
@@ -262,6 +262,16 @@ async def labour_items(uow: UnitOfWork, page: int = 1, page_size: int = PAGE_SIZ
     total = await uow.session.scalar(select(func.count(LabourItem.id)).where(*conditions)) or 0
     page, page_size, offset = page_bounds(page, page_size, total, PAGE_SIZE)
     items = (await uow.session.scalars(
-        select(LabourItem).where(*conditions).order_by(LabourItem.code)
+        select(LabourItem).where(*conditions)
+        .order_by(LabourItem.category.is_(None), LabourItem.code)  # the appliance's own first
         .offset(offset).limit(page_size))).all()
     return Page(tuple(items), page, page_size, total)
+
+
+async def labour_counts(uow: UnitOfWork, manager: User) -> dict[str | None, int]:
+    """How many active labour items each appliance category has (None: for any appliance)."""
+    require_manager(manager)
+    rows = await uow.session.execute(
+        select(LabourItem.category, func.count(LabourItem.id))
+        .where(LabourItem.active.is_(True)).group_by(LabourItem.category))
+    return {category: count for category, count in rows}

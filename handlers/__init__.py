@@ -10,6 +10,7 @@ def register(application: Application) -> None:
         dispatch,
         errors,
         jobs,
+        labour,
         manager,
         reports,
         staff,
@@ -24,7 +25,7 @@ def register(application: Application) -> None:
     application.add_handler(jobs.conversation())  # diagnosis, quote, completion, parts missing
     application.add_handler(stock.conversation())  # stock operations and /sale (handlers.sales)
     application.add_handler(customer.rating_conversation())
-    for module in (customer, manager, dispatch, reports, stock, staff, jobs, common):
+    for module in (customer, manager, dispatch, reports, stock, staff, jobs, labour, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():

@@ -105,6 +105,18 @@ def pager(update: Update, context: Context, page, data: str) -> list[list[tuple[
     return [row] if row else []
 
 
+def page_turns(update: Update, context: Context, page: int, pages: int,
+               data: str) -> list[list[tuple[str, str]]]:
+    """◀ Previous page / Next page ▶ for a list in a fixed order (not newest first: see
+    `pager`); `data` is callback data with {page} in it."""
+    row = []
+    if page > 1:
+        row.append((label(update, context, "button.page_previous"), data.format(page=page - 1)))
+    if page < pages:
+        row.append((label(update, context, "button.page_next"), data.format(page=page + 1)))
+    return [row] if row else []
+
+
 async def on_newest_question(update: Update, context: Context, newest: int | None) -> bool:
     """A conversation's buttons count only on its newest question (message id `newest`): an
     older message's are out of date, and pressing one says so instead of acting."""

@@ -13,7 +13,18 @@ from core import dispatch, lifecycle, orders
 from core.errors import DomainError
 from core.roles import require_manager
 
-from .chat import Context, day_label, desk, keyboard, label, pager, person, say, show
+from .chat import (
+    Context,
+    day_label,
+    desk,
+    keyboard,
+    label,
+    page_turns,
+    pager,
+    person,
+    say,
+    show,
+)
 from .notify import wake_reminders
 from .texts import window_label
 
@@ -83,13 +94,7 @@ async def _card(update: Update, context: Context, order_id: int, *, everyone: bo
     rows = [[(_suggestion(update, context, s), f"dp:a:{order.id}:{s.id}")]
             for s in suggestions if s.assignable and s.id != order.technician_id]
     if everyone:
-        turn = []
-        if page > 1:
-            turn.append((label(update, context, "button.page_previous"),
-                         f"dp:o:{order.id}:{page - 1}"))
-        if page < pages:
-            turn.append((label(update, context, "button.page_next"), f"dp:o:{order.id}:{page + 1}"))
-        rows += [turn] if turn else []
+        rows += page_turns(update, context, page, pages, f"dp:o:{order.id}:{{page}}")
     else:
         rows.append([(label(update, context, "button.other_technician"), f"dp:o:{order.id}")])
     if order.status == lifecycle.SCHEDULED:

@@ -39,7 +39,7 @@ async def test_a_chinese_file_adds_labour_items_per_appliance(desk):
     assert describe(result, "labour.csv", LABOUR) == "labour.csv: 3 labour items added."
     async with desk.uow() as uow:  # an air conditioner's items: its own and those for any
         page = await catalogue.labour_items(uow, category="air_conditioner")
-    assert [i.code for i in page.items] == ["AC-CLEAN", "CALLOUT"]
+    assert [i.code for i in page.items] == ["AC-CLEAN", "CALLOUT"]  # its own first
 
 
 async def test_bad_rows_are_reported_by_line_and_nothing_is_imported(desk):

@@ -262,6 +262,9 @@ SAMPLES = {
     "parts_ask": dict(field="name", sku="CMP-01", current=TYPED, editing=True),
     "parts_confirm": dict(part=SimpleNamespace(sku="CMP-01", name=TYPED, price=45000,
                                                warranty_months=0, min_level=2)),
+    "labour_menu": dict(total=12),
+    "labour_list": dict(appliance=TYPED, any=False, total=11, page=1, pages=2, items=[
+        SimpleNamespace(code="AC-CLEAN", name=TYPED, price=12000, category=None)]),
     "parts_saved": dict(sku="CMP-01", field="price", added=False),
     "sale_ask": dict(step="address", maximum=300),
     "sale_summary": dict(number="S-2026-0042", name=TYPED, phone="+8613900139000",

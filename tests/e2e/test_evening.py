@@ -316,3 +316,33 @@ async def test_on_my_way_and_arrived_the_day_before_are_asked_and_not_on_time(
     timeline = await until(boss, f"订单 {number}")
     assert "技师出发（李） — 早于预约时间" in timeline.text
     assert "技师到达（李） — 早于预约时间" in timeline.text
+
+
+async def test_a_manager_lists_labour_items_per_appliance_a_page_at_a_time(telegram, bot, clock):
+    from core.labour_import import import_labour
+
+    rows = ["code,name,price,category", "CALLOUT,上门费,50,"]
+    rows += [f"AC-{n:02d},空调项目 {n:02d},{100 + n},air_conditioner" for n in range(12)]
+    async with bot.desk.uow() as uow:
+        assert (await import_labour(uow, None, "\n".join(rows))).ok
+        await uow.commit()
+    clock.at = at(date(2026, 11, 24), 22, 0)
+    boss = telegram.user(900, "王芳", language_code="zh")
+    await boss.send("/labour")
+    menu = await until(boss, "人工收费项目")
+    assert "共 13 项" in menu.text
+    assert ["通用（所有家电） (1)", "空调 (12)"] in menu.buttons
+    await boss.press("空调 (12)", message=menu)
+    page = await until(boss, "人工收费项目 · 空调")
+    assert "13 项，第 1/2 页" in page.text and "AC-00 空调项目 00 · ¥100.00" in page.text
+    await boss.press("下一页 ▶", message=page)
+    second = await until(boss, "第 2/2 页")
+    assert "AC-11 空调项目 11 · ¥111.00" in second.text
+    assert "CALLOUT 上门费 · ¥50.00（通用）" in second.text
+    assert second.buttons == [["◀ 上一页"], ["◀ 上一步"]]
+    await boss.press("◀ 上一步", message=second)
+    await until(boss, "共 13 项")
+    # A customer pressing the manager's button: refused, nothing shown.
+    ann = await registered_customer(telegram, 1001, "张伟", language_code="zh")
+    await ann.press_data("lb:c:air_conditioner:1")
+    assert "只有经理" in (await ann.reply()).text
