@@ -14,6 +14,7 @@ import socket
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -26,6 +27,8 @@ from bot.sandbox.settings import load_sandbox_settings
 from bot.settings import SettingsError
 from core.clock import FixedClock
 from core.models import SalesOrder, ServiceOrder, User
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -182,6 +185,22 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
         sales = (await uow.session.scalars(select(SalesOrder))).all()
     assert [o.status for o in orders] == ["new", "scheduled", "on_site", "cancelled"]
     assert orders[1].technician_id == chen.id
+    # The technician on site is there today, arrived (not "on site tomorrow" with no arrival).
+    on_site = orders[2]
+    today = on_site.arrived_at.astimezone(SHANGHAI).date() if on_site.arrived_at else None
+    assert on_site.booked_date == today and on_site.window_start <= on_site.arrived_at
+    async with sandbox.service.desk.uow() as uow:
+        from core import catalogue
+        from core.models import LabourItem, Part, StockLevel
+        parts = (await uow.session.scalars(select(Part))).all()
+        labour = (await uow.session.scalars(select(LabourItem))).all()
+        levels = (await uow.session.scalars(select(StockLevel))).all()
+        ac = await catalogue.labour_items(uow, category="air_conditioner")
+    assert len(parts) >= 20 and all(p.price > 0 for p in parts)
+    assert any("压缩机" in p.name and "compressor" in p.name for p in parts)
+    assert {"CALLOUT", "AC-CLEAN"} <= {i.code for i in ac.items}
+    assert len({i.category for i in labour}) >= 6  # per appliance, and for any
+    assert len({level.warehouse_id for level in levels if level.quantity}) == 3  # main, 2 vans
     assert [s.number for s in sales] == [demo.SALES_ORDER_NUMBER]
 
     # The next start keeps what people did and seeds nothing twice.
@@ -193,6 +212,17 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
         assert await demo.order_count(again.service.desk) == len(orders)
     finally:
         await again.stop()
+
+
+@pytest.mark.parametrize("hour", [6, 22])
+async def test_the_demo_seeds_early_in_the_morning_and_late_at_night(desk, clock, hour):
+    clock.at = datetime(2026, 11, 24, hour, 30, tzinfo=SHANGHAI).astimezone(timezone.utc)
+    assert await demo.seed(desk)
+    async with desk.uow() as uow:
+        orders = (await uow.session.scalars(select(ServiceOrder).order_by(ServiceOrder.id))).all()
+    on_site = orders[2]
+    assert on_site.status == "on_site" and on_site.arrived_at == clock.at
+    assert str(on_site.booked_date) == "2026-11-24"
 
 
 # ------------------------------------------------------------------ the JSON API
