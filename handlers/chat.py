@@ -51,7 +51,10 @@ def lang(update: Update, context: Context) -> str:
 
 async def say(update: Update, context: Context, template: str, /, *, reply_markup=None,
               **values) -> Message:
-    """Sends a rendered template into the chat the update came from."""
+    """Sends a rendered template into the chat the update came from. A refusal knows whether
+    it answers a pressed button (nothing was typed) or typed text."""
+    if template.startswith("error_"):
+        values.setdefault("pressed", update.callback_query is not None)
     text = texts(context).render(lang(update, context), template, **values)
     return await context.bot.send_message(update.effective_chat.id, text,
                                           parse_mode=ParseMode.HTML, reply_markup=reply_markup)

@@ -357,3 +357,19 @@ def test_every_act_on_an_order_has_words_for_the_timeline(lang):
         recorded |= set(re.findall(r'record\(\s*uow,\s*\w+,\s*"(\w+)"', source.read_text()))
     for action in {"create", *ACTIONS, *recorded}:
         assert texts.has_label(lang, f"action.{action}"), action
+
+
+def test_chinese_texts_quote_the_button_names_they_tell_to_press():
+    """"点「照片已发完」", not "点照片已发完" (bold is lost on some phones and reads as one run)."""
+    import re
+
+    for name, values in SAMPLES.items():
+        text = texts.render("zh", name, **values)
+        assert not re.search(r"[点按]<b>", text), name
+
+
+def test_a_count_of_one_is_singular_in_english():
+    assert "— 1 part," in texts.render("en", "parts_list", query="", total=1, page=1,
+                                      pages=2, parts=[])
+    assert "— 1 part\n" in texts.render("en", "stock_levels", warehouse="Main", main=True,
+                                        total=1, page=1, pages=1, low_only=False, lines=[]) + "\n"

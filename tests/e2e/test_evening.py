@@ -196,7 +196,8 @@ async def test_a_finished_orders_card_has_a_rate_button_until_rated(telegram, bo
     ask = await until(ann, "请点星评价（5 星为最好）")
     assert ask.buttons == [["★", "★★", "★★★", "★★★★", "★★★★★"]]
     await ann.press("★★★★★", message=ask)
-    await until(ann, "感谢您的 5 星评价")
+    thanks = await until(ann, "感谢您的 5 星评价")
+    assert "请输入留言，或点「不留言」" in thanks.text  # a button's name is quoted
     await ann.press("不留言")
     await ann.reply()
     await ann.send(f"/orders {number}")

@@ -36,6 +36,7 @@ from tests.workshop import at
 
 STALE = "This button is out of date. Please use the latest message."
 NOT_FOUND = "Nothing found with that number. Check it and try again."
+GONE = "That is not available to you (any more). Please use /help to find your way."  # pressed
 
 
 async def van_level(bot, telegram_id: int, sku: str) -> int:
@@ -585,7 +586,7 @@ async def test_a_technician_sees_only_their_own_jobs_and_a_deactivated_one_nothi
                  f"jb:c:{order.id}", f"jb:miss:{order.id}", f"jb:ph:{order.id}",
                  f"jb:pay:{order.id}", f"jb:paid:{order.id}:cash", "jb:v:999999"):
         await wang.press_data(data, message=mine)
-        assert (await wang.reply()).text == NOT_FOUND, data
+        assert (await wang.reply()).text == GONE, data
     await wang.press_data("jb:v:R-1001", message=mine)  # not even an id: out of date
     await wang.settle()
     assert wang.toasts[-1] == STALE
@@ -610,7 +611,7 @@ async def test_a_technician_sees_only_their_own_jobs_and_a_deactivated_one_nothi
         await people.deactivate_staff(uow, boss, li_row.id)
         await uow.commit()
     await li.press("📍 Arrived", message=card)
-    assert (await until(li, "")).text == NOT_FOUND
+    assert (await until(li, "")).text == GONE
     await li.send("/jobs")
     assert "Only active technicians can do that." in (await until(li, "technicians")).text
     assert (await order_row(bot, number)).status == "en_route"
