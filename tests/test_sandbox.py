@@ -135,6 +135,14 @@ async def test_it_listens_on_loopback_only_and_serves_the_page(sandbox, http):
     for asset in ("app.js", "app.css"):
         async with http.get(f"{sandbox.url}/static/{asset}") as response:
             assert response.status == 200
+    async with http.get(f"{sandbox.url}/favicon.ico") as response:  # browsers ask for it
+        assert response.status == 200 and response.content_type == "image/svg+xml"
+    async with http.get(f"{sandbox.url}/api/people") as response:
+        # The page shows message times in the company's zone, as the bot's texts are.
+        assert (await response.json())["bot"]["timezone"] == "Asia/Shanghai"
+    async with http.get(f"{sandbox.url}/static/app.js") as response:
+        script = await response.text()
+    assert "timeZone: " in script or "options.timeZone" in script
     # A page of another site in the same browser, or a DNS-rebound name, gets nothing.
     async with http.post(f"{sandbox.url}/api/people", json={"name": "Eve", "language": "en"},
                          headers={"Origin": "http://evil.example"}) as response:
