@@ -23,6 +23,7 @@ from telegram.ext import Application
 from core import reminders
 from core.desk import Desk
 from handlers.reminders import render
+from handlers.texts import split_message
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +133,13 @@ class ReminderService:
 
     async def _deliver(self, reminder, message) -> bool:
         try:
+            # A long one (a report with many parts) goes as several, the buttons with the last.
+            *first, last = split_message(message.text)
+            for part in first:
+                await self.application.bot.send_message(message.chat_id, part,
+                                                        parse_mode=ParseMode.HTML)
             await self.application.bot.send_message(
-                message.chat_id, message.text, parse_mode=ParseMode.HTML,
-                reply_markup=message.markup)
+                message.chat_id, last, parse_mode=ParseMode.HTML, reply_markup=message.markup)
         except Forbidden:
             async with self.desk.uow() as uow:
                 await reminders.mark_undeliverable(uow, reminder)

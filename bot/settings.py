@@ -22,6 +22,9 @@ def _split(value):
     return value
 
 
+MAX_AREAS = 150
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -51,6 +54,8 @@ class Settings(BaseSettings):
             raise ValueError("give at least one area, comma-separated")
         if any(len(a) > 64 for a in areas):
             raise ValueError("an area name is longer than 64 characters")
+        if len(areas) > MAX_AREAS:  # a choice of areas travels in a button's 64 bytes
+            raise ValueError(f"at most {MAX_AREAS} areas")
         return areas
 
     @field_validator("workmanship_warranty_months")

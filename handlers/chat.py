@@ -12,7 +12,7 @@ from core import people
 from core.desk import Desk, UnitOfWork
 from core.models import User
 
-from .texts import Texts, pick_language
+from .texts import Texts, pick_language, split_message
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -56,8 +56,17 @@ async def say(update: Update, context: Context, template: str, /, *, reply_marku
     if template.startswith("error_"):
         values.setdefault("pressed", update.callback_query is not None)
     text = texts(context).render(lang(update, context), template, **values)
-    return await context.bot.send_message(update.effective_chat.id, text,
-                                          parse_mode=ParseMode.HTML, reply_markup=reply_markup)
+    return await send_long(context, update.effective_chat.id, text, reply_markup)
+
+
+async def send_long(context: Context, chat_id: int, text: str, reply_markup=None) -> Message:
+    """Sends `text`, in several messages when it is longer than Telegram takes (a repair
+    report with many parts): the buttons come with the last. Returns the last message."""
+    *first, last = split_message(text)
+    for part in first:
+        await context.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+    return await context.bot.send_message(chat_id, last, parse_mode=ParseMode.HTML,
+                                          reply_markup=reply_markup)
 
 
 async def show(update: Update, context: Context, template: str, /, *, reply_markup=None,
@@ -68,6 +77,12 @@ async def show(update: Update, context: Context, template: str, /, *, reply_mark
         await say(update, context, template, reply_markup=reply_markup, **values)
         return
     text = texts(context).render(lang(update, context), template, **values)
+    *first, last = split_message(text)
+    if first:  # too long for one message: the start in place, the rest (and buttons) after
+        await query.edit_message_text(first[0], parse_mode=ParseMode.HTML)
+        await send_long(context, update.effective_chat.id, "\n".join([*first[1:], last]),
+                        reply_markup)
+        return
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
     except BadRequest as error:

@@ -6,6 +6,7 @@ the pressing user (someone else's order answers exactly like a missing one).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date
 
 from telegram import Update
@@ -38,7 +39,7 @@ from .chat import (
 from . import reports
 from .notify import wake_reminders
 from .reminders import quote_buttons, star_buttons
-from .texts import window_label
+from .texts import MESSAGE_MAX, visible_length, window_label
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,23 @@ async def _send_card(update: Update, context: Context, number_or_id):
         rows.append([(label(update, context, "reports.button.filters"), "mo:menu")])
     else:
         rows.append([(label(update, context, "button.all_orders"), "or:p:1")])
-    await show(update, context, "order_card", card=card, reply_markup=keyboard(rows),
-               **_when(update, context, card))
+    card, hidden = _fitting(update, context, card)
+    await show(update, context, "order_card", card=card, hidden=hidden,
+               reply_markup=keyboard(rows), **_when(update, context, card))
+
+
+def _fitting(update, context, card) -> tuple[customer_orders.OrderCard, int]:
+    """The card with as much of its history as fits one message: the latest events, and how
+    many earlier ones are left out (a long-running order can have hundreds)."""
+    hidden, total = 0, len(card.timeline)
+    while True:
+        shown = replace(card, timeline=card.timeline[hidden:])
+        text = texts(context).render(context.user_data["lang"], "order_card", card=shown,
+                                     hidden=hidden, **_when(update, context, card))
+        over = visible_length(text) - MESSAGE_MAX
+        if over <= 0 or hidden >= total - 1:
+            return shown, hidden
+        hidden = min(total - 1, hidden + max(1, over // 200))  # ~200 characters an event
 
 
 def _when(update, context, card) -> dict:

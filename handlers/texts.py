@@ -7,6 +7,8 @@ buttons are not parsed as HTML, so they are not escaped.
 """
 from __future__ import annotations
 
+import html
+import re
 import tomllib
 from datetime import date, datetime
 from pathlib import Path
@@ -91,6 +93,57 @@ def money(fen: int) -> str:
     """Integer fen shown as yuan: 12345 -> ¥123.45."""
     sign = "-" if fen < 0 else ""
     return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+MESSAGE_MAX = 4096  # Telegram: a message's text, after entity parsing
+TAG = re.compile(r"<[^>]*>")
+
+
+def visible_length(text: str) -> int:
+    """How long Telegram counts an HTML message after entity parsing: tags dropped, entities
+    read as the characters they stand for, in UTF-16 code units (as Telegram counts)."""
+    shown = html.unescape(TAG.sub("", text))
+    return len(shown.encode("utf-16-le")) // 2
+
+
+def split_message(text: str, limit: int = MESSAGE_MAX) -> list[str]:
+    """`text` as one message, or as several, each within `limit` after entity parsing, cut
+    between lines (our templates open and close every tag on one line), between blank-line
+    separated blocks where it can. A single line longer than the limit (none of our texts
+    has one) is cut between characters outside its tags."""
+    if visible_length(text) <= limit:
+        return [text]
+    parts, current = [], []
+
+    def flush():
+        if current:
+            parts.append("\n".join(current).strip("\n"))
+            current.clear()
+
+    for line in text.split("\n"):
+        if visible_length("\n".join([*current, line])) <= limit:
+            current.append(line)
+            continue
+        flush()
+        while visible_length(line) > limit:
+            head, line = _cut(line, limit)
+            parts.append(head)
+        current.append(line)
+    flush()
+    return [part for part in parts if part.strip()]
+
+
+def _cut(line: str, limit: int) -> tuple[str, str]:
+    """The longest start of `line` within `limit` that does not cut a tag or an entity."""
+    cut, seen = 0, 0
+    for match in re.finditer(r"<[^>]*>|&[#\w]+;|.", line, re.S):
+        token = match.group()
+        size = 0 if token.startswith("<") else visible_length(token)
+        if seen + size > limit:
+            break
+        seen += size
+        cut = match.end()
+    return line[:cut], line[cut:]
 
 
 def stars(n: int) -> str:
