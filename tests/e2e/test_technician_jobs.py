@@ -119,6 +119,7 @@ async def test_a_repair_from_scheduled_to_closed_with_a_part_from_the_van(telegr
     assert li.toasts[-1] == STALE
 
     clock.at = at(WED, 9, 10)  # the booked day
+    await drained(bot, li)  # the note that the job starts soon, before Li acts
     await li.press("🚗 On my way")
     card = await until(li, "Status: On the way")
     assert "Status: On the way" in card.text and card.buttons[0] == ["📍 Arrived"]
@@ -440,6 +441,7 @@ async def test_an_installation_is_completed_with_its_checklist_and_a_photo(teleg
     card = await open_job(li, number)
     assert f"Job {number} · Delivery and installation" in card.text
     clock.at = at(WED, 13, 5)
+    await drained(bot, li)  # the note that the job starts soon, before Li acts
     await li.press("🚗 On my way")
     await until(li, "Status: On the way")
     await li.press("📍 Arrived")
