@@ -382,7 +382,9 @@ async def test_in_a_browser_a_customer_books_a_repair_and_the_manager_starts(san
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                    args=CHROMIUM_FLAGS)
         try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 1200})
+            # A browser in another time zone than the company's.
+            page = await browser.new_page(viewport={"width": 1280, "height": 1200},
+                                          timezone_id="America/New_York")
             await page.goto(sandbox.url)
             await expect(page.locator(".person")).to_have_count(len(demo.PEOPLE))
             await page.locator(".person", has_text="Emma Brown").click()
@@ -440,6 +442,39 @@ async def test_in_a_browser_a_customer_books_a_repair_and_the_manager_starts(san
             await expect(manager.locator(".msg.bot").last).to_contain_text("经理")
             await expect(manager.locator(".chat-name")).to_have_text("王芳")
 
+            # Times are the company's, as in the bot's texts, not the browser's zone.
+            unix, meta = await page.evaluate("""() => {
+                const m = state.chat.messages.filter(m => m.from_bot).at(-1);
+                return [m.date, document.querySelector(`.msg[data-id="${m.id}"] .meta`)
+                    .textContent];
+            }""")
+            assert meta.endswith(datetime.fromtimestamp(unix, SHANGHAI).strftime("%H:%M"))
+
+            # Five star buttons in one row are shown whole, not cut to "★★★…".
+            widths = await page.locator(".messages").evaluate("""box => {
+                const row = document.createElement("div");
+                row.className = "kb-row";
+                for (let n = 1; n <= 5; n++) {
+                    const b = document.createElement("button");
+                    b.textContent = "★".repeat(n);
+                    row.append(b);
+                }
+                const keyboard = document.createElement("div");
+                keyboard.className = "inline-keyboard";
+                keyboard.append(row);
+                const msg = document.createElement("div");  // as the bot's rating request
+                msg.className = "msg bot has-buttons";
+                const bubble = document.createElement("div");
+                bubble.className = "bubble";
+                bubble.textContent = "How did we do? Tap the stars.";
+                msg.append(bubble, keyboard);
+                box.append(msg);
+                const cut = [...row.children].map(b => b.scrollWidth > b.clientWidth);
+                msg.remove();
+                return cut;
+            }""")
+            assert widths == [False] * 5
+
             await page.locator(".messages").evaluate("box => box.scrollTop = box.scrollHeight")
             artifacts = ROOT / "test-artifacts"
             artifacts.mkdir(exist_ok=True)
@@ -479,6 +514,10 @@ async def test_in_a_browser_a_technician_sets_off(sandbox):
             await last.get_by_role("button", name=re.compile("R-1002")).click()
             await page.locator(".msg.bot").last.get_by_role(
                 "button", name=re.compile("on my way", re.I)).click()
+            # The job is booked for tomorrow: setting off today is asked about first.
+            await expect(page.locator(".msg.bot").last).to_contain_text("not today")
+            await page.locator(".msg.bot").last.get_by_role(
+                "button", name=re.compile("Yes, I am on my way", re.I)).click()
             customer = await browser.new_page()
             await customer.goto(f"{sandbox.url}/#{demo.CUSTOMER_EMMA.telegram_id}")
             await expect(customer.locator(".msg.bot").last).to_contain_text(
