@@ -47,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="make the daily figures of /summary again from the orders (they are "
                         "kept with every change; the bot also rebuilds them at start after "
                         "TIMEZONE changed)")
+    labour = sub.add_parser("import-labour", help="add labour items from a CSV file "
+                                                  "(code,name,price,category)")
+    labour.add_argument("file")
+    labour.add_argument("--update", action="store_true",
+                        help="change labour items already in the catalogue")
     args = parser.parse_args(argv)
 
     _configure_logging()
@@ -89,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         from core.triage_import import run_import as run_history_import
 
         code, report = asyncio.run(run_history_import(settings.database_url, args.file))
+        print(report)
+        return code
+    if args.command == "import-labour":
+        from core.labour_import import run_labour_import
+
+        code, report = asyncio.run(run_labour_import(settings.database_url, args.file,
+                                                     update=args.update))
         print(report)
         return code
     user_id = asyncio.run(_add_manager(settings, args.telegram_id))

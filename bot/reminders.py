@@ -25,6 +25,7 @@ from telegram.ext import Application
 from core import reminders
 from core.desk import Desk
 from handlers.reminders import render
+from handlers.texts import split_message
 
 from .metrics import Metrics, outside_update
 from .rate_limit import BULK
@@ -179,8 +180,14 @@ class ReminderService:
 
     async def _deliver(self, reminder, message) -> bool:
         try:
+            # A long one (a report with many parts) goes as several, the buttons with the last.
+            *first, last = split_message(message.text)
+            for part in first:
+                await self.application.bot.send_message(message.chat_id, part,
+                                                        parse_mode=ParseMode.HTML,
+                                                        rate_limit_args=BULK)
             await self.application.bot.send_message(
-                message.chat_id, message.text, parse_mode=ParseMode.HTML,
+                message.chat_id, last, parse_mode=ParseMode.HTML,
                 reply_markup=message.markup, rate_limit_args=BULK)
         except Forbidden:
             self._count_failed("blocked")

@@ -23,6 +23,9 @@ def _split(value):
     return value
 
 
+MAX_AREAS = 150
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -58,6 +61,8 @@ class Settings(BaseSettings):
             key, _, names = area.partition("=")
             if not key.strip() or any(len(n.strip()) > 64 for n in (key, *names.split("/"))):
                 raise ValueError("each area is Key or Key=中文名/别名, at most 64 characters each")
+        if len(areas) > MAX_AREAS:  # a choice of areas travels in a button's 64 bytes
+            raise ValueError(f"at most {MAX_AREAS} areas")
         return areas
 
     @field_validator("chat_messages_per_second", "bulk_messages_per_second")

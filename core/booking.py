@@ -239,8 +239,9 @@ async def _booked(uow: UnitOfWork, days: list[date], windows: tuple[str, ...],
 async def offers(uow: UnitOfWork, category: str, *, days: list[date] | None = None,
                  windows: tuple[str, ...] | None = None,
                  order: ServiceOrder | None = None) -> list[DayOffers]:
-    """Each bookable day (or each of `days` within them) with its windows that have not
-    started yet and their free places for `category`. With `order` (rescheduling it), that
+    """Each bookable day (or each of `days` within them) that still has a window not started
+    yet, with those windows and their free places for `category` (late in the evening today
+    is not among them: it is over, not "full"). With `order` (rescheduling it), that
     order's own place does not count against it."""
     _check_category(category)
     windows = windows or WINDOWS
@@ -258,7 +259,8 @@ async def offers(uow: UnitOfWork, category: str, *, days: list[date] | None = No
                 continue  # started or past: never offered
             free = free_places(skills, booked.get((day, window), []), category)
             day_offers.append(WindowOffer(day, window, start, end, free))
-        result.append(DayOffers(day, tuple(day_offers)))
+        if day_offers:  # a day whose windows have all begun is over: not offered at all
+            result.append(DayOffers(day, tuple(day_offers)))
     return result
 
 

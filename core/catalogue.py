@@ -195,19 +195,32 @@ async def search_parts(uow: UnitOfWork, query: str | None = "", page: int = 1,
 
 # --- labour items -----------------------------------------------------------------------------
 
+def clean_category(category: str | None) -> str | None:
+    """An appliance category key (see core.people.APPLIANCE_CATEGORIES), or None for any."""
+    from .people import APPLIANCE_CATEGORIES
+
+    if category is None or (isinstance(category, str) and not category.strip()):
+        return None
+    if not isinstance(category, str) or category.strip().lower() not in APPLIANCE_CATEGORIES:
+        raise InvalidInput(field="category", reason="unknown")
+    return category.strip().lower()
+
+
 async def add_labour_item(uow: UnitOfWork, manager: User, *, code: str, name: str,
-                          price: int) -> LabourItem:
+                          price: int, category: str | None = None) -> LabourItem:
     """A priced piece of work, e.g. CALLOUT "Call-out" 5000, LABOUR-H "Repair labour, per
-    hour" 8000. A taken code: InvalidInput field "code", reason "taken"."""
+    hour" 8000, for one appliance category or (None) any. A taken code: InvalidInput field
+    "code", reason "taken"."""
     require_manager(manager)
     code = clean_code(code, "code")
     name = clean_name(name)
     price = clean_price(price)
+    category = clean_category(category)
     if await uow.session.scalar(select(LabourItem.id).where(LabourItem.code == code)):
         raise InvalidInput(field="code", reason="taken", labour_code=code)
     now = uow.now()
-    item = LabourItem(code=code, name=name, price=price, active=True, created_at=now,
-                      updated_at=now)
+    item = LabourItem(code=code, name=name, price=price, category=category, active=True,
+                      created_at=now, updated_at=now)
     uow.session.add(item)
     await uow.session.flush()
     return item
@@ -251,13 +264,33 @@ async def get_labour_item(uow: UnitOfWork, item: LabourItem | int | str, *,
     return found
 
 
+ANY_APPLIANCE = "any"
+
+
 async def labour_items(uow: UnitOfWork, page: int = 1, page_size: int = PAGE_SIZE, *,
-                       include_inactive: bool = False) -> Page[LabourItem]:
-    """The labour items, by code."""
+                       include_inactive: bool = False,
+                       category: str | None = None) -> Page[LabourItem]:
+    """The labour items, those for one appliance first, then by code; with `category`, those
+    for that appliance and those for any (`ANY_APPLIANCE`: only those for any appliance)."""
     conditions = [] if include_inactive else [LabourItem.active.is_(True)]
+    if category == ANY_APPLIANCE:
+        conditions.append(LabourItem.category.is_(None))
+    elif category is not None:
+        conditions.append(or_(LabourItem.category == clean_category(category),
+                              LabourItem.category.is_(None)))
     total = await uow.session.scalar(select(func.count(LabourItem.id)).where(*conditions)) or 0
     page, page_size, offset = page_bounds(page, page_size, total, PAGE_SIZE)
     items = (await uow.session.scalars(
-        select(LabourItem).where(*conditions).order_by(LabourItem.code)
+        select(LabourItem).where(*conditions)
+        .order_by(LabourItem.category.is_(None), LabourItem.code)  # the appliance's own first
         .offset(offset).limit(page_size))).all()
     return Page(tuple(items), page, page_size, total)
+
+
+async def labour_counts(uow: UnitOfWork, manager: User) -> dict[str | None, int]:
+    """How many active labour items each appliance category has (None: for any appliance)."""
+    require_manager(manager)
+    rows = await uow.session.execute(
+        select(LabourItem.category, func.count(LabourItem.id))
+        .where(LabourItem.active.is_(True)).group_by(LabourItem.category))
+    return {category: count for category, count in rows}

@@ -28,7 +28,7 @@ async def load(uow: UnitOfWork, chat_id: int) -> Conversation:
     row = await uow.session.get(Conversation, chat_id, populate_existing=True)
     if row is None:
         row = Conversation(chat_id=chat_id, flow=None, step=None, draft={}, question_id=None,
-                           outbox=[], version=0, updated_at=uow.now())
+                           question_from=None, outbox=[], version=0, updated_at=uow.now())
     return row
 
 
@@ -42,12 +42,14 @@ def save(uow: UnitOfWork, row: Conversation) -> None:
     uow.session.add(row)
 
 
-async def delivered(uow: UnitOfWork, chat_id: int, version: int, question_id: int | None) -> bool:
-    """The outbox written at `version` has been sent; `question_id` is the question's message.
-    Nothing happens when the row moved on meanwhile (then that newer write decides)."""
+async def delivered(uow: UnitOfWork, chat_id: int, version: int, question_id: int | None,
+                    question_from: int | None = None) -> bool:
+    """The outbox written at `version` has been sent; `question_id` is the question's message,
+    `question_from` the first message sent with it. Nothing happens when the row moved on
+    meanwhile (then that newer write decides)."""
     values = {"outbox": [], "version": version + 1, "updated_at": uow.now()}
     if question_id is not None:
-        values["question_id"] = question_id
+        values.update(question_id=question_id, question_from=question_from or question_id)
     result = await uow.session.execute(
         update(Conversation)
         .where(Conversation.chat_id == chat_id, Conversation.version == version)

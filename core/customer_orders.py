@@ -8,10 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from . import lifecycle, orders
-from .booking import RESCHEDULABLE_STATUSES
+from .booking import CANCEL_REASONS, RESCHEDULABLE_STATUSES
 from .desk import UnitOfWork
 from .lifecycle import CUSTOMER
-from .models import Address, Appliance, SalesOrder, ServiceOrder, User
+from .models import Address, Appliance, Rating, SalesOrder, ServiceOrder, User
 from .paging import Page, page_bounds
 
 PAGE_SIZE = 5
@@ -42,7 +42,11 @@ class TimelineEntry:
     to_status: str
     by: str  # customer, technician, manager or system
     by_name: str | None  # a technician's first name; None for anyone else
-    note: str | None  # the viewer's own notes; staff notes only for staff viewers
+    note: str | None  # free text (a reason, a fault): the viewer's own, staff's for staff
+    # What the event's note means, for those acts whose note is data (see `event_detail`):
+    # amounts in fen, a version, a payment method or cancel reason code, stars and comment,
+    # the old and new booking. Rendered in the reader's words, never shown raw.
+    detail: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -116,15 +120,22 @@ async def order_card(uow: UnitOfWork, viewer: User,
             User.id == order.technician_id))
     zone = uow.company.timezone
     staff = viewer.role != CUSTOMER
-    timeline = tuple(
-        TimelineEntry(
+    rating = await session.get(Rating, order.id)
+    entries = []
+    for event, actor in await orders.timeline(uow, order):
+        detail = event_detail(event.action, event.note)
+        shown = staff or (actor is not None and actor.id == viewer.id)
+        if detail is not None and event.action == "rate" and rating is not None and shown:
+            detail["comment"] = rating.comment
+        entries.append(TimelineEntry(
             at=event.at, at_local=event.at.astimezone(zone), action=event.action,
             from_status=event.from_status, to_status=event.to_status,
             by=actor.role if actor else "system",
             by_name=first_name(actor.name) if actor and actor.role == lifecycle.TECHNICIAN
             else None,
-            note=event.note if staff or (actor is not None and actor.id == viewer.id) else None)
-        for event, actor in await orders.timeline(uow, order))
+            note=event.note if shown and detail is None else None,
+            detail=detail if shown or event.action in PUBLIC_DETAILS else None))
+    timeline = tuple(entries)
     return OrderCard(
         id=order.id, number=order.number, kind=order.kind, status=order.status,
         category=order.category or (appliance.category if appliance else None),
@@ -139,6 +150,45 @@ async def order_card(uow: UnitOfWork, viewer: User,
         sales_number=sales.number if sales else None, created_at=order.created_at,
         actions=customer_actions(order) if viewer.role == CUSTOMER else (),
         timeline=timeline)
+
+
+# Acts whose meaning anyone who may see the order may read (amounts the customer agreed to).
+PUBLIC_DETAILS = ("send_quote", "approve_quote", "decline_quote", "decline_revision",
+                  "request_requote",
+                  "complete", "settle", "rate", "reschedule")
+
+
+def event_detail(action: str, note: str | None) -> dict | None:
+    """What an event's note means, for the acts whose note is data rather than words a
+    person typed; None for any other (its note is shown as typed, escaped)."""
+    if not note:
+        return None
+    try:
+        if action in ("send_quote", "approve_quote"):
+            version, amount = note.split()
+            return {"version": int(version.removeprefix("v")), "amount": int(amount)}
+        if action in ("decline_revision", "request_requote"):
+            return {"version": int(note.removeprefix("v"))}
+        if action == "decline_quote":
+            return {"diagnosis_only": True}
+        if action in ("start_trip", "arrive") and note in ("early", "late"):
+            return {"timing": note}
+        if action == "complete":
+            return {"amount": int(note)}
+        if action == "settle":
+            return {"method": note}
+        if action == "rate":
+            return {"stars": int(note), "comment": None}
+        if action == "cancel" and note in CANCEL_REASONS:
+            return {"reason": note}
+        if action == "reschedule":
+            old, new = (part.split() for part in note.split(" → "))
+            return {"old_day": date.fromisoformat(old[0]) if len(old) == 2 else None,
+                    "old_window": old[1] if len(old) == 2 else None,
+                    "day": date.fromisoformat(new[0]), "window": new[1]}
+    except ValueError:
+        return None
+    return None
 
 
 def customer_actions(order: ServiceOrder) -> tuple[str, ...]:

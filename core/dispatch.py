@@ -91,20 +91,45 @@ async def unassigned_orders(uow: UnitOfWork, page: int = 1,
                   ServiceOrder.id)
         .offset(offset).limit(page_size))
     areas = uow.company.service_areas
-    items = tuple(
-        DispatchCard(
-            id=order.id, number=order.number, kind=order.kind, status=order.status,
-            category=order.category or (appliance.category if appliance else None),
-            brand=appliance.brand if appliance else None,
-            model=appliance.model if appliance else None,
-            booked_date=order.booked_date, window=order.window,
-            window_start=order.window_start, address=address.text if address else None,
-            area=area_of(address.text if address else None, areas, uow.company.area_names),
-            customer_name=first_name(customer.name), phone=order.phone,
-            description=order.description, photo_count=len(order.photos or ()),
-            created_at=order.created_at)
-        for order, appliance, address, customer in rows)
+    items = tuple(_dispatch_card(order, appliance, address, customer, areas,
+                                 uow.company.area_names)
+                  for order, appliance, address, customer in rows)
     return Page(items, page, page_size, total)
+
+
+def _dispatch_card(order, appliance, address, customer, areas, names) -> DispatchCard:
+    return DispatchCard(
+        id=order.id, number=order.number, kind=order.kind, status=order.status,
+        category=order.category or (appliance.category if appliance else None),
+        brand=appliance.brand if appliance else None,
+        model=appliance.model if appliance else None,
+        booked_date=order.booked_date, window=order.window,
+        window_start=order.window_start, address=address.text if address else None,
+        area=area_of(address.text if address else None, areas, names),
+        customer_name=first_name(customer.name) if customer else None, phone=order.phone,
+        description=order.description, photo_count=len(order.photos or ()),
+        created_at=order.created_at)
+
+
+async def dispatch_card(uow: UnitOfWork, manager: User,
+                        order: ServiceOrder | int | str) -> DispatchCard:
+    """One order as the dispatcher needs it: where (address, area), who (the customer and
+    their phone), what and when."""
+    require_manager(manager)
+    order = await find(uow, manager, order)
+    appliance = await uow.session.get(Appliance, order.appliance_id) if order.appliance_id \
+        else None
+    address = await uow.session.get(Address, order.address_id) if order.address_id else None
+    customer = await uow.session.get(User, order.customer_id)
+    return _dispatch_card(order, appliance, address, customer, uow.company.service_areas,
+                          uow.company.area_names)
+
+
+async def next_unassigned(uow: UnitOfWork, manager: User) -> int | None:
+    """The id of the order to dispatch next (the earliest booked window), or None."""
+    require_manager(manager)
+    found = await unassigned_orders(uow, 1, 1)
+    return found.items[0].id if found.items else None
 
 
 # --- suggestions ------------------------------------------------------------------------------

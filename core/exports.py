@@ -29,7 +29,7 @@ from .roles import require_manager
 
 COLUMNS = ("number", "kind", "status", "customer", "phone", "appliance", "address",
            "booked_window", "technician", "arrived_at", "completed_at", "quote_total",
-           "final_amount", "rating")
+           "final_amount", "rating", "rating_comment")
 BATCH = 500
 IN_MEMORY_MAX = 4 * 1024 * 1024
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -69,7 +69,7 @@ def export_statement(span: Period):
                func.coalesce(ServiceOrder.category, Appliance.category), Appliance.brand,
                Appliance.model, Address.text, ServiceOrder.booked_date, ServiceOrder.window,
                technician.name, ServiceOrder.arrived_at, ServiceOrder.completed_at,
-               ServiceOrder.quote_total, ServiceOrder.final_amount, Rating.stars)
+               ServiceOrder.quote_total, ServiceOrder.final_amount, Rating.stars, Rating.comment)
         .join(customer, customer.id == ServiceOrder.customer_id)
         .outerjoin(technician, technician.id == ServiceOrder.technician_id)
         .outerjoin(Appliance, Appliance.id == ServiceOrder.appliance_id)
@@ -112,13 +112,13 @@ async def export_orders(uow: UnitOfWork, manager: User, period_name: str, words:
     async for chunk in result.partitions():
         for (number, kind, status, name, phone, category, brand, model, address, booked_date,
              booked_window, tech_name, arrived_at, completed_at, quote_total, final_amount,
-             stars) in chunk:
+             stars, comment) in chunk:
             writer.writerow([
                 number, words("kind", kind), words("status", status), typed(name),
                 phone or "", appliance(category, brand, model), typed(address),
                 window(booked_date, booked_window), typed(tech_name), local(arrived_at),
                 local(completed_at), yuan(quote_total), yuan(final_amount),
-                "" if stars is None else stars])
+                "" if stars is None else stars, typed(comment)])
             rows += 1
     text.flush()
     text.detach()

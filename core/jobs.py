@@ -6,8 +6,10 @@ with who and when (status changes through `orders.apply`, acts that keep the sta
 `orders.record`). Each act locks the order's row first (core.booking.lock_order) and checks the
 order as it is then, so two presses of one button cannot both land.
 
-On time: `arrive` records `arrived_at`; a visit is on time when the technician arrived no later
-than the end of the booked window (`is_on_time`; arriving early counts as on time).
+On time: `arrive` records `arrived_at`; a visit is on time when the technician arrived within
+the booked window (`is_on_time`). An arrival before the window is early, after it late: the
+event's note says so, as does "on my way" pressed on another day than the booked one (which
+the chat asks the technician to confirm first, see `off_day`).
 
 Completion: only from in_progress (repair, warranty) or on_site (installation). The parts used
 must be on the approved quote, no more of each than approved (else NotAllowed reason
@@ -76,12 +78,46 @@ DIAGNOSABLE_STATUSES = (lifecycle.ON_SITE, lifecycle.IN_PROGRESS)
 DIAGNOSABLE_KINDS = (lifecycle.REPAIR, lifecycle.WARRANTY)
 
 
+EARLY, LATE = "early", "late"
+
+
+def arrival_timing(order: ServiceOrder, moment: datetime | None) -> str | None:
+    """Where `moment` falls against the booked window: EARLY before it starts, LATE after it
+    ends, None within it (or for an order without a window)."""
+    if moment is None or order.window_start is None or order.window_end is None:
+        return None
+    if moment < order.window_start:
+        return EARLY
+    if moment > order.window_end:
+        return LATE
+    return None
+
+
 def is_on_time(order: ServiceOrder) -> bool | None:
-    """Whether the technician arrived by the end of the booked window; None before arrival
-    or for an order without a window."""
+    """Whether the technician arrived within the booked window (neither before it began nor
+    after it ended); None before arrival or for an order without a window."""
     if order.arrived_at is None or order.window_end is None:
         return None
-    return order.arrived_at <= order.window_end
+    return arrival_timing(order, order.arrived_at) is None
+
+
+def off_day(uow: UnitOfWork, order: ServiceOrder) -> str | None:
+    """EARLY or LATE when today (local) is not the order's booked day, else None: "on my way"
+    or "arrived" then is most likely a slip of the finger, confirmed before it counts."""
+    if order.booked_date is None:
+        return None
+    today = local_today(uow)
+    if today < order.booked_date:
+        return EARLY
+    if today > order.booked_date:
+        return LATE
+    return None
+
+
+async def visit_off_day(uow: UnitOfWork, technician: User,
+                        order: ServiceOrder | int | str) -> str | None:
+    """`off_day` for the technician's own job (NotFound for anyone else's)."""
+    return off_day(uow, await _job(uow, technician, order))
 
 
 def clean_photo_ids(photos, field: str = "photos", limit: int = PHOTOS_MAX) -> list[str]:
@@ -144,6 +180,7 @@ class JobCard:
     claimed_parts: tuple[str, ...]  # a warranty order: the SKUs claimed for
     actions: tuple[str, ...]  # accept, decline, start_trip, arrive, diagnose, quote,
     #                           complete, parts_missing, settle: in button order
+    arrival: str | None = None  # arrived early or late (see `arrival_timing`); None: in time
 
 
 def technician_actions(order: ServiceOrder, accepted: bool, diagnosed: bool) -> tuple[str, ...]:
@@ -244,6 +281,7 @@ async def _cards(uow: UnitOfWork, found: list[ServiceOrder]) -> list[JobCard]:
             description=order.description, photos=tuple(order.photos or ()),
             accepted=accepted.get(order.id, False), arrived_at=order.arrived_at,
             on_time=is_on_time(order), diagnosis=faults.get(order.id),
+            arrival=arrival_timing(order, order.arrived_at),
             claimed_parts=claimed,
             actions=technician_actions(order, accepted.get(order.id, False),
                                        order.id in faults)))
@@ -287,16 +325,18 @@ async def decline(uow: UnitOfWork, technician: User, order: ServiceOrder | int |
 
 async def start_trip(uow: UnitOfWork, technician: User,
                      order: ServiceOrder | int | str) -> OrderEvent:
-    """"On my way": scheduled → en_route."""
+    """"On my way": scheduled → en_route; on another day than the booked one the event notes
+    early or late."""
     order = await _job(uow, technician, order)
-    return await orders.apply(uow, order, "start_trip", technician)
+    return await orders.apply(uow, order, "start_trip", technician, note=off_day(uow, order))
 
 
 async def arrive(uow: UnitOfWork, technician: User,
                  order: ServiceOrder | int | str) -> OrderEvent:
     """"Arrived": en_route → on_site, recording the arrival time (see `is_on_time`)."""
     order = await _job(uow, technician, order)
-    event = await orders.apply(uow, order, "arrive", technician)
+    event = await orders.apply(uow, order, "arrive", technician,
+                               note=arrival_timing(order, uow.now()))
     order.arrived_at = event.at
     await uow.session.flush()
     return event

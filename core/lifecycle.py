@@ -58,6 +58,8 @@ TRANSITIONS = (
                (REPAIR, WARRANTY)),
     Transition("approve_quote", (AWAITING_APPROVAL,), IN_PROGRESS, (CUSTOMER,)),
     Transition("decline_quote", (AWAITING_APPROVAL,), CLOSED, (CUSTOMER,)),
+    # The customer asks for a different quote: the technician, still there, revises it.
+    Transition("request_requote", (AWAITING_APPROVAL,), ON_SITE, (CUSTOMER,), (REPAIR, WARRANTY)),
     # Declining a revised quote keeps the approved one: the work goes on as first agreed.
     Transition("decline_revision", (AWAITING_APPROVAL,), IN_PROGRESS, (CUSTOMER,)),
     Transition("complete", (IN_PROGRESS,), COMPLETED, (TECHNICIAN,), (REPAIR, WARRANTY)),

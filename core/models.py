@@ -269,6 +269,9 @@ class Conversation(Base):
     step: Mapped[str | None] = mapped_column(String(32))
     draft: Mapped[dict] = mapped_column(JSON, default=dict)
     question_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The first message sent with the question (a note, a reply keyboard): what the person
+    # sends after it answers the question.
+    question_from: Mapped[int | None] = mapped_column(BigInteger)
     outbox: Mapped[list] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -312,6 +315,8 @@ class LabourItem(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     price: Mapped[int] = mapped_column(Integer)
+    # The appliance category it is for (e.g. air_conditioner), None for any appliance.
+    category: Mapped[str | None] = mapped_column(String(32), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -27,6 +27,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -61,6 +62,21 @@ WHOLE = re.compile(r"^[0-9]{1,9}$")
 
 
 @dataclass(frozen=True)
+class CsvSpec:
+    """What one kind of catalogue file holds: its columns (and what a header may call them),
+    the column that keys a row, and how a row's cells are checked. Parts here; labour items
+    in core.labour_import, with the same reading, reporting and command line."""
+
+    key: str  # the column each row is known by (sku, code)
+    headers: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    check: Callable  # (line, cell) -> dict of values | list[RowError]
+    things: str = "parts"  # what the rows are, in the terminal's report
+    hints: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)  # overriding REASONS
+
+
+@dataclass(frozen=True)
 class RowError:
     line: int  # in the file, from 1 (the header is line 1)
     field: str | None  # the column, or None for the row as a whole
@@ -81,14 +97,12 @@ class ImportResult:
         return not self.errors
 
 
-@dataclass
 class _Row:
-    line: int
-    sku: str
-    name: str
-    price: int
-    warranty_months: int
-    min_level: int
+    """A checked row: its line in the file and its values, as attributes."""
+
+    def __init__(self, line: int, **values):
+        self.line = line
+        self.__dict__.update(values)
 
 
 def _header_key(cell: str) -> str:
@@ -137,18 +151,18 @@ def _whole(text: str, column: str, line: int, maximum: int) -> int | RowError:
     return value
 
 
-def _check_row(line: int, cells: list[str], where: dict[str, int]) -> _Row | list[RowError]:
+def _check_row(line: int, cells: list[str], where: dict[str, int],
+               spec: CsvSpec) -> _Row | list[RowError]:
     def cell(column: str) -> str:
         index = where.get(column)
         return cells[index] if index is not None and index < len(cells) else ""
 
-    errors: list[RowError] = []
-    values: dict[str, object] = {}
-    try:
-        values["sku"] = clean_code(cell("sku"), "sku")
-    except InvalidInput:
-        errors.append(RowError(line, "sku", "empty" if not cell("sku").strip() else "format",
-                               _short(cell("sku"))))
+    checked = spec.check(line, cell)
+    return checked if isinstance(checked, list) else _Row(line, **checked)
+
+
+def check_name_and_price(line: int, cell, errors: list[RowError], values: dict) -> None:
+    """The name and price columns, as both kinds of file have them."""
     try:
         values["name"] = clean_name(cell("name"))
     except InvalidInput as error:
@@ -163,6 +177,21 @@ def _check_row(line: int, cells: list[str], where: dict[str, int]) -> _Row | lis
         except InvalidInput as error:
             errors.append(RowError(line, "price", error.details.get("reason", "format"),
                                    _short(cell("price"))))
+
+
+def check_code(line: int, cell, column: str, errors: list[RowError], values: dict) -> None:
+    try:
+        values[column] = clean_code(cell(column), column)
+    except InvalidInput:
+        errors.append(RowError(line, column, "empty" if not cell(column).strip() else "format",
+                               _short(cell(column))))
+
+
+def _check_part(line: int, cell) -> dict | list[RowError]:
+    errors: list[RowError] = []
+    values: dict[str, object] = {}
+    check_code(line, cell, "sku", errors, values)
+    check_name_and_price(line, cell, errors, values)
     for column, maximum in (("warranty_months", WARRANTY_MONTHS_MAX),
                             ("min_level", MIN_LEVEL_MAX)):
         checked = _whole(cell(column), column, line, maximum)
@@ -170,14 +199,17 @@ def _check_row(line: int, cells: list[str], where: dict[str, int]) -> _Row | lis
             errors.append(checked)
         else:
             values[column] = checked
-    if errors:
-        return errors
-    return _Row(line=line, **values)
+    return errors or values
 
 
-def read_rows(text: str) -> tuple[list[_Row], list[RowError], int]:
+PARTS = CsvSpec(key="sku", headers=HEADERS, required=REQUIRED, check=_check_part)
+
+
+def read_rows(text: str, spec: CsvSpec = PARTS) -> tuple[list[_Row], list[RowError], int]:
     """The file's rows checked: (good rows, errors, number of data rows). Nothing is written."""
-    return read_table(text, _check_row, unique=("sku", lambda row: row.sku))
+    return read_table(text, lambda line, cells, where: _check_row(line, cells, where, spec),
+                      headers=spec.headers, required=spec.required,
+                      unique=(spec.key, lambda row: getattr(row, spec.key)))
 
 
 def read_table(text: str, check_row, *, headers: dict = HEADERS, required: tuple = REQUIRED,
@@ -310,14 +342,16 @@ HINTS = {
 }
 
 
-def describe(result: ImportResult, path: str = "") -> str:
+def describe(result: ImportResult, path: str = "", spec: CsvSpec = PARTS) -> str:
     """The result for a terminal: one line per bad cell, or what was imported."""
+    reasons, hints = {**REASONS, **spec.reasons}, {**HINTS, **spec.hints}
     if result.ok:
-        parts = [f"{len(result.added)} parts added"]
+        things = spec.things if len(result.added) != 1 else spec.things.removesuffix("s")
+        parts = [f"{len(result.added)} {things} added"]
         if result.updated:
             parts.append(f"{len(result.updated)} updated")
         return f"{path + ': ' if path else ''}{', '.join(parts)}."
-    return describe_errors(result.errors, path)
+    return describe_errors(result.errors, path, reasons, hints)
 
 
 def describe_errors(errors, path: str = "", reasons: dict = REASONS,
@@ -353,7 +387,7 @@ def read_file(path: str | Path) -> str:
 
 
 async def run_import(database_url: str, path: str | Path, *, update: bool = False,
-                     clock=None) -> tuple[int, str]:
+                     clock=None, importer=None, spec: CsvSpec = PARTS) -> tuple[int, str]:
     """`python -m bot import-parts FILE.csv`: brings the schema up to date, imports, and
     returns (exit code, what to print): 0 imported, 1 rows refused (nothing imported),
     2 the file could not be read."""
@@ -371,14 +405,14 @@ async def run_import(database_url: str, path: str | Path, *, update: bool = Fals
         await upgrade(engine)
         desk = Desk(make_session_factory(engine), CompanySettings(), clock)
         async with desk.uow() as uow:
-            result = await import_parts(uow, None, text, update=update)
+            result = await (importer or import_parts)(uow, None, text, update=update)
             if not result.ok:
-                return 1, describe(result, str(path))
+                return 1, describe(result, str(path), spec)
             try:
                 await uow.commit()
             except IntegrityError:
-                return 1, (f"{path}: nothing imported: a part with one of these SKUs was added "
+                return 1, (f"{path}: nothing imported: one of these {spec.things} was added "
                            "meanwhile; run the import again.")
-            return 0, describe(result, str(path))
+            return 0, describe(result, str(path), spec)
     finally:
         await engine.dispose()

@@ -140,6 +140,12 @@ async def quote_view(uow: UnitOfWork, viewer: User, order: ServiceOrder | int | 
     raise NotFound(what="quote")
 
 
+async def is_revision(uow: UnitOfWork, viewer: User, order: ServiceOrder | int | str) -> bool:
+    """Whether the order has an approved quote, so that a newer one is a revision of it."""
+    order = await find(uow, viewer, order)
+    return bool(await _quotes(uow, order, APPROVED))
+
+
 # --- the technician builds a draft ------------------------------------------------------------
 
 def _check_quotable(order: ServiceOrder) -> None:
@@ -170,7 +176,12 @@ async def _draft(uow: UnitOfWork, technician: User, order: ServiceOrder) -> Quot
     now = uow.now()
     quote = Quote(order_id=order.id, version=latest + 1, status=DRAFT,
                   created_by_id=technician.id, created_at=now, lines=[])
+    # Revising: the approved version's lines; after the customer asked for a different quote
+    # (the order is back on site), the lines of the one they asked to change.
     basis = await approved_quote(uow, order)
+    if basis is None and order.status == lifecycle.ON_SITE:
+        declined = await _quotes(uow, order, DECLINED)
+        basis = declined[0] if declined else None
     for line in sorted(basis.lines, key=lambda line: line.position) if basis else ():
         quote.lines.append(QuoteLine(
             position=line.position, kind=line.kind, part_id=line.part_id,
@@ -329,6 +340,23 @@ async def approve_quote(uow: UnitOfWork, customer: User,
     order.quote_total = total(quote)
     await orders.apply(uow, order, "approve_quote", customer,
                        note=f"v{quote.version} {order.quote_total}")
+    return view(quote, order)
+
+
+async def request_requote(uow: UnitOfWork, customer: User,
+                          order: ServiceOrder | int | str) -> QuoteView:
+    """The customer would rather have a different quote than decline the work: this version
+    is declined and the order goes back on site, where the technician revises it (the next
+    version starts as a copy of this one) and sends it again. A revised quote (one approved
+    before) cannot be sent back: declining it keeps the approved one (NotAllowed reason
+    "revision")."""
+    order, quote = await _sent(uow, customer, order, "request_requote")
+    if await _quotes(uow, order, APPROVED):
+        raise NotAllowed(reason="revision")
+    quote.status, quote.decided_at, quote.decided_by_id = DECLINED, uow.now(), customer.id
+    await orders.apply(uow, order, "request_requote", customer, note=f"v{quote.version}")
+    log.info("order %s: the customer asked for another quote than v%s", order.number,
+             quote.version)
     return view(quote, order)
 
 

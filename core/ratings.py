@@ -22,6 +22,7 @@ from .models import Rating, ServiceOrder, User
 from .roles import require_customer
 
 COMMENT_MAX = 500
+LOW_RATING = 2  # 1 or 2 stars: the managers hear of it at once
 RATEABLE_STATUSES = (lifecycle.COMPLETED, lifecycle.CLOSED)
 
 

@@ -24,6 +24,7 @@ from . import lifecycle
 from .desk import UnitOfWork
 from .lifecycle import MANAGER, TECHNICIAN
 from .models import OrderEvent, Rating, Reminder, ReplacedPart, ServiceOrder, User
+from .ratings import LOW_RATING
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,18 @@ CUSTOMER_KINDS = ("confirmed", "day_before", "two_hours", "on_my_way", "parts_wa
                   "quote_waiting", "report", "rating", "warranty_ending")
 TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered")
 MANAGER_KINDS = ("unassigned", "declined", "overdue", "parts_missing", "quote_unanswered",
-                 "digest", "low_stock", "parts_request")
+                 "digest", "low_stock", "low_rating", "parts_request")
 # Notices of something that happened, worth sending even when the order has moved on since
 # (a report after the bill was settled at once). Other reminders go when no longer called for.
-LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait",
+LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait", "low_rating",
            "parts_request")  # parts_request: written by core.triage, not planned here
-# The one customer reminder that may wake someone: the technician is at the door soon.
-QUIET_EXEMPT = ("on_my_way",)
+# Quiet hours (21:00-08:00 local) hold back only what the customer did not ask for at that
+# moment: reminders ahead of a visit, nudges, a rating request that comes later, warranty
+# notices. A message about something happening now (the quote the technician just sent
+# beside them, the report at completion, "on my way", the booking's confirmation) goes at once.
+QUIET_KINDS = ("day_before", "two_hours", "quote_waiting", "rating", "warranty_ending")
+# Acts recorded on an order that keep its status and plan nothing anew.
+NOT_ENTERING = ("rate", "warranty_claim", "diagnose")
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 DAY_BEFORE_AT = time(18, 0)
 WARRANTY_NOTICE = timedelta(days=14)
@@ -69,10 +75,14 @@ def after_quiet_hours(moment: datetime, zone) -> datetime:
 
 
 async def _entered(uow: UnitOfWork, order: ServiceOrder) -> OrderEvent | None:
-    """The event by which the order entered its current status."""
+    """The event by which the order entered its current status. Acts that leave the status as
+    it was and say nothing about the visit (a rating, a warranty claimed on it, a diagnosis)
+    are no entering: rating a completed order must not make it "completed again" and bring
+    the report a second time."""
     return await uow.session.scalar(
         select(OrderEvent).where(OrderEvent.order_id == order.id,
-                                 OrderEvent.to_status == order.status)
+                                 OrderEvent.to_status == order.status,
+                                 OrderEvent.action.not_in(NOT_ENTERING))
         .order_by(OrderEvent.id.desc()).limit(1))
 
 
@@ -95,7 +105,7 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
             planned.append(Planned(kind, manager, due, occasion))
 
     def customer(kind, due, occasion):
-        if kind not in QUIET_EXEMPT:
+        if kind in QUIET_KINDS:
             due = after_quiet_hours(due, zone)
         planned.append(Planned(kind, order.customer_id, due, occasion))
 
@@ -129,7 +139,8 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
         customer("quote", since, sent)
         customer("quote_waiting", since + timedelta(hours=4), sent)
         await managers("quote_unanswered", since + timedelta(hours=24), sent)
-    if action in ("approve_quote", "decline_quote", "decline_revision") and order.technician_id:
+    if action in ("approve_quote", "decline_quote", "decline_revision", "request_requote") \
+            and order.technician_id:
         planned.append(Planned("quote_answered", order.technician_id, since, f"{entered.id}"))
     if status == lifecycle.COMPLETED:
         customer("report", since, since.isoformat())
@@ -137,6 +148,10 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
         if rated is None:
             customer("rating", since + timedelta(hours=1), since.isoformat())
     if status in (lifecycle.COMPLETED, lifecycle.CLOSED):
+        # A low rating (1 or 2 stars) is told to the managers at once.
+        rating = await uow.session.get(Rating, order.id)
+        if rating is not None and rating.stars <= LOW_RATING:
+            await managers("low_rating", rating.at, "rating")
         # One notice per date a part's warranty ends, two weeks before, mid-morning.
         ends = await uow.session.scalars(
             select(ReplacedPart.warranty_until).distinct().where(
@@ -308,7 +323,7 @@ async def backlog(uow: UnitOfWork) -> tuple[int, int]:
     pending = (Reminder.sent_at.is_(None), Reminder.dropped_at.is_(None))
     due = await uow.session.scalar(
         select(func.count()).select_from(Reminder).where(*pending, Reminder.due_at <= now))
-    held_kinds = [kind for kind in CUSTOMER_KINDS if kind not in QUIET_EXEMPT]
+    held_kinds = list(QUIET_KINDS)
     waiting = await uow.session.scalars(
         select(Reminder.due_at).where(*pending, Reminder.kind.in_(held_kinds),
                                       Reminder.due_at > now,

@@ -17,7 +17,7 @@ What each figure means (all in the period):
 - new: orders created; by status: those orders by the status they have now;
 - completed: orders whose job was completed (`completed_at`); cancelled: "cancel" events;
 - on time: of the technicians' arrivals (`arrived_at`; the last arrival of an order), those
-  no later than the end of the booked window (core.jobs.is_on_time);
+  within the booked window, neither before it began nor after it ended (core.jobs.is_on_time);
 - first-visit fix: of the completed orders, those that never waited for parts;
 - quote approval: approvals / (approvals + declines, a declined revision included);
 - rating: the stars given, their count and average;
@@ -30,6 +30,8 @@ What each figure means (all in the period):
 from __future__ import annotations
 
 import io
+import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -57,9 +59,12 @@ from .lifecycle import (
 )
 from .models import Appliance, Completion, OrderEvent, Rating, ServiceOrder, User
 from .paging import Page, page_bounds
+from .ratings import LOW_RATING
 from .roles import require_manager
 # The events the summary counts, by action: one list for both ways of counting.
 from .summaries import APPROVALS, CANCELS, COUNTED_ACTIONS, DECLINES, PARTS_MISSING
+
+log = logging.getLogger(__name__)
 
 PERIODS = ("today", "week", "month")
 PAGE_SIZE = 5
@@ -194,6 +199,16 @@ def percent(part: int, whole: int) -> int | None:
     return (200 * part + whole) // (2 * whole)
 
 
+COMMENTS_SHOWN = 3  # the latest comments in the summary; all of them are in the CSV
+
+
+@dataclass(frozen=True)
+class RatingComment:
+    number: str
+    stars: int
+    comment: str
+
+
 @dataclass(frozen=True)
 class Summary:
     period: Period
@@ -214,6 +229,8 @@ class Summary:
     revenue_labour: int
     technicians: tuple[TechnicianFigures, ...]
     days: tuple[DayFigures, ...] = field(repr=False)
+    low_ratings: int = 0  # 1 or 2 stars
+    comments: tuple[RatingComment, ...] = ()  # the latest few, newest first
 
     @property
     def on_time_percent(self) -> int | None:
@@ -253,7 +270,8 @@ def summary_statements(period: Period) -> dict[str, object]:
     waited = select(OrderEvent.order_id).where(OrderEvent.action == PARTS_MISSING)
     paid = ServiceOrder.kind != lifecycle.WARRANTY
     arrived = (select(day_of(ServiceOrder.arrived_at, period).label("day"),
-                      case((ServiceOrder.arrived_at <= ServiceOrder.window_end, 1),
+                      case((and_(ServiceOrder.arrived_at >= ServiceOrder.window_start,
+                                 ServiceOrder.arrived_at <= ServiceOrder.window_end), 1),
                            else_=0).label("on_time"))
                .where(within(ServiceOrder.arrived_at, period),
                       ServiceOrder.window_end.is_not(None)).subquery())
@@ -286,6 +304,7 @@ def summary_statements(period: Period) -> dict[str, object]:
         # Ratings given in the period, by technician.
         "ratings": select(Rating.technician_id, func.count(), func.sum(Rating.stars))
         .where(within(Rating.at, period)).group_by(Rating.technician_id),
+        # The latest comments customers wrote with their stars, and the low ratings.
         # Jobs booked for the period's days, by technician.
         "booked": select(ServiceOrder.technician_id, func.count())
         .where(ServiceOrder.booked_date >= period.first_day,
@@ -420,7 +439,18 @@ async def _put_together(uow: UnitOfWork, span: Period, tally: _Tally) -> Summary
         revenue=tally.revenue, revenue_parts=tally.parts, revenue_labour=tally.labour,
         technicians=technicians,
         days=tuple(DayFigures(day, tally.by_day[i], *tally.arrivals_by_day[i])
-                   for i, day in enumerate(span.days)))
+                   for i, day in enumerate(span.days)),
+        # Few rows, by the ratings' time index: read directly, whatever the figures.
+        low_ratings=int(await uow.session.scalar(
+            select(func.count()).select_from(Rating)
+            .where(within(Rating.at, span), Rating.stars <= LOW_RATING)) or 0),
+        comments=tuple(RatingComment(number, stars, comment)
+                       for number, stars, comment in await uow.session.execute(
+                           select(ServiceOrder.number, Rating.stars, Rating.comment)
+                           .join(ServiceOrder, ServiceOrder.id == Rating.order_id)
+                           .where(within(Rating.at, span), Rating.comment.is_not(None))
+                           .order_by(Rating.at.desc(), Rating.order_id.desc())
+                           .limit(COMMENTS_SHOWN))))
 
 
 # --- the chart --------------------------------------------------------------------------------
@@ -439,14 +469,41 @@ _drawing = threading.Lock()  # matplotlib's settings are global: one chart at a 
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The name of an installed font that has Chinese glyphs, or None."""
+    """The name of a font that has Chinese glyphs, or None.
+
+    First the one shipped with the install (the Noto Sans CJK file of a PyPI package, so a
+    plain `pip install` draws Chinese), registered with matplotlib by its path; then an
+    installed one. Matplotlib caches the fonts it found on its first run, so a font package
+    installed later (Debian's fonts-noto-cjk) is looked for by file as well."""
     from matplotlib import font_manager
 
+    for path in _cjk_font_files():
+        try:
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+        except (OSError, RuntimeError, ValueError):  # unreadable or not a font: try the next
+            log.warning("font file %s could not be used", path)
     installed = {font.name for font in font_manager.fontManager.ttflist}
     for name in CJK_FONTS:
         if name in installed:
             return name
     return next((name for name in sorted(installed) if "CJK" in name), None)
+
+
+def _cjk_font_files() -> list[str]:
+    files = []
+    try:
+        import cvttf_NotoSansCJK_Regular as packaged
+
+        files.append(packaged.get_TTF_path())
+    except (ImportError, FileNotFoundError):
+        pass
+    for folder in ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto"):
+        for name in ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf"):
+            candidate = os.path.join(folder, name)
+            if os.path.exists(candidate):
+                files.append(candidate)
+    return files
 
 
 def chart_language(lang: str) -> str:

@@ -16,6 +16,7 @@ def register(application: Application) -> None:
         dispatch,
         errors,
         jobs,
+        labour,
         manager,
         parts_catalogue,
         reports,
@@ -33,7 +34,7 @@ def register(application: Application) -> None:
                      parts_catalogue.PARTS_CATALOGUE, sales.SALE])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
-    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, common):
+    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():

@@ -51,14 +51,22 @@ def lang(update: Update, context: Context) -> str:
 
 async def say(update: Update, context: Context, template: str, /, *, reply_markup=None,
               **values) -> Message:
-    """Sends a rendered template into the chat the update came from (in parts if it is
-    longer than Telegram takes; the buttons go with the last)."""
+    """Sends a rendered template into the chat the update came from. A refusal knows whether
+    it answers a pressed button (nothing was typed) or typed text."""
+    if template.startswith("error_"):
+        values.setdefault("pressed", update.callback_query is not None)
     text = texts(context).render(lang(update, context), template, **values)
-    *before, last = split_message(text)
-    for part in before:
-        await context.bot.send_message(update.effective_chat.id, part, parse_mode=ParseMode.HTML)
-    return await context.bot.send_message(update.effective_chat.id, last,
-                                          parse_mode=ParseMode.HTML, reply_markup=reply_markup)
+    return await send_long(context, update.effective_chat.id, text, reply_markup)
+
+
+async def send_long(context: Context, chat_id: int, text: str, reply_markup=None) -> Message:
+    """Sends `text`, in several messages when it is longer than Telegram takes (a repair
+    report with many parts): the buttons come with the last. Returns the last message."""
+    *first, last = split_message(text)
+    for part in first:
+        await context.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+    return await context.bot.send_message(chat_id, last, parse_mode=ParseMode.HTML,
+                                          reply_markup=reply_markup)
 
 
 async def show(update: Update, context: Context, template: str, /, *, reply_markup=None,
@@ -69,8 +77,11 @@ async def show(update: Update, context: Context, template: str, /, *, reply_mark
         await say(update, context, template, reply_markup=reply_markup, **values)
         return
     text = texts(context).render(lang(update, context), template, **values)
-    if len(split_message(text)) > 1:  # too long for one message: sent in parts instead
-        await say(update, context, template, reply_markup=reply_markup, **values)
+    *first, last = split_message(text)
+    if first:  # too long for one message: the start in place, the rest (and buttons) after
+        await query.edit_message_text(first[0], parse_mode=ParseMode.HTML)
+        await send_long(context, update.effective_chat.id, "\n".join([*first[1:], last]),
+                        reply_markup)
         return
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
@@ -109,6 +120,18 @@ def pager(update: Update, context: Context, page, data: str) -> list[list[tuple[
         row.append((label(update, context, "button.previous"), data.format(page=page.page - 1)))
     if page.has_next:
         row.append((label(update, context, "button.next"), data.format(page=page.page + 1)))
+    return [row] if row else []
+
+
+def page_turns(update: Update, context: Context, page: int, pages: int,
+               data: str) -> list[list[tuple[str, str]]]:
+    """◀ Previous page / Next page ▶ for a list in a fixed order (not newest first: see
+    `pager`); `data` is callback data with {page} in it."""
+    row = []
+    if page > 1:
+        row.append((label(update, context, "button.page_previous"), data.format(page=page - 1)))
+    if page < pages:
+        row.append((label(update, context, "button.page_next"), data.format(page=page + 1)))
     return [row] if row else []
 
 

@@ -6,6 +6,7 @@ the pressing user (someone else's order answers exactly like a missing one).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date
 
 from telegram import Update
@@ -32,8 +33,8 @@ from .chat import (
 from . import reports
 from .flow import Entry, Flow, Next, Question, Step, Turn
 from .notify import wake_reminders
-from .reminders import quote_buttons
-from .texts import window_label
+from .reminders import quote_buttons, star_buttons
+from .texts import MESSAGE_MAX, visible_length, window_label
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,11 @@ async def _send_card(update: Update, context: Context, number_or_id):
     async with desk(context).uow() as uow:
         user = await person(uow, update, context)
         card = await customer_orders.order_card(uow, user, number_or_id)
-        claimable = (card.status in (lifecycle.COMPLETED, lifecycle.CLOSED)
-                     and user.role == lifecycle.CUSTOMER
+        finished = card.status in (lifecycle.COMPLETED, lifecycle.CLOSED)
+        claimable = (finished and user.role == lifecycle.CUSTOMER
                      and (await warranty.warranty_status(uow, user, card.id)).claimable)
+        rateable = (finished and user.role == lifecycle.CUSTOMER
+                    and await ratings.order_rating(uow, user, card.id) is None)
     rows = []
     if "approve_quote" in card.actions:
         rows.append([(label(update, context, "button.see_quote"), f"or:q:{card.id}")])
@@ -107,6 +110,8 @@ async def _send_card(update: Update, context: Context, number_or_id):
         rows.append([(label(update, context, "button.cancel_order"), f"or:c:{card.id}")])
     if card.status in (lifecycle.COMPLETED, lifecycle.CLOSED):
         rows.append([(label(update, context, "button.report"), f"or:rp:{card.id}")])
+    if rateable:
+        rows.append([(label(update, context, "button.rate"), f"or:rt:{card.id}")])
     if claimable:
         rows.append([(label(update, context, "button.claim_warranty"), f"or:wc:{card.id}")])
     if user.role == lifecycle.MANAGER:
@@ -115,8 +120,23 @@ async def _send_card(update: Update, context: Context, number_or_id):
         rows.append([(label(update, context, "reports.button.filters"), "mo:menu")])
     else:
         rows.append([(label(update, context, "button.all_orders"), "or:p:1")])
-    await show(update, context, "order_card", card=card, reply_markup=keyboard(rows),
-               **_when(update, context, card))
+    card, hidden = _fitting(update, context, card)
+    await show(update, context, "order_card", card=card, hidden=hidden,
+               reply_markup=keyboard(rows), **_when(update, context, card))
+
+
+def _fitting(update, context, card) -> tuple[customer_orders.OrderCard, int]:
+    """The card with as much of its history as fits one message: the latest events, and how
+    many earlier ones are left out (a long-running order can have hundreds)."""
+    hidden, total = 0, len(card.timeline)
+    while True:
+        shown = replace(card, timeline=card.timeline[hidden:])
+        text = texts(context).render(context.user_data["lang"], "order_card", card=shown,
+                                     hidden=hidden, **_when(update, context, card))
+        over = visible_length(text) - MESSAGE_MAX
+        if over <= 0 or hidden >= total - 1:
+            return shown, hidden
+        hidden = min(total - 1, hidden + max(1, over // 200))  # ~200 characters an event
 
 
 def _when(update, context, card) -> dict:
@@ -225,6 +245,9 @@ async def quote_pressed(update: Update, context: Context):
 
 
 async def quote_answered(update: Update, context: Context):
+    """The customer's answer to one version of a quote (qt:<answer>:<order>:<version>): a
+    approves; d only asks to confirm (declining closes the order), offering a different
+    quote instead; dy declines for good; rq asks the technician for a different quote."""
     _, answer, order_id, version = update.callback_query.data.split(":")
     async with desk(context).uow() as uow:
         user = await person(uow, update, context)
@@ -232,14 +255,47 @@ async def quote_answered(update: Update, context: Context):
         if current.status != quotes.SENT or current.version != int(version):
             await toast(update, context, "toast.stale_button")
             return
-        decide = quotes.approve_quote if answer == "a" else quotes.decline_quote
+        revision = await quotes.is_revision(uow, user, int(order_id))
+        if answer == "d":
+            await update.callback_query.answer()
+            await show(update, context, "quote_decline_confirm", quote=current,
+                       revision=revision, reply_markup=keyboard(
+                           _decline_buttons(update, context, current, revision)))
+            return
+        decide = {"a": quotes.approve_quote, "dy": quotes.decline_quote,
+                  "rq": quotes.request_requote}[answer]
         decided = await decide(uow, user, int(order_id))
         await uow.commit()
     await update.callback_query.answer()
     log.info("order %s: quote v%s %s by the customer", decided.order_number, decided.version,
-             "approved" if answer == "a" else "declined")
+             {"a": "approved", "dy": "declined", "rq": "sent back for revision"}[answer])
     wake_reminders(context)  # the technician hears the answer now
-    await show(update, context, "quote_decided", quote=decided, approved=answer == "a")
+    await show(update, context, "quote_decided", quote=decided, approved=answer == "a",
+               requote=answer == "rq", revision=revision)
+
+
+def _decline_buttons(update, context, quote, revision: bool) -> list:
+    at = f"{quote.order_id}:{quote.version}"
+    if revision:
+        rows = [[(label(update, context, "button.decline_revision_for_good"), f"qt:dy:{at}")]]
+    else:
+        rows = [[(label(update, context, "button.request_requote"), f"qt:rq:{at}")],
+                [(label(update, context, "button.decline_for_good"), f"qt:dy:{at}")]]
+    return rows + [[(label(update, context, "button.back_to_quote"), f"qt:b:{at}")]]
+
+
+async def quote_back_pressed(update: Update, context: Context):
+    """From the decline question back to the quote and its buttons."""
+    _, _, order_id, version = update.callback_query.data.split(":")
+    async with desk(context).uow() as uow:
+        user = await person(uow, update, context)
+        quote = await quotes.quote_view(uow, user, int(order_id))
+    if quote.status != quotes.SENT or quote.version != int(version):
+        await toast(update, context, "toast.stale_button")
+        return
+    await update.callback_query.answer()
+    await show(update, context, "quote", quote=quote, reply_markup=keyboard(
+        quote_buttons(texts(context), context.user_data["lang"], quote)))
 
 
 async def report_pressed(update: Update, context: Context):
@@ -249,6 +305,21 @@ async def report_pressed(update: Update, context: Context):
         report = await jobs.repair_report(uow, user, order_id)
     await update.callback_query.answer()
     await say(update, context, "repair_report", report=report)
+
+
+async def rate_pressed(update: Update, context: Context):
+    """The stars for a finished order, from its card (the same stars as the report's)."""
+    order_id = int(update.callback_query.data.split(":")[2])
+    async with desk(context).uow() as uow:
+        user = await person(uow, update, context)
+        card = await customer_orders.order_card(uow, user, order_id)
+        rated = await ratings.order_rating(uow, user, order_id)
+    await update.callback_query.answer()
+    if rated is not None:
+        await say(update, context, "error_not_allowed", reason="already_rated", stars=rated.stars)
+        return
+    await say(update, context, "rate_ask", number=card.number,
+              reply_markup=keyboard(star_buttons(card.id)))
 
 
 async def stars_pressed(turn: Turn, match) -> Next:
@@ -286,8 +357,10 @@ RATING = Flow(
 def handlers():
     return [
         CallbackQueryHandler(quote_pressed, pattern=rf"^or:q:{ID}$"),
-        CallbackQueryHandler(quote_answered, pattern=rf"^qt:[ad]:{ID}:\d{{1,4}}$"),
+        CallbackQueryHandler(quote_answered, pattern=rf"^qt:(a|d|dy|rq):{ID}:\d{{1,4}}$"),
+        CallbackQueryHandler(quote_back_pressed, pattern=rf"^qt:b:{ID}:\d{{1,4}}$"),
         CallbackQueryHandler(report_pressed, pattern=rf"^or:rp:{ID}$"),
+        CallbackQueryHandler(rate_pressed, pattern=rf"^or:rt:{ID}$"),
         CommandHandler("orders", orders_command),
         CommandHandler("status", status_command),
         CallbackQueryHandler(orders_from_menu, pattern=r"^menu:orders$"),

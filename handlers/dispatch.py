@@ -9,11 +9,24 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from core.areas import display_name
 from core import dispatch, lifecycle, orders, triage
 from core.errors import DomainError
 from core.roles import require_manager
 
-from .chat import Context, day_label, desk, keyboard, label, lang, pager, person, say, show
+from .chat import (
+    Context,
+    day_label,
+    desk,
+    keyboard,
+    label,
+    lang,
+    page_turns,
+    pager,
+    person,
+    say,
+    show,
+)
 from .notify import wake_reminders
 from .texts import window_label
 
@@ -57,33 +70,59 @@ async def card_pressed(update: Update, context: Context):
 
 
 async def others_pressed(update: Update, context: Context):
+    """All technicians for the order, a page at a time (dp:o:<order>[:<page>])."""
     await update.callback_query.answer()
-    order_id = int(update.callback_query.data.split(":")[2])
-    await _card(update, context, order_id, everyone=True)
+    parts = update.callback_query.data.split(":")
+    page = int(parts[3]) if len(parts) > 3 else 1
+    await _card(update, context, int(parts[2]), everyone=True, page=page)
 
 
-async def _card(update: Update, context: Context, order_id: int, *, everyone: bool):
+EVERYONE_PAGE = 8  # technicians per page of "all technicians": text and buttons stay small
+
+
+async def _card(update: Update, context: Context, order_id: int, *, everyone: bool,
+                page: int = 1):
     async with desk(context).uow() as uow:
         manager = await person(uow, update, context)
         require_manager(manager)
         order = await orders.find_order_for(uow, manager, order_id)
+        card = await dispatch.dispatch_card(uow, manager, order)
         suggestions = await dispatch.suggest_technicians(uow, order,
                                                           None if everyone else 3)
-        area = await dispatch.order_area(uow, order)
         likely = await triage.for_order(uow, order, lang(update, context))
         vans = await triage.vans_ready(uow, manager, likely, [s.id for s in suggestions])
+    pages = max(1, -(-len(suggestions) // EVERYONE_PAGE)) if everyone else 1
+    page = min(max(page, 1), pages)
+    if everyone:
+        suggestions = suggestions[(page - 1) * EVERYONE_PAGE:page * EVERYONE_PAGE]
     rows = [[(_suggestion(update, context, s, vans.get(s.id)), f"dp:a:{order.id}:{s.id}")]
             for s in suggestions if s.assignable and s.id != order.technician_id]
-    if not everyone:
+    if everyone:
+        rows += page_turns(update, context, page, pages, f"dp:o:{order.id}:{{page}}")
+    else:
         rows.append([(label(update, context, "button.other_technician"), f"dp:o:{order.id}")])
     if order.status == lifecycle.SCHEDULED:
         rows.append([(label(update, context, "button.unassign"), f"dp:u:{order.id}")])
     rows.append([(label(update, context, "button.back"), "dp:p:1")])
-    await show(update, context, "dispatch_card", order=order, area=area,
-               suggestions=suggestions, everyone=everyone, triage=likely, vans=vans,
-               day=day_label(update, context, order.booked_date) if order.booked_date else "",
-               window=window_label(order.window) if order.window else "",
+    area = display_name(card.area, lang(update, context), desk(context).company.area_names)
+    await show(update, context, "dispatch_card", order=card, area=area,
+               suggestions=suggestions, everyone=everyone, page=page, pages=pages,
+               triage=likely, vans=vans,
+               day=day_label(update, context, card.booked_date) if card.booked_date else "",
+               window=window_label(card.window) if card.window else "",
                reply_markup=keyboard(rows))
+
+
+async def next_pressed(update: Update, context: Context):
+    """The next order waiting for a technician, straight to its card (or the empty list)."""
+    async with desk(context).uow() as uow:
+        manager = await person(uow, update, context)
+        following = await dispatch.next_unassigned(uow, manager)
+    await update.callback_query.answer()
+    if following is None:
+        await _list(update, context, 1)
+    else:
+        await _card(update, context, following, everyone=False)
 
 
 def _suggestion(update, context, s, van_ready: bool | None = None) -> str:
@@ -112,7 +151,7 @@ async def assign_pressed(update: Update, context: Context):
     wake_reminders(context)  # the technician and the customer are told now
     await show(update, context, "dispatch_assigned", number=order.number,
                reply_markup=keyboard([[(label(update, context, "button.dispatch_next"),
-                                        "dp:p:1")]]))
+                                        "dp:n")]]))
 
 
 async def unassign_pressed(update: Update, context: Context):
@@ -140,6 +179,7 @@ def handlers():
         CommandHandler("dispatch", dispatch_command),
         CallbackQueryHandler(page_pressed, pattern=r"^dp:p:\d{1,6}$"),
         CallbackQueryHandler(card_pressed, pattern=rf"^dp:v:{ID}$"),
-        CallbackQueryHandler(others_pressed, pattern=rf"^dp:o:{ID}$"),
+        CallbackQueryHandler(others_pressed, pattern=rf"^dp:o:{ID}(:\d{{1,4}})?$"),
+        CallbackQueryHandler(next_pressed, pattern=r"^dp:n$"),
         CallbackQueryHandler(assign_pressed, pattern=rf"^dp:a:{ID}:{ID}$"),
     ]

@@ -149,6 +149,8 @@ class Turn:
 
     # saying things (sent after the commit, in this order)
     def say(self, template: str, /, *, reply_markup=None, **values) -> None:
+        if template.startswith("error_"):  # a refusal knows whether a button was pressed
+            values.setdefault("pressed", self.update.callback_query is not None)
         self.outbox += _messages(texts(self.context).render(self.lang, template, **values),
                                  reply_markup)
 
@@ -346,15 +348,15 @@ class Engine:
                 turn.toast("toast.stale_button")
                 return Next("stay")
             return await self._guarded(turn, step.press, value)
+        asked = row.question_from or row.question_id
         if got.kind == "edited":
             # A correction of an answer given to the question still open is that answer;
             # an edit of anything older cannot be taken back in safely.
-            if step and step.text and row.question_id and got.message_id > row.question_id:
+            if step and step.text and asked and got.message_id > asked:
                 return await self._guarded(turn, step.text, got.value)
             turn.say("edit_not_read")
             return Next("stay")
-        if got.kind in ("text", "contact", "location") and row.question_id \
-                and got.message_id < row.question_id:
+        if got.kind in ("text", "contact", "location") and asked and got.message_id < asked:
             # Sent before the open question was shown: it may answer an older one. Say so, and
             # leave the question where it is (a new copy would outdate what is typed meanwhile).
             turn.say("answer_above")
@@ -424,7 +426,7 @@ class Engine:
             row.flow = turn.flow.name
             nxt = Next("goto", nxt.step)
         if nxt.kind == "end":
-            row.flow = row.step = row.question_id = None
+            row.flow = row.step = row.question_id = row.question_from = None
             row.draft = {}
         elif nxt.kind in ("goto", "refresh"):
             turn.step = row.step = nxt.step
@@ -433,7 +435,7 @@ class Engine:
             if nxt.kind == "refresh" and row.question_id and len(question) == 1:
                 question[0]["edit"] = row.question_id
             else:
-                row.question_id = None
+                row.question_id = row.question_from = None
             turn.outbox += question
             row.draft = turn.draft
         else:  # stay
@@ -500,7 +502,7 @@ async def deliver(bot, the_desk, row: Conversation) -> None:
     """Sends the row's outbox, then notes it sent (and the question's message id)."""
     if not row.outbox:
         return
-    question_id = None
+    question_id = first = None
     for item in row.outbox:
         try:
             sent = await _send(bot, row.chat_id, item)
@@ -509,10 +511,11 @@ async def deliver(bot, the_desk, row: Conversation) -> None:
             # input of this person would meet it again.
             log.error("chat %s: a message was refused and is dropped: %s", row.chat_id, error)
             continue
+        first = first if first is not None else sent
         if item.get("question"):
             question_id = sent
     async with the_desk.uow() as uow:
-        await conversations.delivered(uow, row.chat_id, row.version, question_id)
+        await conversations.delivered(uow, row.chat_id, row.version, question_id, first)
         await uow.commit()
 
 

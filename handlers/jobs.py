@@ -12,7 +12,8 @@ is forgotten). Opening another flow from a card leaves the current one.
 
 Callback data (all under 64 bytes):
   jb:p:<page>  jb:v:<id>  jb:ph:<id>  jb:a:<id>  jb:d:<id>  jb:dr:<id>:<reason>  jb:t:<id>
-  jb:ar:<id>  jb:pay:<id>  jb:paid:<id>:<method>           stateless
+  jb:ar:<id>  jb:tc:<id>  jb:arc:<id> (confirmed off the booked day)
+  jb:pay:<id>  jb:paid:<id>:<method>                      stateless
   jb:dg:<id>  jb:q:<id>  jb:c:<id>  jb:miss:<id>  jb:dr:<id>:other   start a flow
   jd:* jq:* (diagnosis and quote: handlers.quote_builder), jc:* jm:* (completion and parts
   missing: handlers.completion), jx:* (the typed decline reason, here); `<prefix>:!cancel` is
@@ -274,14 +275,34 @@ async def load_for(update: Update, context: Context, order_id: int, action: str)
     return user, card
 
 
+# "On my way" / "arrived" on another day than the booked one: asked again first (the
+# confirming buttons, jb:tc / jb:arc, carry the order id like the card's and are as stateless).
+CONFIRMED_ACTS = {"tc": "t", "arc": "ar"}
+
+
 async def act_pressed(update: Update, context: Context):
     code, order_id = update.callback_query.data.split(":")[1:3]
+    confirmed = code in CONFIRMED_ACTS
+    code = CONFIRMED_ACTS.get(code, code)
     action, service = SIMPLE_ACTS[code]
     if await load_for(update, context, int(order_id), action) is None:
         return
     try:
         async with desk(context).uow() as uow:
             user = await person(uow, update, context)
+            off = (await jobs.visit_off_day(uow, user, int(order_id))
+                   if action in ("start_trip", "arrive") else None)
+            if off and not confirmed:
+                card = await jobs.job_card(uow, user, int(order_id))
+                await answer(update, context)
+                await show(update, context, "job_off_day", card=card, action=action, off=off,
+                           day=day_label(update, context, card.booked_date),
+                           window=window_label(card.window) if card.window else "",
+                           reply_markup=keyboard([
+                               [(jl(update, context, f"button.confirm_{action}"),
+                                 f"jb:{code}c:{card.id}")],
+                               [(label(update, context, "button.back"), f"jb:v:{card.id}")]]))
+                return
             await service(uow, user, int(order_id))
             await uow.commit()
     except DomainError as error:
@@ -589,7 +610,7 @@ def handlers():
         CallbackQueryHandler(page_pressed, pattern=r"^jb:p:\d{1,6}$"),
         CallbackQueryHandler(card_pressed, pattern=rf"^jb:v:{ID}$"),
         CallbackQueryHandler(photos_pressed, pattern=rf"^jb:ph:{ID}$"),
-        CallbackQueryHandler(act_pressed, pattern=rf"^jb:(a|t|ar):{ID}$"),
+        CallbackQueryHandler(act_pressed, pattern=rf"^jb:(a|t|ar|tc|arc):{ID}$"),
         CallbackQueryHandler(decline_pressed, pattern=rf"^jb:d:{ID}$"),
         CallbackQueryHandler(decline_reason_pressed,
                              pattern=rf"^jb:dr:{ID}:(too_far|busy|no_skill|unwell)$"),

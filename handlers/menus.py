@@ -19,14 +19,16 @@ ROLE_COMMANDS = {
     CUSTOMER: ("book", "deliver", "orders", "start", "help", "language", "cancel"),
     TECHNICIAN: ("jobs", "status", "start", "help", "language", "cancel"),
     MANAGER: ("dispatch", "orders", "status", "summary", "export", "staff", "invite", "stock",
-              "parts", "receive", "transfer", "count", "scrap", "sale", "start", "help",
+              "parts", "labour", "receive", "transfer", "count", "scrap", "sale", "start", "help",
               "language", "cancel"),
 }
 
 
 def command_list(texts: Texts, lang: str, role: str) -> list[tuple[str, str]]:
     """(command, description) pairs for `role`, in `lang`."""
-    return [(name, texts.label(lang, f"command.{name}")) for name in ROLE_COMMANDS[role]]
+    return [(name, texts.label(lang, f"command.{role}.{name}")
+             if texts.has_label(lang, f"command.{role}.{name}")
+             else texts.label(lang, f"command.{name}")) for name in ROLE_COMMANDS[role]]
 
 
 def commands(texts: Texts, lang: str, role: str) -> list[BotCommand]:

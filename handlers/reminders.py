@@ -9,7 +9,7 @@ from telegram import InlineKeyboardMarkup
 
 from core import customer_orders, jobs, lifecycle, quotes, reports, stock, triage
 from core.errors import DomainError, NotFound
-from core.models import OrderEvent, Reminder, ServiceOrder, User
+from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
 from .chat import keyboard
 from .texts import Texts, pick_language, window_label
@@ -41,7 +41,8 @@ async def render(uow, texts: Texts, default_language: str,
         values.update(card=card, day=texts.day(lang, card.booked_date) if card.booked_date
                       else "", window=window_label(card.window) if card.window else "",
                       note=event.note if event and recipient.role != "customer" else None,
-                      approved=bool(event and event.action == "approve_quote"))
+                      approved=bool(event and event.action == "approve_quote"),
+                      requote=bool(event and event.action == "request_requote"))
         try:
             rows = await _order_extras(uow, texts, lang, recipient, reminder.kind, card, values,
                                        reminder.key.rsplit(":", 1)[-1])
@@ -88,6 +89,10 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
             raise NotFound(what="parts_request")  # nothing to say
         technician = await uow.session.get(User, request.technician_id)
         values.update(note=None, lines=lines, technician=technician.name if technician else "")
+    if kind == "low_rating":
+        values["rating"] = await uow.session.get(Rating, card.id)
+        if values["rating"] is None:
+            raise NotFound(what="rating")
         return [[(label("button.see_order"), f"or:v:{card.id}")]]
     if kind in ("quote_answered", "job_soon"):
         return [[(label("jobs.button.open_job"), f"jb:v:{card.id}")]]

@@ -13,9 +13,11 @@ Callback data:
   stf:v:<user id>           a person's card
   stf:d:<user id>           "deactivate?"          stf:dy:<user id>  deactivate
   stf:r:<user id>           reactivate
-  stf:sk:<user id>:<mask>   categories being chosen  stf:sks:<user id>:<mask>  save them
-  stf:ar:<user id>:<mask>   areas being chosen       stf:ars:<user id>:<mask>  save them
-The masks' bits follow core.people.APPLIANCE_CATEGORIES and the company's SERVICE_AREAS.
+  stf:sk:<user id>:<mask>[:<page>]   categories being chosen  stf:sks:<user id>:<mask>  save
+  stf:ar:<user id>:<mask>[:<page>]   areas being chosen       stf:ars:<user id>:<mask>  save
+The masks' bits follow core.people.APPLIANCE_CATEGORIES and the company's SERVICE_AREAS,
+written in base 36 (150 areas fit in 29 characters, so the data stays within 64 bytes); the
+options come PICK_PAGE at a time (100 buttons at most in a message).
 """
 from __future__ import annotations
 
@@ -29,14 +31,25 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from core.lifecycle import TECHNICIAN
 from core.roles import require_manager
 
-from .chat import Context, desk, keyboard, label, person, say, show, toast
+from .chat import Context, desk, keyboard, label, page_turns, person, say, show, toast
 from .notify import wake_reminders
 from .stock import pages
 
 log = logging.getLogger(__name__)
 
 ID = r"\d{1,12}"
-MASK = r"\d{1,10}"
+MASK = r"[0-9a-z]{1,30}"
+PICK_PAGE = 12
+DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _b36(number: int) -> str:
+    text = ""
+    while True:
+        number, digit = divmod(number, 36)
+        text = DIGITS36[digit] + text
+        if not number:
+            return text
 
 
 async def _manager(uow, update: Update, context: Context):
@@ -135,9 +148,10 @@ async def _card(update: Update, context: Context, user_id: int, *, notice: str |
     if shown["technician"]:
         rows.append([
             (label(update, context, "staff_button.categories"),
-             f"stf:sk:{user_id}:{_mask(shown['skills'], people.APPLIANCE_CATEGORIES)}"),
+             f"stf:sk:{user_id}:{_b36(_mask(shown['skills'], people.APPLIANCE_CATEGORIES))}"),
             (label(update, context, "staff_button.areas"),
-             f"stf:ar:{user_id}:{_mask(shown['areas'], desk(context).company.service_areas)}")])
+             f"stf:ar:{user_id}:"
+             f"{_b36(_mask(shown['areas'], desk(context).company.service_areas))}")])
     if not yourself:
         rows.append([(label(update, context, "staff_button.deactivate"), f"stf:d:{user_id}")]
                     if shown["active"] else
@@ -230,7 +244,7 @@ def _options(context: Context, kind: str):
 
 async def choosing_pressed(update: Update, context: Context):
     """Shows the choice so far (the mask in the data) with a toggle button per option."""
-    kind, user_id, mask = _parse(update)
+    kind, user_id, mask, page = _parse(update)
     options = _options(context, kind)
     if mask >= 1 << len(options):
         await toast(update, context, "toast.stale_button")
@@ -246,19 +260,25 @@ async def choosing_pressed(update: Update, context: Context):
         await toast(update, context, "toast.stale_button")
         return
     await update.callback_query.answer()
+    pages = max(1, -(-len(options) // PICK_PAGE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * PICK_PAGE
     rows = []
-    for i, option in enumerate(options):
+    for i, option in enumerate(options[first:first + PICK_PAGE], start=first):
         text = label(update, context, f"category.{option}") if kind == "sk" else option
         rows.append([(("✅ " if mask & (1 << i) else "") + text,
-                      f"stf:{kind}:{user_id}:{mask ^ (1 << i)}")])
-    rows.append([(label(update, context, "staff_button.save"), f"stf:{kind}s:{user_id}:{mask}"),
+                      f"stf:{kind}:{user_id}:{_b36(mask ^ (1 << i))}:{page}")])
+    rows += page_turns(update, context, page, pages,
+                       f"stf:{kind}:{user_id}:{_b36(mask)}:{{page}}")
+    rows.append([(label(update, context, "staff_button.save"),
+                  f"stf:{kind}s:{user_id}:{_b36(mask)}"),
                  (label(update, context, "button.back"), f"stf:v:{user_id}")])
     await show(update, context, "staff_pick", what="categories" if kind == "sk" else "areas",
                name=name or "?", reply_markup=keyboard(rows))
 
 
 async def save_pressed(update: Update, context: Context):
-    kind, user_id, mask = _parse(update)
+    kind, user_id, mask, _ = _parse(update)
     kind = kind.removesuffix("s")
     options = _options(context, kind)
     if mask >= 1 << len(options):
@@ -284,9 +304,9 @@ async def save_pressed(update: Update, context: Context):
     await _card(update, context, user_id, notice="staff_toast.saved")
 
 
-def _parse(update: Update) -> tuple[str, int, int]:
-    _, kind, user_id, mask = update.callback_query.data.split(":")
-    return kind, int(user_id), int(mask)
+def _parse(update: Update) -> tuple[str, int, int, int]:
+    _, kind, user_id, mask, *page = update.callback_query.data.split(":")
+    return kind, int(user_id), int(mask, 36), int(page[0]) if page else 1
 
 
 def handlers():
@@ -297,6 +317,6 @@ def handlers():
         CallbackQueryHandler(deactivate_pressed, pattern=rf"^stf:d:{ID}$"),
         CallbackQueryHandler(deactivate_confirmed, pattern=rf"^stf:dy:{ID}$"),
         CallbackQueryHandler(reactivate_pressed, pattern=rf"^stf:r:{ID}$"),
-        CallbackQueryHandler(choosing_pressed, pattern=rf"^stf:(sk|ar):{ID}:{MASK}$"),
+        CallbackQueryHandler(choosing_pressed, pattern=rf"^stf:(sk|ar):{ID}:{MASK}(:\d{{1,3}})?$"),
         CallbackQueryHandler(save_pressed, pattern=rf"^stf:(sks|ars):{ID}:{MASK}$"),
     ]

@@ -7,10 +7,10 @@ buttons are not parsed as HTML, so they are not escaped.
 """
 from __future__ import annotations
 
+import html
 import re
 import tomllib
 from datetime import date, datetime
-from html import escape, unescape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,9 @@ class Texts:
         env.filters["local"] = self.local_time
         env.filters["day"] = lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date) else str(d)
         env.filters["money"] = money
+        env.filters["dayname"] = lambda d: self.day(lang, d)  # "Wed 25 Nov" / "11月25日 周三"
+        env.filters["window"] = window_label
+        env.filters["stars"] = stars
         return env
 
     def render(self, lang: str, template: str, /, **context) -> str:
@@ -80,38 +83,6 @@ class Texts:
         return moment.astimezone(self.timezone).strftime(fmt)
 
 
-MESSAGE_MAX = 4096  # Telegram's limit on a message's text, counted after entity parsing
-
-
-def visible_length(html: str) -> int:
-    """How long Telegram counts a message in HTML parse mode: tags dropped, entities one
-    character (UTF-16 code units, as Telegram counts)."""
-    plain = unescape(re.sub(r"<[^>]+>", "", html))
-    return len(plain.encode("utf-16-le")) // 2
-
-
-def split_message(html: str, limit: int = MESSAGE_MAX) -> list[str]:
-    """A rendered message cut into parts Telegram takes, at line ends (our templates open and
-    close their tags on one line). A single line longer than the limit is shortened with "…"
-    (its markup dropped), so no input core accepts can make a message Telegram refuses."""
-    if visible_length(html) <= limit:
-        return [html]
-    parts, current = [], []
-    for line in html.split("\n"):
-        if visible_length(line) > limit:
-            plain = unescape(re.sub(r"<[^>]+>", "", line))
-            while visible_length(escape(plain)) > limit - 1:
-                plain = plain[: max(1, len(plain) - max(1, (visible_length(escape(plain)) - limit) + 1))]
-            line = escape(plain) + "…"
-        if current and visible_length("\n".join(current + [line])) > limit:
-            parts.append("\n".join(current).strip("\n"))
-            current = []
-        current.append(line)
-    if current:
-        parts.append("\n".join(current).strip("\n"))
-    return [part for part in parts if part.strip()] or [html[:limit]]
-
-
 def window_label(window: str) -> str:
     """A booking window as shown: "09-12" -> "09:00–12:00"."""
     start, end = window.split("-")
@@ -122,6 +93,63 @@ def money(fen: int) -> str:
     """Integer fen shown as yuan: 12345 -> ¥123.45."""
     sign = "-" if fen < 0 else ""
     return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+MESSAGE_MAX = 4096  # Telegram: a message's text, after entity parsing
+TAG = re.compile(r"<[^>]*>")
+
+
+def visible_length(text: str) -> int:
+    """How long Telegram counts an HTML message after entity parsing: tags dropped, entities
+    read as the characters they stand for, in UTF-16 code units (as Telegram counts)."""
+    shown = html.unescape(TAG.sub("", text))
+    return len(shown.encode("utf-16-le")) // 2
+
+
+def split_message(text: str, limit: int = MESSAGE_MAX) -> list[str]:
+    """`text` as one message, or as several, each within `limit` after entity parsing, cut
+    between lines (our templates open and close every tag on one line), between blank-line
+    separated blocks where it can. A single line longer than the limit (none of our texts
+    has one) is cut between characters outside its tags."""
+    if visible_length(text) <= limit:
+        return [text]
+    parts, current = [], []
+
+    def flush():
+        if current:
+            parts.append("\n".join(current).strip("\n"))
+            current.clear()
+
+    for line in text.split("\n"):
+        if visible_length("\n".join([*current, line])) <= limit:
+            current.append(line)
+            continue
+        flush()
+        while visible_length(line) > limit:
+            head, line = _cut(line, limit)
+            parts.append(head)
+        current.append(line)
+    flush()
+    return [part for part in parts if part.strip()]
+
+
+def _cut(line: str, limit: int) -> tuple[str, str]:
+    """The longest start of `line` within `limit` that does not cut a tag or an entity."""
+    cut, seen = 0, 0
+    for match in re.finditer(r"<[^>]*>|&[#\w]+;|.", line, re.S):
+        token = match.group()
+        size = 0 if token.startswith("<") else visible_length(token)
+        if seen + size > limit:
+            break
+        seen += size
+        cut = match.end()
+    return line[:cut], line[cut:]
+
+
+def stars(n: int) -> str:
+    """A rating as stars: 4 -> ★★★★☆."""
+    n = max(0, min(5, int(n)))
+    return "★" * n + "☆" * (5 - n)
 
 
 def _load_labels(folder: Path) -> dict[str, str]:

@@ -90,6 +90,9 @@ async def test_the_bookable_week_and_windows_in_local_time(desk, clock):
         assert await booking.window_offers(uow, TODAY, "refrigerator") == []
         assert await booking.window_offers(uow, date(2026, 12, 1), "refrigerator") == []
         assert len(await booking.window_offers(uow, date(2026, 11, 30), "refrigerator")) == 3
+        week = await booking.offers(uow, "refrigerator")
+    # a day that is over is not offered at all (not as "full")
+    assert [d.day for d in week] == booking.bookable_days(uow)[1:]
     clock.advance(minutes=2)  # 21:01, still the 24th; at midnight the week moves on
     clock.advance(hours=3)
     async with desk.uow() as uow:

@@ -31,3 +31,16 @@ def test_every_menu_command_has_a_handler():
     handled = commands_handled(application)
     for role, commands in ROLE_COMMANDS.items():
         assert set(commands) <= handled, (role, set(commands) - handled)
+
+
+def test_a_managers_orders_are_all_orders_not_my_orders():
+    from zoneinfo import ZoneInfo
+
+    from handlers.menus import command_list
+    from handlers.texts import Texts
+
+    texts = Texts(ZoneInfo("Asia/Shanghai"))
+    assert dict(command_list(texts, "zh", "manager"))["orders"] == "全部订单（按条件筛选）"
+    assert dict(command_list(texts, "en", "manager"))["orders"] == "All orders, by filter"
+    assert dict(command_list(texts, "zh", "customer"))["orders"] == "我的订单"
+    assert "labour" in dict(command_list(texts, "en", "manager"))

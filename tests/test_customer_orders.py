@@ -124,8 +124,10 @@ async def test_the_card_shows_the_visit_the_technician_and_the_timeline(desk, cl
         ("start_trip", "scheduled", "en_route", "technician", "Wei12"),
     ]
     # the customer sees their own notes, not the staff's
-    assert [e.note for e in card.timeline] == [None, None, "2026-11-25 09-12 → 2026-11-25 13-17",
-                                               None]
+    assert [e.note for e in card.timeline] == [None, None, None, None]
+    # a reschedule's note is data, read as the old and the new booking
+    assert card.timeline[2].detail == {"old_day": TOMORROW, "old_window": "09-12",
+                                       "day": TOMORROW, "window": "13-17"}
     assert staff_card.timeline[1].note == "closest to the customer"
 
 

@@ -18,6 +18,7 @@ ALLOWED = {
     ("approve_quote", "awaiting_approval", "customer"): "in_progress",
     ("decline_quote", "awaiting_approval", "customer"): "closed",
     ("decline_revision", "awaiting_approval", "customer"): "in_progress",
+    ("request_requote", "awaiting_approval", "customer"): "on_site",  # a different quote
     ("complete", "in_progress", "technician"): "completed",
     ("complete", "on_site", "technician"): "completed",  # installation only
     ("parts_missing", "on_site", "technician"): "waiting_parts",
@@ -36,6 +37,7 @@ ONLY_FOR_KINDS = {
     ("complete", "on_site"): {"installation"},
     ("send_quote", "on_site"): {"repair", "warranty"},
     ("send_quote", "in_progress"): {"repair", "warranty"},
+    ("request_requote", "awaiting_approval"): {"repair", "warranty"},
 }
 
 COMBINATIONS = list(itertools.product(lc.ACTIONS, lc.STATUSES, lc.ROLES, lc.KINDS))

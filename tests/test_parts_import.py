@@ -92,7 +92,7 @@ async def test_existing_skus_are_refused_unless_updating(desk):
     result = await run(desk, text, update=True)
     assert result.ok and result.added == ("NEW-1",) and result.updated == ("CMP-01",)
     assert ("CMP-01", "Compressor V2", 50000, 24, 3) in await parts_in(desk)
-    assert parts_import.describe(result) == "1 parts added, 1 updated."
+    assert parts_import.describe(result) == "1 part added, 1 updated."
 
 
 async def test_cells_with_markup_control_characters_or_a_ragged_row(desk):

@@ -100,7 +100,7 @@ async def build_week(desk, clock) -> dict[str, str]:
     await _at(clock, SUN, 11)
     await act(desk, jobs.complete, LI, n["F"], [("CMP-01", 1, "SN-F")])
     await _at(clock, SUN, 12)
-    await act(desk, ratings.rate, ANN, n["F"], 4)
+    await act(desk, ratings.rate, ANN, n["F"], 4, "OK")
 
     # Monday
     await _at(clock, MON, 8)
@@ -119,7 +119,7 @@ async def build_week(desk, clock) -> dict[str, str]:
     await _at(clock, MON, 11)
     await act(desk, jobs.complete, LI, n["A"])
     await _at(clock, MON, 12)
-    await act(desk, ratings.rate, ANN, n["A"], 5)
+    await act(desk, ratings.rate, ANN, n["A"], 5, "=Fast, tidy")
     await _at(clock, MON, 12, 30)
     async with desk.uow() as uow:
         bob = await people.find_user(uow, BOB)
@@ -322,6 +322,10 @@ async def test_the_months_figures_include_last_week(week):
         111000, 90000, 21000)
     assert _technicians(figures) == [("Li Wei", 5, 3, 2, 4.5), ("Wang Fang", 4, 1, 1, 3.0)]
     assert len(figures.days) == 30
+    # what the customers wrote, newest first; no rating of 1 or 2 stars
+    assert [(c.number, c.stars, c.comment) for c in figures.comments] == [
+        (week.n["A"], 5, "=Fast, tidy"), (week.n["F"], 4, "OK")]
+    assert figures.low_ratings == 0
 
 
 async def test_an_empty_period_and_only_managers(week):
@@ -453,7 +457,8 @@ async def test_the_csv_has_a_bom_a_header_and_a_row_per_order(week):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["Order", "Kind", "Status", "Customer", "Phone", "Appliance", "Address",
                        "Booked window", "Technician", "Arrived at", "Completed at",
-                       "Quote total (yuan)", "Final amount (yuan)", "Rating"]
+                       "Quote total (yuan)", "Final amount (yuan)", "Rating",
+                       "Customer's comment"]
     assert exported.rows == 10 and len(rows) == 11
     assert exported.filename == "orders_2026-11-23_2026-11-29.csv"
     by_number = {row[0]: row for row in rows[1:]}
@@ -462,10 +467,10 @@ async def test_the_csv_has_a_bom_a_header_and_a_row_per_order(week):
         n["A"], "Repair", "Completed", "Ann Chen", "+8613800138000",
         "Refrigerator Haier M-A", "Xuhui, Tianyaoqiao Rd 1, flat 502",
         "2026-11-23 09:00-12:00", "Li Wei", "2026-11-23 09:40", "2026-11-23 11:00",
-        "160.00", "160.00", "5"]
+        "160.00", "160.00", "5", "'=Fast, tidy"]  # what the customer wrote, never a formula
     assert by_number[n["E"]][1:3] == ["Warranty repair", "Completed"]
-    assert by_number[n["E"]][11:] == ["80.00", "80.00", "3"]
-    assert by_number[n["D"]][2] == "Cancelled" and by_number[n["D"]][8:] == [""] * 6
+    assert by_number[n["E"]][11:] == ["80.00", "80.00", "3", ""]
+    assert by_number[n["D"]][2] == "Cancelled" and by_number[n["D"]][8:] == [""] * 7
     assert by_number[n["G"]][6] == "'=HYPERLINK(\"http://x\") Pudong"  # never a formula
     assert by_number[n["H"]][6] == "徐汇区天钥桥路1号 502室"
     assert data.count(b"\r\n") == 11  # Excel's line ends
@@ -488,3 +493,32 @@ async def test_only_managers_export(week):
     for who in (ANN, LI):
         with pytest.raises(NotAllowed):
             await act(week.desk, exports.export_orders, who, "week", _csv_words("en"))
+
+
+async def test_a_chinese_chart_is_drawn_with_chinese_glyphs_not_boxes(week, recwarn):
+    """The font is found wherever the package installed (not only with system fonts): every
+    character of the chart's words is in it, and matplotlib reported no missing glyph."""
+    import warnings
+
+    from matplotlib.ft2font import FT2Font
+    from matplotlib import font_manager
+
+    reports.cjk_font.cache_clear()
+    font = reports.cjk_font()
+    assert font is not None
+    assert reports.chart_language("zh") == "zh"
+    words = _words("zh")
+    assert words.orders_axis != _words("en").orders_axis  # Chinese, not English
+    path = font_manager.findfont(font_manager.FontProperties(family=font),
+                                 fallback_to_default=False)
+    covered = FT2Font(path).get_charmap()
+    texts = [words.title, words.orders_axis, words.on_time_axis, words.on_time_line,
+             words.no_orders, *words.statuses.values()]
+    wanted = {ch for text in texts for ch in text if ord(ch) > 0x2e80}
+    assert wanted and not [ch for ch in wanted if ord(ch) not in covered]
+    figures = await act(week.desk, reports.summary, BOSS, "week")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = reports.draw_chart(figures, words)
+    assert png.startswith(b"\x89PNG")
+    assert not [w for w in caught if "missing from" in str(w.message)], caught

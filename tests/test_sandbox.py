@@ -14,6 +14,7 @@ import socket
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -26,6 +27,8 @@ from bot.sandbox.settings import load_sandbox_settings
 from bot.settings import SettingsError
 from core.clock import FixedClock
 from core.models import SalesOrder, ServiceOrder, User
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -132,6 +135,14 @@ async def test_it_listens_on_loopback_only_and_serves_the_page(sandbox, http):
     for asset in ("app.js", "app.css"):
         async with http.get(f"{sandbox.url}/static/{asset}") as response:
             assert response.status == 200
+    async with http.get(f"{sandbox.url}/favicon.ico") as response:  # browsers ask for it
+        assert response.status == 200 and response.content_type == "image/svg+xml"
+    async with http.get(f"{sandbox.url}/api/people") as response:
+        # The page shows message times in the company's zone, as the bot's texts are.
+        assert (await response.json())["bot"]["timezone"] == "Asia/Shanghai"
+    async with http.get(f"{sandbox.url}/static/app.js") as response:
+        script = await response.text()
+    assert "timeZone: " in script or "options.timeZone" in script
     # A page of another site in the same browser, or a DNS-rebound name, gets nothing.
     async with http.post(f"{sandbox.url}/api/people", json={"name": "Eve", "language": "en"},
                          headers={"Origin": "http://evil.example"}) as response:
@@ -182,6 +193,22 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
         sales = (await uow.session.scalars(select(SalesOrder))).all()
     assert [o.status for o in orders] == ["new", "scheduled", "on_site", "cancelled"]
     assert orders[1].technician_id == chen.id
+    # The technician on site is there today, arrived (not "on site tomorrow" with no arrival).
+    on_site = orders[2]
+    today = on_site.arrived_at.astimezone(SHANGHAI).date() if on_site.arrived_at else None
+    assert on_site.booked_date == today and on_site.window_start <= on_site.arrived_at
+    async with sandbox.service.desk.uow() as uow:
+        from core import catalogue
+        from core.models import LabourItem, Part, StockLevel
+        parts = (await uow.session.scalars(select(Part))).all()
+        labour = (await uow.session.scalars(select(LabourItem))).all()
+        levels = (await uow.session.scalars(select(StockLevel))).all()
+        ac = await catalogue.labour_items(uow, category="air_conditioner")
+    assert len(parts) >= 20 and all(p.price > 0 for p in parts)
+    assert any("压缩机" in p.name and "compressor" in p.name for p in parts)
+    assert {"CALLOUT", "AC-CLEAN"} <= {i.code for i in ac.items}
+    assert len({i.category for i in labour}) >= 6  # per appliance, and for any
+    assert len({level.warehouse_id for level in levels if level.quantity}) == 3  # main, 2 vans
     assert [s.number for s in sales] == [demo.SALES_ORDER_NUMBER]
 
     # The next start keeps what people did and seeds nothing twice.
@@ -193,6 +220,17 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
         assert await demo.order_count(again.service.desk) == len(orders)
     finally:
         await again.stop()
+
+
+@pytest.mark.parametrize("hour", [6, 22])
+async def test_the_demo_seeds_early_in_the_morning_and_late_at_night(desk, clock, hour):
+    clock.at = datetime(2026, 11, 24, hour, 30, tzinfo=SHANGHAI).astimezone(timezone.utc)
+    assert await demo.seed(desk)
+    async with desk.uow() as uow:
+        orders = (await uow.session.scalars(select(ServiceOrder).order_by(ServiceOrder.id))).all()
+    on_site = orders[2]
+    assert on_site.status == "on_site" and on_site.arrived_at == clock.at
+    assert str(on_site.booked_date) == "2026-11-24"
 
 
 # ------------------------------------------------------------------ the JSON API
@@ -363,7 +401,9 @@ async def test_in_a_browser_a_customer_books_a_repair_and_the_manager_starts(san
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                    args=CHROMIUM_FLAGS)
         try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 1200})
+            # A browser in another time zone than the company's.
+            page = await browser.new_page(viewport={"width": 1280, "height": 1200},
+                                          timezone_id="America/New_York")
             await page.goto(sandbox.url)
             await expect(page.locator(".person")).to_have_count(len(demo.PEOPLE))
             await page.locator(".person", has_text="Emma Brown").click()
@@ -421,6 +461,39 @@ async def test_in_a_browser_a_customer_books_a_repair_and_the_manager_starts(san
             await expect(manager.locator(".msg.bot").last).to_contain_text("经理")
             await expect(manager.locator(".chat-name")).to_have_text("王芳")
 
+            # Times are the company's, as in the bot's texts, not the browser's zone.
+            unix, meta = await page.evaluate("""() => {
+                const m = state.chat.messages.filter(m => m.from_bot).at(-1);
+                return [m.date, document.querySelector(`.msg[data-id="${m.id}"] .meta`)
+                    .textContent];
+            }""")
+            assert meta.endswith(datetime.fromtimestamp(unix, SHANGHAI).strftime("%H:%M"))
+
+            # Five star buttons in one row are shown whole, not cut to "★★★…".
+            widths = await page.locator(".messages").evaluate("""box => {
+                const row = document.createElement("div");
+                row.className = "kb-row";
+                for (let n = 1; n <= 5; n++) {
+                    const b = document.createElement("button");
+                    b.textContent = "★".repeat(n);
+                    row.append(b);
+                }
+                const keyboard = document.createElement("div");
+                keyboard.className = "inline-keyboard";
+                keyboard.append(row);
+                const msg = document.createElement("div");  // as the bot's rating request
+                msg.className = "msg bot has-buttons";
+                const bubble = document.createElement("div");
+                bubble.className = "bubble";
+                bubble.textContent = "How did we do? Tap the stars.";
+                msg.append(bubble, keyboard);
+                box.append(msg);
+                const cut = [...row.children].map(b => b.scrollWidth > b.clientWidth);
+                msg.remove();
+                return cut;
+            }""")
+            assert widths == [False] * 5
+
             await page.locator(".messages").evaluate("box => box.scrollTop = box.scrollHeight")
             artifacts = ROOT / "test-artifacts"
             artifacts.mkdir(exist_ok=True)
@@ -460,6 +533,10 @@ async def test_in_a_browser_a_technician_sets_off(sandbox):
             await last.get_by_role("button", name=re.compile("R-1002")).click()
             await page.locator(".msg.bot").last.get_by_role(
                 "button", name=re.compile("on my way", re.I)).click()
+            # The job is booked for tomorrow: setting off today is asked about first.
+            await expect(page.locator(".msg.bot").last).to_contain_text("not today")
+            await page.locator(".msg.bot").last.get_by_role(
+                "button", name=re.compile("Yes, I am on my way", re.I)).click()
             customer = await browser.new_page()
             await customer.goto(f"{sandbox.url}/#{demo.CUSTOMER_EMMA.telegram_id}")
             await expect(customer.locator(".msg.bot").last).to_contain_text(

@@ -9,9 +9,10 @@ import pytest
 from datetime import date
 
 from core.customer_orders import OrderCard, TimelineEntry
+from core.dispatch import DispatchCard
 from core.jobs import JobCard, RepairReport, ReportLabour, ReportPart
 from core.quotes import QuoteLineView, QuoteView
-from core.reports import Period, Summary, TechnicianFigures
+from core.reports import Period, RatingComment, Summary, TechnicianFigures
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
 from core.triage import LoadLine, OrderTriage, RequestLine
 from core.triage_model import LikelyFault, Suggestion
@@ -33,6 +34,12 @@ SAMPLE_CARD = OrderCard(
                             at_local=datetime(2026, 11, 24, 10), action="create",
                             from_status=None, to_status="new", by="customer",
                             by_name=None, note=TYPED),))
+
+SAMPLE_DISPATCH = DispatchCard(
+    id=1, number="R-1001", kind="repair", status="new", category="tv", brand=TYPED, model=TYPED,
+    booked_date=date(2026, 11, 25), window="09-12", window_start=None, address=TYPED,
+    area="Pudong", customer_name=TYPED, phone="+8613800138000", description=TYPED,
+    photo_count=2, created_at=datetime(2026, 11, 24, 2, tzinfo=timezone.utc))
 
 SAMPLE_QUOTE = QuoteView(
     id=1, order_id=1, order_number="R-1001", version=2, status="sent",
@@ -77,7 +84,7 @@ SAMPLE_SUMMARY = Summary(
     revenue_labour=63000,
     technicians=(TechnicianFigures(id=1, name=TYPED, booked=3, completed=2, ratings=2,
                                    stars=9),),
-    days=())
+    days=(), low_ratings=1, comments=(RatingComment("R-1001", 2, TYPED),))
 
 # A sample of what each template is given. A new template needs a line here, so that
 # every text is rendered at least once in both languages.
@@ -129,6 +136,10 @@ SAMPLES = {
     # following orders
     "orders_list": dict(page=1, pages=2, total=7),
     "order_card": dict(day="Wed 25 Nov", window="09:00–12:00", card=SAMPLE_CARD),
+    "timeline_entry": dict(entry=TimelineEntry(
+        at=datetime(2026, 11, 24, 2, tzinfo=timezone.utc), at_local=datetime(2026, 11, 24, 10),
+        action="rate", from_status="completed", to_status="completed", by="customer",
+        by_name=None, note=None, detail={"stars": 4, "comment": TYPED})),
     "reschedule_day": dict(number="R-1001"),
     "reschedule_window": dict(number="R-1001", day="Wed 25 Nov", none_left=True),
     "rescheduled": dict(number="R-1001", day="Wed 25 Nov", window="09:00–12:00"),
@@ -149,10 +160,12 @@ SAMPLES = {
                                    note=None, technician=TYPED,
                                    lines=[RequestLine("WM-PUMP", TYPED, 2)]),
     "reminder_report": dict(card=SAMPLE_CARD, report=SAMPLE_REPORT),
+    "reminder_low_rating": dict(card=SAMPLE_CARD, rating=SimpleNamespace(stars=2, comment=TYPED)),
     "quote": dict(quote=SAMPLE_QUOTE),
     "quote_decided": dict(quote=SAMPLE_QUOTE, approved=False),
+    "quote_decline_confirm": dict(quote=SAMPLE_QUOTE, revision=False),
     "repair_report": dict(report=SAMPLE_REPORT),
-    "rating_thanks": dict(stars=4), "rating_comment_saved": {}, "rating_comment_skipped": {},
+    "rating_thanks": dict(stars=4), "rate_ask": dict(number="R-1001"), "rating_comment_saved": {}, "rating_comment_skipped": {},
     "ask_warranty_parts": dict(number="R-1001", has_parts=True),
     "reminder_morning_list": dict(jobs=[], windows={}),
     "reminder_low_stock": dict(part=SimpleNamespace(sku="CMP-01", name=TYPED, quantity=1,
@@ -161,7 +174,8 @@ SAMPLES = {
                             rating=4.25),
     # dispatch
     "dispatch_list": dict(total=3, page=1, pages=1),
-    "dispatch_card": dict(order=SAMPLE_CARD, area="Pudong", everyone=False, day="Wed 25 Nov",
+    "dispatch_card": dict(order=SAMPLE_DISPATCH, area="Pudong", everyone=False, day="Wed 25 Nov",
+                          page=1, pages=1,
                           window="09:00–12:00", suggestions=[SimpleNamespace(
                               name=TYPED, has_skill=True, free=False, busy_with="R-1002",
                               jobs_that_day=2, id=7)], triage=SAMPLE_TRIAGE, vans={7: True}),
@@ -176,6 +190,8 @@ SAMPLES = {
     "triage_block": dict(triage=SAMPLE_NO_TRIAGE),
     "triage_asked": dict(lines=[RequestLine("WM-PUMP", TYPED, 1)], again=False),
     "job_photos": dict(number="R-1001", count=2),
+    "job_off_day": dict(card=SAMPLE_JOB, action="arrive", off="early", day="Wed 25 Nov",
+                        window="09:00–12:00"),
     "job_decline_reason": dict(number="R-1001"),
     "job_decline_type": dict(number="R-1001", minimum=2, maximum=300),
     "job_declined": dict(number="R-1001", reason=TYPED),
@@ -207,7 +223,6 @@ SAMPLES = {
     "complete_needs_revision": dict(number="R-1001", name=TYPED, approved=1),
     "complete_serial": dict(name=TYPED, maximum=64),
     "complete_search": {},
-    "answer_latest": {}, "edit_not_read": {},
     "complete_waiting": dict(number="R-1001", used=[dict(name=TYPED, sku="CMP-01", serial=TYPED),
                                                     dict(name=TYPED, sku="CMP-01", serial=None)]),
     "complete_check": dict(number="R-1001", item="old_unit_removed", index=4, count=4),
@@ -265,6 +280,9 @@ SAMPLES = {
     "parts_ask": dict(field="name", sku="CMP-01", current=TYPED, editing=True),
     "parts_confirm": dict(part=SimpleNamespace(sku="CMP-01", name=TYPED, price=45000,
                                                warranty_months=0, min_level=2)),
+    "labour_menu": dict(total=12),
+    "labour_list": dict(appliance=TYPED, any=False, total=11, page=1, pages=2, items=[
+        SimpleNamespace(code="AC-CLEAN", name=TYPED, price=12000, category=None)]),
     "parts_saved": dict(sku="CMP-01", field="price", added=False),
     "sale_ask": dict(step="address", maximum=300),
     "sale_summary": dict(number="S-2026-0042", name=TYPED, phone="+8613900139000",
@@ -357,3 +375,19 @@ def test_every_act_on_an_order_has_words_for_the_timeline(lang):
         recorded |= set(re.findall(r'record\(\s*uow,\s*\w+,\s*"(\w+)"', source.read_text()))
     for action in {"create", *ACTIONS, *recorded}:
         assert texts.has_label(lang, f"action.{action}"), action
+
+
+def test_chinese_texts_quote_the_button_names_they_tell_to_press():
+    """"点「照片已发完」", not "点照片已发完" (bold is lost on some phones and reads as one run)."""
+    import re
+
+    for name, values in SAMPLES.items():
+        text = texts.render("zh", name, **values)
+        assert not re.search(r"[点按]<b>", text), name
+
+
+def test_a_count_of_one_is_singular_in_english():
+    assert "— 1 part," in texts.render("en", "parts_list", query="", total=1, page=1,
+                                      pages=2, parts=[])
+    assert "— 1 part\n" in texts.render("en", "stock_levels", warehouse="Main", main=True,
+                                        total=1, page=1, pages=1, low_only=False, lines=[]) + "\n"

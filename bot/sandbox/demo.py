@@ -1,8 +1,9 @@
 """The sandbox's demo company: who is in it and what it has on its books on the first start.
 
 Everything is made through core, as the chat would make it, so the demo data obeys the same
-rules as real data. This is the one place to add demo data as the product grows (vans and
-the parts catalogue once stock exists, quotes once technicians build them ...): add to
+rules as real data: people, a sales order, a parts catalogue with stock in the main warehouse
+and the vans, labour items per appliance, and orders in several states. This is the one place
+to add demo data as the product grows (quotes once technicians build them ...): add to
 `seed()`, it runs once, on a sandbox database that has no demo manager yet.
 """
 from __future__ import annotations
@@ -14,7 +15,20 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import booking, lifecycle, orders, parts_import, people, sales, stock, triage_import
+from core import (
+    booking,
+    catalogue,
+    dispatch,
+    jobs,
+    lifecycle,
+    orders,
+    parts_import,
+    people,
+    reminders,
+    sales,
+    stock,
+    triage_import,
+)
 from core.desk import Desk
 from core.models import ServiceOrder, User
 
@@ -56,6 +70,49 @@ DEMO_VANS = {10002: (("WM-BEAR", 2), ("WM-PUMP", 1), ("AC-CAP", 2)),
 FIRST_NEW_ID = 20001
 
 
+# The parts catalogue: common spare parts per appliance, named in Chinese and English (one
+# name field, as a Chinese company's catalogue writes them), price in fen, warranty months,
+# minimum in the main warehouse, units in the main warehouse, and in Li's and Chen's vans.
+PARTS = (
+    # sku, name, price, warranty months, min level, main, Li's van, Chen's van
+    ("AC-CAP-35", "空调启动电容 35μF AC start capacitor", 4500, 12, 5, 20, 4, 0),
+    ("AC-FAN-IN", "空调室内风机 AC indoor fan motor", 26000, 12, 2, 6, 1, 0),
+    ("AC-PCB-G", "空调主控板（格力）AC control board, Gree", 38000, 12, 1, 3, 0, 0),
+    ("AC-R32-1KG", "R32 冷媒 1 kg R32 refrigerant, 1 kg", 12000, 0, 4, 10, 2, 0),
+    ("AC-REMOTE", "空调遥控器 AC remote control", 3500, 3, 3, 10, 2, 0),
+    ("FR-CMP-H", "冰箱压缩机（海尔）Refrigerator compressor, Haier", 65000, 24, 1, 3, 1, 0),
+    ("FR-THERM", "冰箱温控器 Refrigerator thermostat", 8000, 12, 3, 8, 2, 1),
+    ("FR-GASKET", "冰箱门封条 Refrigerator door gasket", 9500, 6, 2, 5, 0, 0),
+    ("FR-FAN", "冰箱蒸发器风扇电机 Evaporator fan motor", 12000, 12, 2, 4, 1, 1),
+    ("WM-PUMP", "洗衣机排水泵 Washing machine drain pump", 11000, 12, 3, 8, 2, 0),
+    ("WM-BELT", "洗衣机皮带 Washing machine drive belt", 3500, 6, 4, 12, 3, 0),
+    ("WM-SHOCK", "洗衣机减震器（对）Shock absorbers, pair", 6000, 12, 2, 6, 2, 0),
+    ("WM-BEARING", "滚筒轴承套件 Drum bearing kit", 18000, 12, 1, 3, 1, 0),
+    ("WM-DOORLOCK", "洗衣机门锁开关 Door lock switch", 7500, 12, 2, 5, 1, 0),
+    ("TV-PSU-55", "电视电源板 55 英寸 TV power board, 55 inch", 32000, 6, 1, 3, 0, 1),
+    ("TV-LED-55", "电视背光灯条 55 英寸 TV LED backlight strips, 55 inch", 28000, 6, 1, 3, 0, 1),
+    ("WH-ANODE", "热水器镁棒 Water heater magnesium anode", 6000, 12, 4, 10, 0, 3),
+    ("WH-ELEM-2K", "热水器加热管 2 kW Water heater element, 2 kW", 15000, 12, 2, 5, 0, 1),
+    ("RH-MOTOR", "油烟机电机 Range hood motor", 30000, 12, 1, 2, 0, 1),
+    ("MW-MAG", "微波炉磁控管 Microwave magnetron", 18000, 12, 1, 3, 0, 1),
+    ("MW-TURN", "微波炉转盘电机 Microwave turntable motor", 4500, 6, 2, 6, 0, 2),
+)
+# Labour items: code, name (Chinese and English), price in fen, the appliance or None (any).
+LABOUR = (
+    ("CALLOUT", "上门检测费 Call-out and diagnosis", 5000, None),
+    ("LAB-H", "维修工时（每小时）Repair labour, per hour", 8000, None),
+    ("AC-CLEAN", "空调深度清洗 Air conditioner deep clean", 12000, "air_conditioner"),
+    ("AC-GAS", "空调加冷媒（含检漏）AC refrigerant top-up, leak test included", 26000,
+     "air_conditioner"),
+    ("FR-WELD", "冰箱管路焊接 Refrigerator pipe welding", 18000, "refrigerator"),
+    ("WM-CLEAN", "洗衣机拆洗 Washing machine strip and clean", 15000, "washing_machine"),
+    ("TV-OPEN", "电视拆机维修 TV opened and repaired", 10000, "tv"),
+    ("WH-DESCALE", "热水器除垢 Water heater descaling", 10000, "water_heater"),
+    ("RH-CLEAN", "油烟机深度清洗 Range hood deep clean", 15000, "range_hood"),
+    ("MW-REPAIR", "微波炉维修 Microwave repair", 8000, "microwave"),
+)
+
+
 def person(telegram_id: int) -> DemoPerson | None:
     return next((p for p in PEOPLE if p.telegram_id == telegram_id), None)
 
@@ -84,6 +141,8 @@ async def seed(desk: Desk) -> bool:
             phone=CUSTOMER_ZHANG.phone, address="上海市浦东新区世纪大道 88 号 1201 室",
             category="refrigerator", brand="Haier", model="BCD-500WDGF")
         await uow.commit()
+    await _catalogue(desk, manager, users[TECHNICIAN_LI.telegram_id],
+                     users[TECHNICIAN_CHEN.telegram_id])
 
     await _parts_and_history(desk, manager, users)
 
@@ -100,15 +159,22 @@ async def seed(desk: Desk) -> bool:
                   description="The screen flickers and goes dark after a few minutes.",
                   address="Room 1803, 1000 Lujiazui Ring Rd, Pudong", day=tomorrow,
                   window="13-17", moves=[("assign", manager, chen)])
-    await _repair(desk, zhang, category="washing_machine", brand="Haier", model="EG100",
-                  description="洗衣机脱水时噪音很大，机身晃动。",
-                  address="上海市徐汇区漕溪北路 398 号 5 楼", day=tomorrow, window="17-20",
-                  moves=[("assign", manager, li), ("start_trip", li, None),
-                         ("arrive", li, None)])
+    await _on_site_today(desk, zhang, li, manager, category="washing_machine",
+                         brand="Haier", model="EG100",
+                         description="洗衣机脱水时噪音很大，机身晃动。",
+                         address="上海市徐汇区漕溪北路 398 号 5 楼", day=tomorrow,
+                         window="17-20")
     await _repair(desk, emma, category="microwave", brand="Midea", model="M1-L213B",
                   description="Turntable does not spin.",
                   address="Room 1803, 1000 Lujiazui Ring Rd, Pudong", day=tomorrow,
                   window="09-12", moves=[("cancel", emma, None)])
+    async with desk.uow() as uow:
+        # The notices the set-up itself caused (assigned, confirmed...) are history, not news:
+        # nobody in the demo has opened the chat yet, and they would arrive in the middle of
+        # whatever the visitor does first.
+        for reminder in await reminders.claim_due(uow, "demo", limit=1000):
+            await reminders.mark_dropped(uow, reminder.id, "demo_setup")
+        await uow.commit()
     log.info("sandbox: demo company seeded")
     return True
 
@@ -117,7 +183,9 @@ async def _parts_and_history(desk: Desk, manager: User, users: dict) -> None:
     """The catalogue, stock in the main warehouse and on the vans, and the past jobs."""
     async with desk.uow() as uow:
         manager = await uow.session.get(User, manager.id)
-        added = await parts_import.import_parts(uow, manager, DEMO_PARTS.read_text("utf-8"))
+        # The parts the past jobs used; a SKU the catalogue above has already takes its name.
+        added = await parts_import.import_parts(uow, manager, DEMO_PARTS.read_text("utf-8"),
+                                                update=True)
         history = await triage_import.import_history(uow, manager,
                                                      DEMO_HISTORY.read_text("utf-8"))
         assert added.ok and history.ok, (added.errors, history.errors)
@@ -160,6 +228,50 @@ async def _repair(desk: Desk, customer: User, *, moves=(), **booking_fields) -> 
                 await booking.cancel(uow, actor, order, "changed_mind")
             else:
                 await orders.apply(uow, order, action, actor)
+        await uow.commit()
+
+
+async def _catalogue(desk: Desk, manager: User, li: User, chen: User) -> None:
+    """The parts with stock in the main warehouse and the vans, and the labour items."""
+    async with desk.uow() as uow:
+        manager = await uow.session.get(User, manager.id)
+        li, chen = await uow.session.get(User, li.id), await uow.session.get(User, chen.id)
+        main = await stock.main_warehouse(uow)
+        vans = ((await stock.van(uow, li)), (await stock.van(uow, chen)))
+        for sku, name, price, months, minimum, in_main, *in_vans in PARTS:
+            part = await catalogue.add_part(uow, manager, sku=sku, name=name, price=price,
+                                            warranty_months=months, min_level=minimum)
+            await stock.receive(uow, manager, part, in_main + sum(in_vans), note="开业备货")
+            for van, units in zip(vans, in_vans):
+                if units:
+                    await stock.transfer(uow, manager, part, units, main, van)
+        for code, name, price, category in LABOUR:
+            await catalogue.add_labour_item(uow, manager, code=code, name=name, price=price,
+                                            category=category)
+        await uow.commit()
+
+
+async def _on_site_today(desk: Desk, customer: User, technician: User, manager: User, *,
+                         day, window, **booking_fields) -> None:
+    """An order the technician is at now: booked (for a window still open, as every booking
+    is), then its visit moved by the manager to today's window under way (or the last one
+    begun, or the first) as a phoned-in change would, assigned, and the technician on the
+    way and arrived through core (so the arrival time is recorded)."""
+    async with desk.uow() as uow:
+        customer = await uow.session.get(User, customer.id)
+        order = await booking.book_repair(uow, customer, day=day, window=window,
+                                          **booking_fields)
+        today, now = booking.local_today(uow), uow.now()
+        begun = [w for w in booking.WINDOWS if booking.window_bounds(uow, today, w)[0] <= now]
+        visit = begun[-1] if begun else booking.WINDOWS[0]
+        order.booked_date, order.window = today, visit
+        order.window_start, order.window_end = booking.window_bounds(uow, today, visit)
+        await dispatch.assign(uow, await uow.session.get(User, manager.id), order,
+                              technician.id)
+        technician = await uow.session.get(User, technician.id)
+        await jobs.accept(uow, technician, order)
+        await jobs.start_trip(uow, technician, order)
+        await jobs.arrive(uow, technician, order)
         await uow.commit()
 
 

@@ -256,6 +256,7 @@ class SandboxPage:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._guard], client_max_size=PHOTO_LIMIT + 65536)
         app.router.add_get("/", self._index)
+        app.router.add_get("/favicon.ico", self._favicon)
         app.router.add_static("/static/", STATIC, follow_symlinks=False)
         app.router.add_get("/api/people", self._get_people)
         app.router.add_post("/api/people", self._post_people)
@@ -294,6 +295,10 @@ class SandboxPage:
     async def _index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC / "index.html")
 
+    async def _favicon(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "favicon.svg",
+                                headers={"Content-Type": "image/svg+xml"})
+
     async def _get_people(self, request: web.Request) -> web.Response:
         after = self._after(request)
         loop = asyncio.get_running_loop()
@@ -305,7 +310,9 @@ class SandboxPage:
         return web.json_response({"instance": self.instance, "version": version,
                                   "people": await self.people(),
                                   "bot": {"username": self.api.bot_username,
-                                          "name": self.api.bot_first_name}})
+                                          "name": self.api.bot_first_name,
+                                          # Message times as the bot speaks: the company's.
+                                          "timezone": self.desk.company.timezone.key}})
 
     async def _post_people(self, request: web.Request) -> web.Response:
         body = await _json(request)

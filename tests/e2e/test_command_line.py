@@ -163,3 +163,21 @@ async def test_rebuild_summaries_makes_the_daily_figures_from_the_orders(tmp_pat
                                        desk.clock.now().date()) is not None
         kept = await reports.summary(uow, boss, "week")
         assert kept.new == 1 and kept == await reports.summary_from_orders(uow, boss, "week")
+
+
+async def test_import_labour_adds_labour_items_per_appliance(tmp_path, db_url):
+    path = tmp_path / "labour.csv"
+    path.write_text("code,name,price,category\nCALLOUT,上门费,50,\n"
+                    "AC-CLEAN,空调清洗,120,air_conditioner\n", encoding="utf-8-sig")
+    code, output = await run_cli("import-labour", str(path), cwd=tmp_path, DATABASE_URL=db_url)
+    assert code == 0 and "2 labour items added" in output, output
+    engine = make_engine(db_url)
+    try:
+        from core.models import LabourItem
+        async with make_session_factory(engine)() as session:
+            items = (await session.execute(select(LabourItem.code, LabourItem.price,
+                                                  LabourItem.category)
+                                           .order_by(LabourItem.code))).all()
+    finally:
+        await engine.dispose()
+    assert items == [("AC-CLEAN", 12000, "air_conditioner"), ("CALLOUT", 5000, None)]

@@ -135,8 +135,9 @@ async def test_another_customers_order_is_the_same_as_no_order(telegram, bot):
     for data in ("or:v:1", "or:rs:1", "or:c:1", "or:cy:1:other", "or:rd:1:2026-11-26",
                  "or:rw:1:2026-11-26:13-17", "or:cr:1:other"):
         await mallory.press_data(data, message=own)
-        answer = await mallory.reply()
-        assert answer.text == "Nothing found with that number. Check it and try again."
+        answer = await mallory.reply()  # a button: nothing was typed, no "number" to check
+        assert answer.text == ("That is not available to you (any more). "
+                               "Please use /help to find your way.")
     assert not any("secret" in line for line in mallory.transcript)
     async with bot.desk.uow() as uow:
         order = await uow.session.scalar(select(ServiceOrder))

@@ -120,7 +120,9 @@ async def test_the_customer_declines_a_quote_and_the_visit_ends(telegram, bot):
     quote = await ann.reply(timeout=10)
     assert f"订单 {number} 的报价" in quote.text and "合计 ¥80.00" in quote.text
     await ann.press("✖ 拒绝")
-    assert "本次上门仅做检测" in (await ann.reply()).text
+    assert "拒绝后本次上门仅做检测" in (await ann.reply()).text
+    await ann.press("✖ 拒绝，仅做检测")
+    assert "本次上门仅做检测，订单已关闭" in (await ann.reply()).text
     assert (await order_row(bot, number)).status == "closed"
     li = telegram.user(LI, "Li")
     assigned, answered = await li.replies(2, timeout=10)

@@ -138,7 +138,7 @@ async def test_deactivating_a_technician_returns_his_scheduled_jobs_to_dispatch(
     assert any(f"Order {scheduled}" in m.text and "/dispatch" in m.text for m in shown)
     assert f"Back with dispatch, to assign again (/dispatch): {scheduled}." in done.text
     assert f"Already under way, still theirs — please handle: {under_way}." in done.text
-    assert "Their van still holds 1 kinds of parts: move them back with /transfer." in done.text
+    assert "Their van still holds 1 kind of parts: move them back with /transfer." in done.text
 
     async with bot.desk.uow() as uow:
         orders = {o.number: o for o in await uow.session.scalars(select(ServiceOrder))}

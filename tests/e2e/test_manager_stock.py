@@ -108,7 +108,7 @@ async def test_the_catalogue_add_search_and_edit_a_part(telegram, bot):
     await boss.reply()
     await boss.send("valve")  # searching by typing
     found = await boss.reply()
-    assert "matching “valve” — 1 parts" in found.text
+    assert "matching “valve” — 1 part" in found.text
     assert found.buttons[0] == ["⛔ VLV-07 · Expansion valve <R410A>"]
     # The older list's buttons are out of date now.
     await boss.press("CMP-01 · Compressor", message=listing)
@@ -296,7 +296,7 @@ async def test_a_van_count_can_add_a_part_the_books_do_not_show(telegram, bot):
     summary = await boss.reply()
     assert "FAN-03 Fan motor: books 0, counted 1 (+1)" in summary.text
     await boss.press("✅ Record the count")
-    assert "1 parts counted, 1 adjusted" in (await boss.reply()).text
+    assert "1 part counted, 1 adjusted" in (await boss.reply()).text
     assert await level(bot, 2001, "FAN-03") == 1
 
 
@@ -317,7 +317,7 @@ async def test_levels_mark_parts_under_their_minimum_and_show_the_history(telegr
     assert "THERM-02 Thermostat: 0" in levels.text
     await boss.press("⚠ Only under minimum")
     low = await boss.reply()
-    assert "under their minimum — 1 parts" in low.text and "CMP-01" not in low.text
+    assert "under their minimum — 1 part" in low.text and "CMP-01" not in low.text
     await boss.press("📜 History")
     history = await boss.reply()
     assert "Main warehouse: history — 3 movements" in history.text

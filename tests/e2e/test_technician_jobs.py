@@ -32,9 +32,12 @@ from tests.e2e.job_steps import (
     until,
 )
 from tests.e2e.people import registered_customer, sales_order, technician
+from tests.workshop import TOMORROW as WED
+from tests.workshop import at
 
 STALE = "This button is out of date. Please use the latest message."
 NOT_FOUND = "Nothing found with that number. Check it and try again."
+GONE = "That is not available to you (any more). Please use /help to find your way."  # pressed
 
 
 async def van_level(bot, telegram_id: int, sku: str) -> int:
@@ -74,7 +77,7 @@ async def book_with_photo(ann, problem="Not cooling <at all> & it hums"):
     return booked.text.split("order number is ")[1].split(".")[0]
 
 
-async def test_a_repair_from_scheduled_to_closed_with_a_part_from_the_van(telegram, bot):
+async def test_a_repair_from_scheduled_to_closed_with_a_part_from_the_van(telegram, bot, clock):
     await technician(bot.desk, LI, "Li Lei", ["refrigerator"], telegram=telegram)
     await catalogue_and_stock(bot, van_of=LI)
     ann = await registered_customer(telegram, 1001, "Ann")
@@ -115,13 +118,17 @@ async def test_a_repair_from_scheduled_to_closed_with_a_part_from_the_van(telegr
     pressed = await li.press_data(first_card.callback_data["✅ Accept"], message=card)
     assert await answer_to(li, pressed) == STALE
 
+    clock.at = at(WED, 9, 10)  # the booked day
+    await drained(bot, li)  # the note that the job starts soon, before Li acts
     await li.press("🚗 On my way")
-    card = await until(li, f"Job {number}")
+    card = await until(li, "Status: On the way")
     assert "Status: On the way" in card.text and card.buttons[0] == ["📍 Arrived"]
     assert "on the way" in (await until(ann, "on the way")).text
+    clock.at = at(WED, 9, 40)
     await li.press("📍 Arrived")
-    card = await until(li, f"Job {number}")
-    assert "Status: On site" in card.text and "Arrived 2026-11-24 10:00" in card.text
+    card = await until(li, "Status: On site")
+    assert "Status: On site" in card.text and "Arrived: 2026-11-25 09:40" in card.text
+    assert "booked window" not in card.text  # in time
     assert card.buttons[0] == ["🔍 Diagnose", "📦 Parts missing"]
 
     # Diagnosis: the fault typed (checked), a photo, done.
@@ -197,7 +204,7 @@ async def test_a_repair_from_scheduled_to_closed_with_a_part_from_the_van(telegr
     assert done.buttons == [["💵 Cash", "📲 Transfer"], ["📄 Open the job"]]
 
     report = await until(ann, "report")
-    assert "Compressor, S/N SN-778: ¥450.00 — warranty until 2027-11-24" in report.text
+    assert "Compressor, S/N SN-778: ¥450.00 — warranty until 2027-11-25" in report.text
     assert "Total ¥530.00" in report.text
     assert await van_level(bot, LI, "CMP-01") == 1  # two in the van, one fitted
     async with bot.desk.uow() as uow:
@@ -207,7 +214,7 @@ async def test_a_repair_from_scheduled_to_closed_with_a_part_from_the_van(telegr
             StockMovement.kind == "issue"))).all()
         [fitted] = (await uow.session.scalars(select(ReplacedPart))).all()
     assert (issued.quantity, issued.order_id) == (-1, order.id)
-    assert (fitted.serial, str(fitted.warranty_until)) == ("SN-778", "2027-11-24")
+    assert (fitted.serial, str(fitted.warranty_until)) == ("SN-778", "2027-11-25")
 
     await li.press("💵 Cash")
     paid = await li.reply()
@@ -266,6 +273,11 @@ async def test_a_declined_quote_ends_the_visit_and_the_technician_is_told(telegr
     quote = await until(ann, "Quote for order")
     assert "Leak test &lt;full&gt; &amp; report" in quote.html
     await ann.press("✖ Decline")
+    confirm = await until(ann, "Decline the quote")
+    assert (await order_row(bot, number)).status == "awaiting_approval"  # not yet
+    assert confirm.buttons == [["🔄 Ask for a different quote"], ["✖ Decline, diagnosis only"],
+                               ["↩️ Back to the quote"]]
+    await ann.press("✖ Decline, diagnosis only")
     await until(ann, "declined")
     told = await until(li, "declined the quote")
     assert f"Order {number}: the customer declined the quote" in told.text
@@ -417,7 +429,7 @@ async def test_parts_missing_puts_the_job_on_hold_and_tells_the_manager(telegram
     assert card.buttons == [["📋 All my jobs"]]
 
 
-async def test_an_installation_is_completed_with_its_checklist_and_a_photo(telegram, bot):
+async def test_an_installation_is_completed_with_its_checklist_and_a_photo(telegram, bot, clock):
     await technician(bot.desk, LI, "Li Lei", ["refrigerator"], telegram=telegram)
     await sales_order(bot.desk, number="S-2026-0042", phone="+8613900139000")
     ann = await registered_customer(telegram, 1001, "Ann")
@@ -438,10 +450,12 @@ async def test_an_installation_is_completed_with_its_checklist_and_a_photo(teleg
     await until(li, "New job")
     card = await open_job(li, number)
     assert f"Job {number} · Delivery and installation" in card.text
+    clock.at = at(WED, 13, 5)
+    await drained(bot, li)  # the note that the job starts soon, before Li acts
     await li.press("🚗 On my way")
-    await until(li, f"Job {number}")
+    await until(li, "Status: On the way")
     await li.press("📍 Arrived")
-    card = await until(li, f"Job {number}")
+    card = await until(li, "Status: On site")
     assert card.buttons[0] == ["✅ Complete", "📦 Parts missing"]
 
     await li.press("✅ Complete")
@@ -583,7 +597,7 @@ async def test_a_technician_sees_only_their_own_jobs_and_a_deactivated_one_nothi
                  f"jb:c:{order.id}", f"jb:miss:{order.id}", f"jb:ph:{order.id}",
                  f"jb:pay:{order.id}", f"jb:paid:{order.id}:cash", "jb:v:999999"):
         await wang.press_data(data, message=mine)
-        assert (await wang.reply()).text == NOT_FOUND, data
+        assert (await wang.reply()).text == GONE, data
     pressed = await wang.press_data("jb:v:R-1001", message=mine)  # not even an id: out of date
     assert await answer_to(wang, pressed) == STALE
     await wang.send("Compressor burnt")  # no flow was started for them
@@ -598,6 +612,8 @@ async def test_a_technician_sees_only_their_own_jobs_and_a_deactivated_one_nothi
     li = telegram.user(LI, "Li")
     card = await open_job(li, number)
     await li.press("🚗 On my way")
+    await until(li, "not today")  # booked for tomorrow: asked first
+    await li.press("🚗 Yes, I am on my way now")
     card = await until(li, f"Job {number}")
     async with bot.desk.uow() as uow:
         boss = await people.ensure_user(uow, MANAGER_ID)
@@ -605,7 +621,7 @@ async def test_a_technician_sees_only_their_own_jobs_and_a_deactivated_one_nothi
         await people.deactivate_staff(uow, boss, li_row.id)
         await uow.commit()
     await li.press("📍 Arrived", message=card)
-    assert (await until(li, "")).text == NOT_FOUND
+    assert (await until(li, "")).text == GONE
     await li.send("/jobs")
     assert "Only active technicians can do that." in (await until(li, "technicians")).text
     assert (await order_row(bot, number)).status == "en_route"

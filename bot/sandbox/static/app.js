@@ -15,6 +15,7 @@ const LOCATIONS = [
 
 const state = {
   people: [],
+  timezone: null,       // the company's, for message times (from /api/people)
   peopleVersion: -1,
   instance: "",         // which run of the sandbox the versions belong to
   current: null,        // telegram id of the person shown
@@ -64,6 +65,7 @@ async function pollPeople() {
       state.peopleVersion = data.version;
       state.instance = data.instance;
       state.people = data.people;
+      if (data.bot && data.bot.timezone) state.timezone = data.bot.timezone;
       for (const p of state.people) {
         if (state.seen[p.id] === undefined) state.seen[p.id] = first ? p.bot_messages : 0;
       }
@@ -207,6 +209,7 @@ function renderChat(chat, first) {
   const keep = new Set();
   let previous = null;
   let added = false;
+  let grown = false;  // a message edited in place (it may have grown)
   if (!chat.messages.length) {
     if (!box.querySelector(".empty-chat")) box.replaceChildren(emptyChat());
   } else {
@@ -219,7 +222,7 @@ function renderChat(chat, first) {
     let entry = state.rendered.get(message.id);
     if (!entry || entry.key !== key) {
       const el = messageElement(message);
-      if (entry) entry.el.replaceWith(el); else added = true;
+      if (entry) { entry.el.replaceWith(el); grown = true; } else added = true;
       entry = { el, key };
       state.rendered.set(message.id, entry);
     }
@@ -232,7 +235,7 @@ function renderChat(chat, first) {
   for (const [id, entry] of state.rendered) {
     if (!keep.has(id)) { entry.el.remove(); state.rendered.delete(id); }
   }
-  if (first || (added && nearBottom) || (added && lastIsMine(chat))) {
+  if (first || ((added || grown) && nearBottom) || (added && lastIsMine(chat))) {
     box.scrollTop = box.scrollHeight;
   }
   renderKeyboard(chat.keyboard);
@@ -281,7 +284,10 @@ function emptyChat() {
 function time(unix) {
   if (!unix) return "";
   const d = new Date(unix * 1000);
-  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  // The company's time zone, as the bot's own texts use, not the browser's.
+  const options = { hour: "2-digit", minute: "2-digit", hour12: false };
+  if (state.timezone) options.timeZone = state.timezone;
+  return d.toLocaleTimeString([], options);
 }
 
 function messageElement(message) {

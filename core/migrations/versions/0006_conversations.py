@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column('step', sa.String(length=32), nullable=True),
         sa.Column('draft', sa.JSON(), nullable=False),
         sa.Column('question_id', sa.BigInteger(), nullable=True),
+        sa.Column('question_from', sa.BigInteger(), nullable=True),
         sa.Column('outbox', sa.JSON(), nullable=False),
         sa.Column('version', sa.Integer(), nullable=False),
         sa.Column('updated_at', UTCDateTime(), nullable=False),

@@ -1,0 +1,112 @@
+"""Bulk import of labour items from a CSV file (`python -m bot import-labour FILE.csv`), with
+the parts import's machinery (core.parts_import: reading, checking, all or nothing, reporting):
+
+    code,name,price,category
+    CALLOUT,上门费 Call-out,50,
+    AC-CLEAN,空调清洗 Air conditioner cleaning,120,air_conditioner
+
+`code`, `name` and `price` (yuan) are required; `category` is the appliance the item is for
+(air_conditioner, refrigerator, washing_machine, tv, water_heater, range_hood, microwave,
+other), empty for any appliance. Chinese headers too (编号, 名称, 价格, 家电). A code already
+in the catalogue is an error, unless `update=True`, which changes that item instead.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from .catalogue import clean_category
+from .desk import UnitOfWork
+from .errors import InvalidInput
+from .models import LabourItem, User
+from .parts_import import (
+    CsvSpec,
+    ImportResult,
+    RowError,
+    _short,
+    check_code,
+    check_name_and_price,
+    read_rows,
+    run_import,
+)
+from .roles import require_manager
+
+log = logging.getLogger(__name__)
+
+HEADERS = {
+    "code": ("code", "labour_code", "编号", "代码", "项目编号"),
+    "name": ("name", "labour", "名称", "项目", "项目名称"),
+    "price": ("price", "price_yuan", "价格", "单价", "收费"),
+    "category": ("category", "appliance", "家电", "类别", "适用家电"),
+}
+
+
+def _check_labour(line: int, cell) -> dict | list[RowError]:
+    errors: list[RowError] = []
+    values: dict[str, object] = {}
+    check_code(line, cell, "code", errors, values)
+    check_name_and_price(line, cell, errors, values)
+    try:
+        values["category"] = clean_category(cell("category"))
+    except InvalidInput:
+        errors.append(RowError(line, "category", "format", _short(cell("category"))))
+    return errors or values
+
+
+LABOUR = CsvSpec(
+    key="code", headers=HEADERS, required=("code", "name", "price"), check=_check_labour,
+    things="labour items",
+    hints={"code": "letters, digits and . _ / - (up to 32), like CALLOUT",
+           "category": "an appliance: air_conditioner, refrigerator, washing_machine, tv, "
+                       "water_heater, range_hood, microwave or other; empty for any"},
+    reasons={"taken": "is already in the catalogue (use --update to change existing items)",
+             "unknown_column": "is not a known column (code, name, price, category)",
+             "empty_file": "the file is empty: it needs a header row and at least one item",
+             "no_rows": "the file has a header but no labour items",
+             "too_many_rows": "too many rows: at most {maximum} items per file"})
+
+
+async def import_labour(uow: UnitOfWork, manager_or_none: User | None, text: str, *,
+                        update: bool = False) -> ImportResult:
+    """As core.parts_import.import_parts, for labour items: the caller commits when ok."""
+    if manager_or_none is not None:
+        require_manager(manager_or_none)
+    rows, errors, count = read_rows(text, LABOUR)
+    existing: dict[str, LabourItem] = {}
+    codes = [row.code for row in rows]
+    for start in range(0, len(codes), 500):
+        found = await uow.session.scalars(
+            select(LabourItem).where(LabourItem.code.in_(codes[start:start + 500])))
+        existing.update({item.code: item for item in found})
+    if not update:
+        errors.extend(RowError(row.line, "code", "taken", row.code)
+                      for row in rows if row.code in existing)
+    if errors:
+        errors.sort(key=lambda e: (e.line, e.field or ""))
+        return ImportResult(errors=tuple(errors), rows=count)
+    now = uow.now()
+    added, updated = [], []
+    for row in rows:
+        item = existing.get(row.code)
+        if item is None:
+            uow.session.add(LabourItem(code=row.code, name=row.name, price=row.price,
+                                       category=row.category, active=True, created_at=now,
+                                       updated_at=now))
+            added.append(row.code)
+        else:
+            item.name, item.price, item.category = row.name, row.price, row.category
+            item.updated_at = now
+            updated.append(row.code)
+    await uow.session.flush()
+    log.info("labour import by %s: %s added, %s updated",
+             manager_or_none.id if manager_or_none else "the command line", len(added),
+             len(updated))
+    return ImportResult(tuple(added), tuple(updated), (), count)
+
+
+async def run_labour_import(database_url: str, path, *, update: bool = False,
+                            clock=None) -> tuple[int, str]:
+    """`python -m bot import-labour FILE.csv`: as `import-parts`, for labour items."""
+    return await run_import(database_url, path, update=update, clock=clock,
+                            importer=import_labour, spec=LABOUR)
