@@ -102,7 +102,7 @@ def _state_query():
     return (select(ServiceOrder.id, ServiceOrder.status, ServiceOrder.kind,
                    ServiceOrder.technician_id, ServiceOrder.created_at, ServiceOrder.booked_date,
                    ServiceOrder.completed_at, ServiceOrder.final_amount,
-                   ServiceOrder.arrived_at, ServiceOrder.window_end,
+                   ServiceOrder.arrived_at, ServiceOrder.window_start, ServiceOrder.window_end,
                    Completion.order_id.is_not(None), Completion.parts_amount,
                    Completion.labour_amount, Rating.at, Rating.technician_id, Rating.stars,
                    waited)
@@ -122,8 +122,8 @@ def _seconds(moment: datetime) -> int:
 def mark_of(row, zone: ZoneInfo) -> tuple:
     """An order's mark (MARK_COLUMNS, in order) from a row of `_state_query`."""
     (order_id, status, kind, technician_id, created_at, booked_date, completed_at, final_amount,
-     arrived_at, window_end, has_completion, parts, labour, rated_at, rating_technician_id,
-     stars, waited) = row
+     arrived_at, window_start, window_end, has_completion, parts, labour, rated_at,
+     rating_technician_id, stars, waited) = row
     paid = kind != lifecycle.WARRANTY
     completed_day = arrived_day = rated_day = None
     seconds = revenue = 0
@@ -137,7 +137,8 @@ def mark_of(row, zone: ZoneInfo) -> tuple:
     on_time = False
     if arrived_at is not None and window_end is not None:
         arrived_day = arrived_at.astimezone(zone).date()
-        on_time = arrived_at <= window_end
+        # Inside the booked window: neither early nor late (core.jobs.is_on_time).
+        on_time = window_start is not None and window_start <= arrived_at <= window_end
     if rated_at is not None:
         rated_day = rated_at.astimezone(zone).date()
     return (order_id, created_at.astimezone(zone).date(), status, technician_id, booked_date,
@@ -321,7 +322,8 @@ async def _rebuild_in_postgresql(session, zone: ZoneInfo) -> tuple[int, int]:
                CASE WHEN {done} AND {paid} AND c.order_id IS NOT NULL THEN c.parts_amount END,
                CASE WHEN {done} AND {paid} AND c.order_id IS NOT NULL THEN c.labour_amount END,
                CASE WHEN o.window_end IS NOT NULL THEN {_local_day('o.arrived_at')} END,
-               coalesce(o.arrived_at <= o.window_end, false),
+               coalesce(o.arrived_at <= o.window_end
+                        AND o.arrived_at >= o.window_start, false),
                {_local_day('r.at')}, r.technician_id, coalesce(r.stars, 0)
         FROM service_orders o
         LEFT JOIN completions c ON c.order_id = o.id

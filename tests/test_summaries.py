@@ -88,9 +88,20 @@ async def _random_step(desk, clock, rng: random.Random, numbers: list[str]):
             pass
         return
     number = rng.choice(numbers)
+    # A technician goes to the visits whose window is near, whichever else happens.
+    async with desk.uow() as uow:
+        now = clock.now()
+        due = list(await uow.session.scalars(
+            select(ServiceOrder.number).where(
+                ServiceOrder.status == "scheduled",
+                ServiceOrder.window_start <= now + timedelta(hours=2),
+                ServiceOrder.window_end >= now).order_by(ServiceOrder.id)))
+    if due and rng.random() < 0.5:
+        number = rng.choice(due)
     async with desk.uow() as uow:
         order = await uow.session.scalar(select(ServiceOrder).where(ServiceOrder.number == number))
         status, tech, customer_id = order.status, order.technician_id, order.customer_id
+        window = (order.window_start, order.window_end)
         customer = (await uow.session.get(User, customer_id)).telegram_id
         tech_tg = (await uow.session.get(User, tech)).telegram_id if tech else None
     if status == "new":
@@ -114,11 +125,18 @@ async def _random_step(desk, clock, rng: random.Random, numbers: list[str]):
             await _try(desk, _reassign, BOSS, number, WANG if tech_tg == LI else LI)
         else:
             await _try(desk, jobs.accept, tech_tg, number)
-            await _try(desk, jobs.start_trip, tech_tg, number)
+            # Mostly as the booked window nears, now and then at another time (early or late).
+            soon = window[0] and window[0] - timedelta(hours=2) <= clock.now() <= window[1]
+            if soon:
+                await _try(desk, jobs.start_trip, tech_tg, number)
+                clock.at = clock.now() + timedelta(minutes=rng.choice((10, 30, 50)))
+                await _try(desk, jobs.arrive, tech_tg, number)
+            elif rng.random() < 0.15:
+                await _try(desk, jobs.start_trip, tech_tg, number)
     elif status == "en_route":
         await _try(desk, jobs.arrive, tech_tg, number)
     elif status == "on_site":
-        if rng.random() < 0.2:
+        if rng.random() < 0.3:
             await _try(desk, jobs.parts_missing, tech_tg, number, [("THERM-02", 1)])
         else:
             await _try(desk, jobs.diagnose, tech_tg, number, "Relay burnt, does not start")
@@ -127,7 +145,7 @@ async def _random_step(desk, clock, rng: random.Random, numbers: list[str]):
                 await _try(desk, quotes.add_part, tech_tg, number, "THERM-02", 1)
             await _try(desk, quotes.send_quote, tech_tg, number)
     elif status == "awaiting_approval":
-        if rng.random() < 0.75:
+        if rng.random() < 0.6:
             await _try(desk, quotes.approve_quote, customer, number)
         else:
             await _try(desk, quotes.decline_quote, customer, number)
@@ -147,10 +165,10 @@ async def _random_step(desk, clock, rng: random.Random, numbers: list[str]):
             await _try(desk, jobs.settle, tech_tg, number, rng.choice(("cash", "transfer")))
 
 
-@pytest.mark.parametrize("seed", [7, 2026])
+@pytest.mark.parametrize("seed", [7, 3])
 async def test_kept_figures_equal_the_direct_queries(desk, clock, seed):
     rng = random.Random(seed)
-    clock.at = at(TODAY - timedelta(days=10), 8)
+    clock.at = at(TODAY - timedelta(days=20), 8)
     await company(desk)
     async with desk.uow() as uow:
         for telegram_id in CUSTOMERS[2:]:
@@ -163,10 +181,10 @@ async def test_kept_figures_equal_the_direct_queries(desk, clock, seed):
     assert (await _rebuild(desk)).orders == 0
     numbers: list[str] = []
     checked = 0
-    for step in range(260):
+    for step in range(400):
         clock.at = clock.now() + timedelta(minutes=rng.choice((5, 20, 45, 90, 180)))
         await _random_step(desk, clock, rng, numbers)
-        if step % 65 == 64:
+        if step % 100 == 99:
             for name, (kept, direct) in (await _summaries(desk)).items():
                 assert kept == direct, (name, step)
                 checked += kept.new + kept.completed + kept.arrivals
