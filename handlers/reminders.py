@@ -89,6 +89,7 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
             raise NotFound(what="parts_request")  # nothing to say
         technician = await uow.session.get(User, request.technician_id)
         values.update(note=None, lines=lines, technician=technician.name if technician else "")
+        return [[(label("button.see_order"), f"or:v:{card.id}")]]
     if kind == "low_rating":
         values["rating"] = await uow.session.get(Rating, card.id)
         if values["rating"] is None:

@@ -199,7 +199,8 @@ async def test_a_press_on_someone_elses_job_or_an_old_question_is_answered_once(
     await wang.send("/jobs")
     mine = await until(wang, "Your jobs")
     pressed = await wang.press_data(card.callback_data["🔍 Diagnose"], message=mine)
-    assert (await wang.reply()).text == "Nothing found with that number. Check it and try again."
+    assert (await wang.reply()).text == ("That is not available to you (any more). "
+                                         "Please use /help to find your way.")
     assert await answer_to(wang, pressed) is None
     await wang.settle()
     assert len(answers_to(wang, pressed)) == 1

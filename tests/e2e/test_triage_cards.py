@@ -12,7 +12,7 @@ from tests.e2e.conftest import MANAGER_ID
 from tests.e2e.job_steps import LI, WANG, assign, drained, order_row, until
 from tests.e2e.people import technician
 
-NOT_FOUND_ZH = "没有找到该编号的内容，请核对后重试。"
+NOT_FOUND_ZH = "这项内容已不存在，或您无权查看。可以发送 /help 查看能做什么。"
 # 46 washing-machine jobs the company finished before the bot, in its own words.
 HISTORY = "job,category,brand,model,description,diagnosis,parts_used,first_visit_fixed\n" + "".join(
     [f"P{n},washing_machine,Haier,EG100,{words},{found},WM-PUMP*1,no\n"

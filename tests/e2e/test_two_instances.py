@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 
 import aiohttp
 from aiohttp import web
@@ -15,6 +16,7 @@ from tests.e2e.conftest import TOKEN, free_port
 from tests.e2e.job_steps import catalogue_and_stock, open_job, until
 from tests.e2e.people import technician
 from tests.e2e.staff_acts import assign
+from tests.workshop import at
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REFUSALS = ("out of date", "answer the question above", "answer this question first",
@@ -76,7 +78,8 @@ def _sender(update: dict) -> int:
     return 0
 
 
-async def test_two_instances_share_every_person_and_handle_each_update_once(telegram, bots):
+async def test_two_instances_share_every_person_and_handle_each_update_once(telegram, bots,
+                                                                          clock):
     first = await bots.start("webhook")
     second = await bots.start("webhook")
     balancer = Balancer([first.settings.webhook_url, second.settings.webhook_url])
@@ -107,9 +110,10 @@ async def test_two_instances_share_every_person_and_handle_each_update_once(tele
         await until(li, "New job")
         await until(ann, "is confirmed")
 
-        # The same update delivered to both instances at once: handled once.
-        # The technician runs the job in chat: accept, on my way, arrived, diagnosis, a quote
+        # The visit's morning. The same update delivered to both instances at once: handled
+        # once. The technician runs the job in chat: accept, on my way, arrived, diagnosis, a quote
         # the customer approves, completion with the part's serial, paid.
+        clock.at = at(date(2026, 11, 25), 6, 0)
         card = await open_job(li, number)
         for act in ("✅ Accept", "🚗 On my way", "📍 Arrived"):
             await li.press(act, message=card)
