@@ -95,13 +95,14 @@ async def seed(database_url: str, reminded: int, technicians: int, kind: str) ->
     technicians owed their morning job list, or managers owed their morning digest."""
     from core import people, reminders
     from core.db import make_engine, make_session_factory
-    from core.desk import CompanySettings, Desk
+    from bot.bootstrap import make_desk
+    from core.desk import CompanySettings
     from core.migrate import upgrade
 
     engine = make_engine(database_url)
     try:
         await upgrade(engine)
-        desk = Desk(make_session_factory(engine), CompanySettings())
+        desk = make_desk(make_session_factory(engine), CompanySettings())
         async with desk.uow() as uow:
             for n in range(technicians):
                 user = await people.ensure_user(uow, FIRST_TECHNICIAN + n, "en")

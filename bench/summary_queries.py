@@ -50,6 +50,7 @@ from sqlalchemy.sql.elements import ClauseElement  # noqa: E402
 from core import customer_orders, exports, jobs, reports, summaries  # noqa: E402
 from core.clock import FixedClock  # noqa: E402
 from core.db import make_engine, make_session_factory  # noqa: E402
+from bot.bootstrap import make_desk  # noqa: E402
 from core.desk import CompanySettings, Desk  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.models import ServiceOrder, User  # noqa: E402
@@ -583,7 +584,7 @@ async def run(args, report: dict) -> None:
 
         # Before: the schema without this change's indexes, the summary by direct queries.
         await ddl(*(f"DROP INDEX {index}" for index, _, _ in NEW_INDEXES))
-        desk = Desk(make_session_factory(engine), CompanySettings(timezone=ZONE),
+        desk = make_desk(make_session_factory(engine), CompanySettings(timezone=ZONE),
                     FixedClock(NOW))
         report["before"] = await measure(desk, args.repeat, kept=False, explain_plans=postgres)
         print_results("before: summary by direct queries, without the new indexes",

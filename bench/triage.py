@@ -149,7 +149,8 @@ async def on_database(history: Path, parts: Path) -> dict:
     from core.models import Appliance
     from core.orders import create_order
     from core.db import make_engine, make_session_factory
-    from core.desk import CompanySettings, Desk
+    from bot.bootstrap import make_desk
+    from core.desk import CompanySettings
     from core.migrate import upgrade
     from core.parts_import import import_parts
     from core.triage import for_order
@@ -158,7 +159,7 @@ async def on_database(history: Path, parts: Path) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite+aiosqlite:///{folder}/bench.db")
         await upgrade(engine)
-        desk = Desk(make_session_factory(engine), CompanySettings())
+        desk = make_desk(make_session_factory(engine), CompanySettings())
         async with desk.uow() as uow:
             assert (await import_parts(uow, None, parts.read_text("utf-8"))).ok
             assert (await import_history(uow, None, history.read_text("utf-8-sig"))).ok

@@ -11,6 +11,8 @@ from core.desk import CompanySettings, Desk
 from core.migrate import upgrade
 from core.people import add_manager
 
+from .bootstrap import make_desk
+from .imports import run_history_import, run_labour_import, run_parts_import
 from .service import BotService
 from .settings import SettingsError, load_settings
 
@@ -84,21 +86,15 @@ def main(argv: list[str] | None = None) -> int:
               f"orders {done.orders}, daily figures {done.figures}")
         return 0
     if args.command == "import-parts":
-        from core.parts_import import run_import
-
-        code, report = asyncio.run(run_import(settings.database_url, args.file,
-                                              update=args.update))
+        code, report = asyncio.run(run_parts_import(settings.database_url, args.file,
+                                                    update=args.update))
         print(report)
         return code
     if args.command == "import-history":
-        from core.triage_import import run_import as run_history_import
-
         code, report = asyncio.run(run_history_import(settings.database_url, args.file))
         print(report)
         return code
     if args.command == "import-labour":
-        from core.labour_import import run_labour_import
-
         code, report = asyncio.run(run_labour_import(settings.database_url, args.file,
                                                      update=args.update))
         print(report)
@@ -169,7 +165,7 @@ async def _migrate(settings) -> None:
 
 
 def _desk(settings, engine) -> Desk:
-    return Desk(make_session_factory(engine), CompanySettings(timezone=settings.zone))
+    return make_desk(make_session_factory(engine), CompanySettings(timezone=settings.zone))
 
 
 async def _rebuild_summaries(settings):
@@ -187,7 +183,7 @@ async def _rebuild_summaries(settings):
 async def _add_manager(settings, telegram_id: int) -> int:
     engine = make_engine(settings.database_url)
     await upgrade(engine)
-    desk = Desk(make_session_factory(engine), CompanySettings())
+    desk = make_desk(make_session_factory(engine))
     try:
         async with desk.uow() as uow:
             user = await add_manager(uow, telegram_id)

@@ -11,11 +11,12 @@ from telegram import Update
 from core import summaries
 from core.clock import Clock
 from core.db import make_engine, make_session_factory
-from core.desk import CompanySettings, Desk
+from core.desk import CompanySettings
 from core.migrate import upgrade
 from handlers.menus import publish_default_commands
 
 from .app import build_application
+from .bootstrap import make_desk
 from .metrics import Metrics
 from .reminders import ReminderService
 from .settings import Settings
@@ -46,7 +47,7 @@ class BotService:
         self.engine = make_engine(settings.database_url)
         self.metrics.watch_engine(self.engine)
         await upgrade(self.engine)
-        desk = Desk(
+        desk = make_desk(
             make_session_factory(self.engine),
             CompanySettings(timezone=settings.zone, manager_ids=frozenset(settings.manager_ids),
                             service_areas=settings.area_keys, area_names=settings.area_names,

@@ -44,7 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from . import lifecycle, orders
 from .desk import UnitOfWork
 from .errors import DomainError, InvalidInput, NotAllowed, NotFound, TransitionRefused
-from .lifecycle import CUSTOMER
+from .lifecycle import APPLIANCE_CATEGORIES, CUSTOMER
 from .models import (
     Address,
     Appliance,
@@ -54,7 +54,7 @@ from .models import (
     TechnicianSkill,
     User,
 )
-from .people import APPLIANCE_CATEGORIES, clean_phone
+from .people import clean_phone
 
 log = logging.getLogger(__name__)
 

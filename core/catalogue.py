@@ -15,6 +15,7 @@ from sqlalchemy import case, func, or_, select
 from .booking import clean_text
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotFound
+from .lifecycle import APPLIANCE_CATEGORIES
 from .models import LabourItem, Part, User
 from .paging import Page, page_bounds
 from .parsing import parse_money, parse_quantity
@@ -196,9 +197,7 @@ async def search_parts(uow: UnitOfWork, query: str | None = "", page: int = 1,
 # --- labour items -----------------------------------------------------------------------------
 
 def clean_category(category: str | None) -> str | None:
-    """An appliance category key (see core.people.APPLIANCE_CATEGORIES), or None for any."""
-    from .people import APPLIANCE_CATEGORIES
-
+    """An appliance category key (see core.lifecycle.APPLIANCE_CATEGORIES), or None for any."""
     if category is None or (isinstance(category, str) and not category.strip()):
         return None
     if not isinstance(category, str) or category.strip().lower() not in APPLIANCE_CATEGORIES:

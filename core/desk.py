@@ -2,10 +2,13 @@
 
 A unit of work is one transaction: everything a person's single action changes lands
 together or not at all (cosmicpython's pattern). Services take the unit of work and use its
-session, clock and company settings.
+session, clock and company settings. What must move with every commit (reminders planned
+for changed orders, the summary's daily figures) is given to the desk as commit hooks when
+the application is assembled (bot.bootstrap), so this, the lowest layer, imports no service.
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -36,9 +39,6 @@ class UnitOfWork:
         self.moved_parts: set[int] = set()
 
     async def __aenter__(self) -> UnitOfWork:
-        # Its mapper events note what each unit of work writes; registered before any flush.
-        from . import summaries  # noqa: F401
-
         self.session = self.desk.session_factory()
         return self
 
@@ -47,16 +47,11 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
-        from . import reminders, summaries  # they need the models; the desk does not otherwise
-
-        for order in self.changed_orders.values():
-            await reminders.replan(self, order)
+        # The hooks' writes land in the same transaction as the action's.
+        for hook in self.desk.on_commit:
+            await hook(self)
         self.changed_orders.clear()
-        if self.moved_parts:
-            await reminders.plan_low_stock(self, self.moved_parts)
-            self.moved_parts.clear()
-        # The summary's daily figures move with the orders, in the same transaction.
-        await summaries.keep(self)
+        self.moved_parts.clear()
         await self.session.commit()
 
     async def rollback(self) -> None:
@@ -75,12 +70,16 @@ class UnitOfWork:
         return self.clock.now()
 
 
+CommitHook = Callable[[UnitOfWork], Awaitable[None]]
+
+
 class Desk:
     def __init__(self, session_factory: async_sessionmaker, company: CompanySettings,
-                 clock: Clock | None = None):
+                 clock: Clock | None = None, on_commit: Sequence[CommitHook] = ()):
         self.session_factory = session_factory
         self.company = company
         self.clock = clock or Clock()
+        self.on_commit = tuple(on_commit)
         # What services keep between units of work in this process, checked against the
         # database before use (e.g. core.triage's learned models).
         self.caches: dict[str, dict] = {}

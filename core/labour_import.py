@@ -28,7 +28,6 @@ from .parts_import import (
     check_code,
     check_name_and_price,
     read_rows,
-    run_import,
 )
 from .roles import require_manager
 
@@ -103,10 +102,3 @@ async def import_labour(uow: UnitOfWork, manager_or_none: User | None, text: str
              manager_or_none.id if manager_or_none else "the command line", len(added),
              len(updated))
     return ImportResult(tuple(added), tuple(updated), (), count)
-
-
-async def run_labour_import(database_url: str, path, *, update: bool = False,
-                            clock=None) -> tuple[int, str]:
-    """`python -m bot import-labour FILE.csv`: as `import-parts`, for labour items."""
-    return await run_import(database_url, path, update=update, clock=clock,
-                            importer=import_labour, spec=LABOUR)

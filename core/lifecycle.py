@@ -39,6 +39,12 @@ INSTALLATION = "installation"
 WARRANTY = "warranty"
 KINDS = (REPAIR, INSTALLATION, WARRANTY)
 
+# The appliances a company services: what a customer books, a technician is skilled in.
+APPLIANCE_CATEGORIES = (
+    "air_conditioner", "refrigerator", "washing_machine", "tv",
+    "water_heater", "range_hood", "microwave", "other",
+)
+
 
 @dataclass(frozen=True)
 class Transition:

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .catalogue import (
     MIN_LEVEL_MAX,
@@ -384,35 +383,3 @@ def read_file(path: str | Path) -> str:
         except UnicodeDecodeError:
             continue
     raise ValueError("the file is neither UTF-8 nor GB18030 text")
-
-
-async def run_import(database_url: str, path: str | Path, *, update: bool = False,
-                     clock=None, importer=None, spec: CsvSpec = PARTS) -> tuple[int, str]:
-    """`python -m bot import-parts FILE.csv`: brings the schema up to date, imports, and
-    returns (exit code, what to print): 0 imported, 1 rows refused (nothing imported),
-    2 the file could not be read."""
-    from .db import make_engine, make_session_factory
-    from .desk import CompanySettings, Desk
-    from .migrate import upgrade
-
-    try:
-        text = read_file(path)
-    except (OSError, ValueError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        return 2, f"cannot read {path}: {reason}"
-    engine = make_engine(database_url)
-    try:
-        await upgrade(engine)
-        desk = Desk(make_session_factory(engine), CompanySettings(), clock)
-        async with desk.uow() as uow:
-            result = await (importer or import_parts)(uow, None, text, update=update)
-            if not result.ok:
-                return 1, describe(result, str(path), spec)
-            try:
-                await uow.commit()
-            except IntegrityError:
-                return 1, (f"{path}: nothing imported: one of these {spec.things} was added "
-                           "meanwhile; run the import again.")
-            return 0, describe(result, str(path), spec)
-    finally:
-        await engine.dispose()

@@ -25,6 +25,7 @@ from .desk import UnitOfWork
 from .lifecycle import MANAGER, TECHNICIAN
 from .models import OrderEvent, Rating, Reminder, ReplacedPart, ServiceOrder, User
 from .ratings import LOW_RATING
+from .stock import low_stock
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,15 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
     return planned
 
 
+async def plan_changes(uow: UnitOfWork) -> None:
+    """The unit of work's commit hook (bot.bootstrap): the changed orders' reminders are
+    re-planned, and managers hear of parts the stock moves left under their minimum."""
+    for order in uow.changed_orders.values():
+        await replan(uow, order)
+    if uow.moved_parts:
+        await plan_low_stock(uow, uow.moved_parts)
+
+
 async def replan(uow: UnitOfWork, order: ServiceOrder) -> None:
     """Writes the reminders `order` now calls for and drops the unsent ones it no longer does."""
     now = uow.now()
@@ -204,8 +214,6 @@ async def add_daily(uow: UnitOfWork, kind: str, recipient_id: int, day_key: str,
 async def plan_low_stock(uow: UnitOfWork, part_ids) -> None:
     """After stock moved: each manager hears, once a day per part, of a part the main
     warehouse now holds fewer of than its minimum."""
-    from .stock import low_stock  # stock needs nothing from here; avoid a cycle at import
-
     low = [line for line in await low_stock(uow) if line.part_id in part_ids]
     if not low:
         return

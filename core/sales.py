@@ -19,9 +19,9 @@ from sqlalchemy import select, update
 from . import booking, lifecycle, orders
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotAllowed, NotFound
-from .lifecycle import MANAGER
+from .lifecycle import APPLIANCE_CATEGORIES, MANAGER
 from .models import Appliance, SalesLookup, SalesOrder, ServiceOrder, User
-from .people import APPLIANCE_CATEGORIES, clean_name, clean_phone
+from .people import clean_name, clean_phone
 
 log = logging.getLogger(__name__)
 

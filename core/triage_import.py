@@ -27,14 +27,13 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .booking import clean_text
 from .desk import UnitOfWork
 from .errors import InvalidInput
+from .lifecycle import APPLIANCE_CATEGORIES
 from .models import Part, TriageHistory, User
 from .parts_import import (
     HINTS,
@@ -42,10 +41,8 @@ from .parts_import import (
     RowError,
     _short,
     describe_errors,
-    read_file,
     read_table,
 )
-from .people import APPLIANCE_CATEGORIES
 from .roles import require_manager
 
 log = logging.getLogger(__name__)
@@ -262,34 +259,3 @@ def describe(result: HistoryImportResult, path: str = "") -> str:
     if result.ok:
         return f"{path + ': ' if path else ''}{result.added} past jobs imported."
     return describe_errors(result.errors, path, HISTORY_REASONS, HISTORY_HINTS)
-
-
-async def run_import(database_url: str, path: str | Path, *, clock=None) -> tuple[int, str]:
-    """`python -m bot import-history FILE.csv`: brings the schema up to date, imports, and
-    returns (exit code, what to print): 0 imported, 1 rows refused (nothing imported),
-    2 the file could not be read."""
-    from .db import make_engine, make_session_factory
-    from .desk import CompanySettings, Desk
-    from .migrate import upgrade
-
-    try:
-        text = read_file(path)
-    except (OSError, ValueError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        return 2, f"cannot read {path}: {reason}"
-    engine = make_engine(database_url)
-    try:
-        await upgrade(engine)
-        desk = Desk(make_session_factory(engine), CompanySettings(), clock)
-        async with desk.uow() as uow:
-            result = await import_history(uow, None, text)
-            if not result.ok:
-                return 1, describe(result, str(path))
-            try:
-                await uow.commit()
-            except IntegrityError:
-                return 1, (f"{path}: nothing imported: a job with one of these numbers was "
-                           "imported meanwhile; run the import again.")
-            return 0, describe(result, str(path))
-    finally:
-        await engine.dispose()

@@ -12,6 +12,7 @@ def register(application: Application) -> None:
     from . import (
         booking,
         common,
+        completion,
         customer,
         dispatch,
         errors,
@@ -19,6 +20,7 @@ def register(application: Application) -> None:
         labour,
         manager,
         parts_catalogue,
+        quote_builder,
         reports,
         sales,
         staff,
@@ -29,7 +31,9 @@ def register(application: Application) -> None:
     )
     from .flow import Engine
 
-    engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING, *jobs.flows(),
+    engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING,
+                     quote_builder.DIAGNOSE, quote_builder.QUOTE, completion.COMPLETE,
+                     completion.MISSING, jobs.DECLINE,
                      stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
                      parts_catalogue.PARTS_CATALOGUE, sales.SALE])
     application.bot_data["flows"] = engine

@@ -13,7 +13,7 @@ from core import access, booking, brands, people, sales, warranty
 from core.areas import area_of, display_name
 from core.booking import WindowFull
 from core.errors import DomainError, InvalidInput
-from core.lifecycle import CUSTOMER, INSTALLATION, REPAIR, WARRANTY
+from core.lifecycle import APPLIANCE_CATEGORIES, CUSTOMER, INSTALLATION, REPAIR, WARRANTY
 
 from .common import phone_keyboard, shared_phone
 from .flow import Entry, Flow, Next, Question, Step, Turn
@@ -80,7 +80,7 @@ async def _start(turn: Turn, kind: str, **prefilled) -> Next:
 
 async def q_category(turn: Turn) -> Question:
     return Question("ask_category", _rows(
-        [(turn.label(f"category.{c}"), c) for c in people.APPLIANCE_CATEGORIES]))
+        [(turn.label(f"category.{c}"), c) for c in APPLIANCE_CATEGORIES]))
 
 
 async def q_brand(turn: Turn) -> Question:
@@ -186,7 +186,7 @@ async def q_sales_phone(turn: Turn) -> Question:
 # --- the answers -------------------------------------------------------------------------
 
 async def chose_category(turn: Turn, category: str) -> Next:
-    if category not in people.APPLIANCE_CATEGORIES:
+    if category not in APPLIANCE_CATEGORIES:
         turn.toast("toast.stale_button")
         return turn.stay()
     turn.draft["category"] = category

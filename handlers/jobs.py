@@ -595,14 +595,8 @@ DECLINE = job_flow(
 
 
 # --- registration -----------------------------------------------------------------------------
-
-def flows() -> list[Flow]:
-    """The job flows, for the engine (handlers.__init__)."""
-    from . import completion, quote_builder
-
-    return [quote_builder.DIAGNOSE, quote_builder.QUOTE, completion.COMPLETE,
-            completion.MISSING, DECLINE]
-
+# The job's flows are registered in handlers.__init__: DECLINE here, diagnosis and quote in
+# quote_builder, completion and parts missing in completion (both build on this module).
 
 def handlers():
     return [

@@ -10,7 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from core import catalogue
 from core.catalogue import ANY_APPLIANCE
-from core.people import APPLIANCE_CATEGORIES
+from core.lifecycle import APPLIANCE_CATEGORIES
 from core.roles import require_manager
 
 from .chat import Context, desk, keyboard, label, page_turns, person, rows_of, say, show

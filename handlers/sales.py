@@ -13,6 +13,7 @@ import logging
 
 from core import booking, people, sales
 from core.errors import InvalidInput
+from core.lifecycle import APPLIANCE_CATEGORIES
 from core.roles import require_manager
 
 from .booking import brand_buttons, picked_brand
@@ -48,7 +49,7 @@ def _question(step: str, **values):
 
 async def q_category(turn: Turn) -> Question:
     return Question("sale_ask", rows_of(
-        [(turn.label(f"category.{c}"), f"cat:{c}") for c in people.APPLIANCE_CATEGORIES]),
+        [(turn.label(f"category.{c}"), f"cat:{c}") for c in APPLIANCE_CATEGORIES]),
         dict(step="category"))
 
 
@@ -88,7 +89,7 @@ def _appliance_text(field):
 
 async def chose_category(turn: Turn, value: str) -> Next:
     category = value.removeprefix("cat:")
-    if not value.startswith("cat:") or category not in people.APPLIANCE_CATEGORIES:
+    if not value.startswith("cat:") or category not in APPLIANCE_CATEGORIES:
         return _refuse(turn)
     turn.draft["category"] = category
     return turn.next()

@@ -15,7 +15,7 @@ Callback data:
   stf:r:<user id>           reactivate
   stf:sk:<user id>:<mask>[:<page>]   categories being chosen  stf:sks:<user id>:<mask>  save
   stf:ar:<user id>:<mask>[:<page>]   areas being chosen       stf:ars:<user id>:<mask>  save
-The masks' bits follow core.people.APPLIANCE_CATEGORIES and the company's SERVICE_AREAS,
+The masks' bits follow core.lifecycle.APPLIANCE_CATEGORIES and the company's SERVICE_AREAS,
 written in base 36 (150 areas fit in 29 characters, so the data stays within 64 bytes); the
 options come PICK_PAGE at a time (100 buttons at most in a message).
 """
@@ -26,9 +26,9 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import people, ratings, stock
+from core import ratings, staff, stock
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.lifecycle import TECHNICIAN
+from core.lifecycle import APPLIANCE_CATEGORIES, TECHNICIAN
 from core.roles import require_manager
 
 from .chat import Context, desk, keyboard, label, page_turns, person, say, show, toast
@@ -80,7 +80,7 @@ async def page_pressed(update: Update, context: Context):
 async def _list(update: Update, context: Context, page: int, *, edit: bool = True):
     async with desk(context).uow() as uow:
         manager = await _manager(uow, update, context)
-        listing = await people.staff_page(uow, manager, page)
+        listing = await staff.staff_page(uow, manager, page)
         people_shown = [await _summary(uow, update, context, user) for user in listing.items]
         await uow.commit()
     rows = [[(_button(update, context, p), f"stf:v:{p['id']}")] for p in people_shown]
@@ -99,8 +99,8 @@ async def _summary(uow, update, context, user) -> dict:
     await user.awaitable_attrs.areas
     configured = desk(context).company.service_areas
     skills = sorted((s.category for s in user.skills),
-                    key=lambda c: people.APPLIANCE_CATEGORIES.index(c)
-                    if c in people.APPLIANCE_CATEGORIES else len(people.APPLIANCE_CATEGORIES))
+                    key=lambda c: APPLIANCE_CATEGORIES.index(c)
+                    if c in APPLIANCE_CATEGORIES else len(APPLIANCE_CATEGORIES))
     areas = sorted((a.area for a in user.areas),
                    key=lambda a: configured.index(a) if a in configured else len(configured))
     return dict(
@@ -134,7 +134,7 @@ async def _card(update: Update, context: Context, user_id: int, *, notice: str |
     async with desk(context).uow() as uow:
         manager = await _manager(uow, update, context)
         try:
-            user = await people.get_staff(uow, manager, user_id)
+            user = await staff.get_staff(uow, manager, user_id)
         except NotFound:
             await toast(update, context, "toast.stale_button")
             return
@@ -148,7 +148,7 @@ async def _card(update: Update, context: Context, user_id: int, *, notice: str |
     if shown["technician"]:
         rows.append([
             (label(update, context, "staff_button.categories"),
-             f"stf:sk:{user_id}:{_b36(_mask(shown['skills'], people.APPLIANCE_CATEGORIES))}"),
+             f"stf:sk:{user_id}:{_b36(_mask(shown['skills'], APPLIANCE_CATEGORIES))}"),
             (label(update, context, "staff_button.areas"),
              f"stf:ar:{user_id}:"
              f"{_b36(_mask(shown['areas'], desk(context).company.service_areas))}")])
@@ -168,7 +168,7 @@ async def deactivate_pressed(update: Update, context: Context):
     async with desk(context).uow() as uow:
         manager = await _manager(uow, update, context)
         try:
-            user = await people.get_staff(uow, manager, user_id)
+            user = await staff.get_staff(uow, manager, user_id)
         except NotFound:
             await toast(update, context, "toast.stale_button")
             return
@@ -191,7 +191,7 @@ async def deactivate_confirmed(update: Update, context: Context):
     async with desk(context).uow() as uow:
         manager = await _manager(uow, update, context)
         try:
-            user, released, changed = await people.deactivate_staff(uow, manager, user_id)
+            user, released, changed = await staff.deactivate_staff(uow, manager, user_id)
         except NotFound:
             await toast(update, context, "toast.stale_button")
             return
@@ -226,7 +226,7 @@ async def reactivate_pressed(update: Update, context: Context):
     async with desk(context).uow() as uow:
         manager = await _manager(uow, update, context)
         try:
-            _, changed = await people.reactivate_staff(uow, manager, user_id)
+            _, changed = await staff.reactivate_staff(uow, manager, user_id)
         except NotFound:
             await toast(update, context, "toast.stale_button")
             return
@@ -238,7 +238,7 @@ async def reactivate_pressed(update: Update, context: Context):
 # --- categories and areas ---------------------------------------------------------------------
 
 def _options(context: Context, kind: str):
-    return (people.APPLIANCE_CATEGORIES if kind == "sk"
+    return (APPLIANCE_CATEGORIES if kind == "sk"
             else desk(context).company.service_areas)
 
 
@@ -252,7 +252,7 @@ async def choosing_pressed(update: Update, context: Context):
     async with desk(context).uow() as uow:
         manager = await _manager(uow, update, context)
         try:
-            user = await people.get_staff(uow, manager, user_id)
+            user = await staff.get_staff(uow, manager, user_id)
         except NotFound:
             user = None
         name = _name(user) if user else None
@@ -289,9 +289,9 @@ async def save_pressed(update: Update, context: Context):
         manager = await _manager(uow, update, context)
         try:
             if kind == "sk":
-                await people.set_technician_skills(uow, manager, user_id, chosen)
+                await staff.set_technician_skills(uow, manager, user_id, chosen)
             else:
-                await people.set_technician_areas(uow, manager, user_id, chosen)
+                await staff.set_technician_areas(uow, manager, user_id, chosen)
         except NotFound:
             await toast(update, context, "toast.stale_button")
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import people
 from core.errors import InvalidInput
-from core.lifecycle import TECHNICIAN
+from core.lifecycle import APPLIANCE_CATEGORIES, TECHNICIAN
 
 from .flow import Next, Question, Step, Turn
 from .menus import say_menu
@@ -17,7 +17,7 @@ def _toggle(chosen: list, value) -> None:
 async def ask_skills(turn: Turn) -> Question:
     chosen = set(turn.draft.setdefault("skills", []))
     rows = [[(("✅ " if c in chosen else "") + turn.label(f"category.{c}"), c)]
-            for c in people.APPLIANCE_CATEGORIES]
+            for c in APPLIANCE_CATEGORIES]
     rows.append([(turn.label("button.done"), "done")])
     return Question("pick_skills", rows, nav=False)
 
@@ -33,7 +33,7 @@ async def skill_pressed(turn: Turn, value: str) -> Next:
                      skills=[turn.label(f"category.{c}") for c in turn.draft["skills"]])
         turn.draft["areas"] = []
         return turn.goto("areas")
-    if value not in people.APPLIANCE_CATEGORIES:
+    if value not in APPLIANCE_CATEGORIES:
         turn.toast("toast.stale_button")
         return turn.stay()
     _toggle(turn.draft.setdefault("skills", []), value)

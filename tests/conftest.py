@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.bootstrap import make_desk
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
-from core.desk import CompanySettings, Desk
+from core.desk import CompanySettings
 from core.migrate import upgrade
 from core.models import Base
 
@@ -102,7 +103,7 @@ def clock():
 @pytest.fixture
 async def desk(db_url, clock):
     engine = make_engine(db_url)
-    yield Desk(make_session_factory(engine),
+    yield make_desk(make_session_factory(engine),
                CompanySettings(manager_ids=frozenset({900}), service_areas=AREAS,
                                area_names=AREA_NAMES), clock)
     await engine.dispose()

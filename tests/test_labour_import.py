@@ -2,8 +2,9 @@
 headers, every bad row reported by line, all or nothing, --update."""
 from sqlalchemy import select
 
-from core import catalogue, labour_import, people
-from core.labour_import import LABOUR, import_labour, run_labour_import
+from bot.imports import run_labour_import
+from core import catalogue
+from core.labour_import import LABOUR, import_labour
 from core.models import LabourItem
 from core.parts_import import describe
 

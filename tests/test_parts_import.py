@@ -3,10 +3,11 @@ imported unless every row is good."""
 import pytest
 from sqlalchemy import func, select
 
+from bot.imports import run_parts_import as run_import
 from core import parts_import, people
 from core.errors import NotAllowed
 from core.models import Part
-from core.parts_import import import_parts, run_import
+from core.parts_import import import_parts
 from tests.workshop import ANN, BOSS, company
 
 GOOD = """sku,name,price,warranty_months,min_level

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.bootstrap import make_desk
 from core import (
     booking, dispatch, exports, jobs, orders, people, quotes, ratings, reports, stock, summaries,
     warranty)
@@ -187,7 +188,7 @@ async def build_week(desk, clock) -> dict[str, str]:
 def company_desk(url, clock):
     """A desk as tests/conftest.py makes it, on `url`."""
     engine = make_engine(url)
-    return engine, Desk(make_session_factory(engine),
+    return engine, make_desk(make_session_factory(engine),
                         CompanySettings(manager_ids=frozenset({900}), service_areas=AREAS), clock)
 
 

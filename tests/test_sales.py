@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from bot.bootstrap import make_desk
 from core import booking, people, sales
 from core.booking import WindowFull
 from core.db import make_engine, make_session_factory
-from core.desk import Desk
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Address, Appliance, SalesLookup, ServiceOrder
 
@@ -123,7 +123,7 @@ async def test_five_wrong_tries_in_an_hour_lock_the_customer_out_until_the_hour_
     assert refused.value.details == {"reason": "too_many_tries", "retry_after": 20}
     # a restart: a new engine and desk on the same database remember the tries
     engine = make_engine(db_url)
-    restarted = Desk(make_session_factory(engine), desk.company, clock)
+    restarted = make_desk(make_session_factory(engine), desk.company, clock)
     try:
         clock.advance(minutes=19, seconds=30)
         with pytest.raises(NotAllowed) as refused:

@@ -16,7 +16,7 @@ from core.reports import Period, RatingComment, Summary, TechnicianFigures
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
 from core.triage import LoadLine, OrderTriage, RequestLine
 from core.triage_model import LikelyFault, Suggestion
-from core.people import APPLIANCE_CATEGORIES
+from core.lifecycle import APPLIANCE_CATEGORIES
 from core.lifecycle import STATUSES
 from handlers.menus import ROLE_COMMANDS
 from handlers.texts import LANGUAGES, Texts, money, pick_language

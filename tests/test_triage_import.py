@@ -3,10 +3,11 @@ reported by its line number, nothing imported unless every row is good, Excel's 
 import pytest
 from sqlalchemy import func, select
 
+from bot.imports import run_history_import as run_import
 from core import people
 from core.errors import NotAllowed
 from core.models import TriageHistory
-from core.triage_import import describe, import_history, parse_parts, run_import
+from core.triage_import import describe, import_history, parse_parts
 from tests.workshop import ANN, BOSS, company
 
 GOOD = """job,closed_on,category,brand,model,description,diagnosis,parts_used,first_visit_fixed

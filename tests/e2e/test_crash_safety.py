@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.bootstrap import make_desk
 from core import booking, people
 from core.clock import Clock
 from core.db import make_engine, make_session_factory
-from core.desk import CompanySettings, Desk
+from core.desk import CompanySettings
 from core.models import Address, Appliance, Quote, QuoteLine, ServiceOrder, User
 from tests.e2e.conftest import MANAGER_ID, TOKEN
 from tests.e2e.job_steps import assign, catalogue_and_stock, on_site
@@ -165,7 +166,7 @@ async def job_on_site(db_url, telegram) -> str:
     with a catalogue and a compressor in the van (through core, on today's real clock, as the
     bot in its own process runs on it)."""
     engine = make_engine(db_url)
-    desk = Desk(make_session_factory(engine), CompanySettings(
+    desk = make_desk(make_session_factory(engine), CompanySettings(
         manager_ids=frozenset({MANAGER_ID}), service_areas=("Pudong",)), Clock())
     staff = SimpleNamespace(desk=desk, reminders=SimpleNamespace(wake=lambda: None))
     try:

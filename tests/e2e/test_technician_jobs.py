@@ -5,7 +5,7 @@ checklists, parts missing, being paid; and nobody else's jobs are theirs.
 The tests' clock stands at Tue 24 Nov 2026, 10:00 in Shanghai; bookings are for Wed 25 Nov."""
 from sqlalchemy import select
 
-from core import booking, jobs, people, quotes, stock, warranty
+from core import booking, jobs, people, quotes, staff, stock, warranty
 from core.models import (
     Completion,
     MissingPart,
@@ -618,7 +618,7 @@ async def test_a_technician_sees_only_their_own_jobs_and_a_deactivated_one_nothi
     async with bot.desk.uow() as uow:
         boss = await people.ensure_user(uow, MANAGER_ID)
         li_row = await people.find_user(uow, LI)
-        await people.deactivate_staff(uow, boss, li_row.id)
+        await staff.deactivate_staff(uow, boss, li_row.id)
         await uow.commit()
     await li.press("📍 Arrived", message=card)
     assert (await until(li, "")).text == GONE
