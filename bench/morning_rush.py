@@ -93,7 +93,7 @@ TECHNICIAN = [
 async def seed(database_url: str, reminded: int, technicians: int, kind: str) -> None:
     """People owed a reminder (due far away for now) and technicians, before the bot starts:
     technicians owed their morning job list, or managers owed their morning digest."""
-    from core import people, reminders
+    from core import people, reminder_queue
     from core.db import make_engine, make_session_factory
     from bot.bootstrap import make_desk
     from core.desk import CompanySettings
@@ -115,7 +115,7 @@ async def seed(database_url: str, reminded: int, technicians: int, kind: str) ->
                     person = await people.ensure_user(uow, FIRST_REMINDED + n, "en")
                     people.make_staff(uow, person, "technician", f"Van {n}")
                     await uow.session.flush()
-                await reminders.add_daily(uow, kind, person.id, "rush", FAR_AWAY)
+                await reminder_queue.add_daily(uow, kind, person.id, "rush", FAR_AWAY)
             await uow.commit()
     finally:
         await engine.dispose()

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bot.sandbox.botapi import LocalBotApi  # noqa: E402
 from bot.service import BotService  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from core import people, reminders  # noqa: E402
+from core import people, reminder_queue  # noqa: E402
 from core.models import Reminder  # noqa: E402
 
 TOKEN = "123456:BENCH-reminders"
@@ -77,7 +77,7 @@ async def run(count: int, database_url: str | None) -> dict:
             for n in range(count):
                 person = await people.add_manager(uow, FIRST_ID + n)
                 api.user(FIRST_ID + n, f"M{n}", started=True)
-                await reminders.add_daily(uow, "digest", person.id, "bench", uow.now())
+                await reminder_queue.add_daily(uow, "digest", person.id, "bench", uow.now())
             await uow.commit()
         started = time.perf_counter()
         service.reminders.wake()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from core import reminders, summaries
+from core import reminder_queue, summaries
 from core.clock import Clock
 from core.desk import CompanySettings, Desk
 
@@ -15,4 +15,4 @@ def make_desk(session_factory: async_sessionmaker, company: CompanySettings | No
               clock: Clock | None = None) -> Desk:
     # Reminders first: the summary's hook flushes and reads what the others wrote.
     return Desk(session_factory, company or CompanySettings(), clock,
-                on_commit=(reminders.plan_changes, summaries.keep))
+                on_commit=(reminder_queue.plan_changes, summaries.keep))

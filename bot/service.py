@@ -18,7 +18,7 @@ from handlers.menus import publish_default_commands
 from .app import build_application
 from .bootstrap import make_desk
 from .metrics import Metrics
-from .reminders import ReminderService
+from .reminder_sender import ReminderService
 from .settings import Settings
 from .webhook import webhook_app
 

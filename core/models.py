@@ -517,7 +517,7 @@ class WarrantyClaimPart(Base):
 
 class Reminder(Base):
     """A message the service owes someone at a time: written with the order change that
-    causes it, claimed by one sender, sent once (see core.reminders)."""
+    causes it, claimed by one sender, sent once (see core.reminder_queue)."""
 
     __tablename__ = "reminders"
 

@@ -236,7 +236,7 @@ async def _move(uow: UnitOfWork, levels: dict[tuple[int, int], int], kind: str, 
                              other_warehouse_id=other_warehouse_id, order_id=order_id,
                              actor_id=actor.id if actor else None, note=note)
     uow.session.add(movement)
-    uow.stock_moved(part.id)  # managers hear of a part now under its minimum (core.reminders)
+    uow.stock_moved(part.id)  # managers hear of a part now under its minimum (reminder_queue)
     return movement
 
 

@@ -33,7 +33,7 @@ from .chat import (
 from . import reports
 from .flow import Entry, Flow, Next, Question, Step, Turn
 from .notify import wake_reminders
-from .reminders import quote_buttons, star_buttons
+from .reminder_texts import quote_buttons, star_buttons
 from .texts import MESSAGE_MAX, visible_length, window_label
 
 log = logging.getLogger(__name__)

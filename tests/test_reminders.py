@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from core import booking, orders, people, reminders
+from core import booking, orders, people, reminder_queue
 from core.models import Reminder, ServiceOrder
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -83,10 +83,10 @@ async def test_quiet_hours_hold_customer_reminders_until_eight(desk):
 def test_after_quiet_hours():
     zone = timezone(timedelta(hours=8))
     at = lambda h, m=0, d=24: datetime(2026, 11, d, h, m, tzinfo=zone)
-    assert reminders.after_quiet_hours(at(20, 59), zone) == at(20, 59)
-    assert reminders.after_quiet_hours(at(21, 0), zone) == at(8, 0, 25)
-    assert reminders.after_quiet_hours(at(3, 0), zone) == at(8, 0)
-    assert reminders.after_quiet_hours(at(8, 0), zone) == at(8, 0)
+    assert reminder_queue.after_quiet_hours(at(20, 59), zone) == at(20, 59)
+    assert reminder_queue.after_quiet_hours(at(21, 0), zone) == at(8, 0, 25)
+    assert reminder_queue.after_quiet_hours(at(3, 0), zone) == at(8, 0)
+    assert reminder_queue.after_quiet_hours(at(8, 0), zone) == at(8, 0)
 
 
 async def test_assigning_tells_the_technician_now_and_before_the_job(desk, clock):
@@ -120,7 +120,7 @@ async def test_each_due_reminder_is_claimed_by_one_sender_only(desk, clock):
 
     async def claim(owner="c"):
         async with desk.uow() as uow:
-            claimed = await reminders.claim_due(uow, owner, limit=50)
+            claimed = await reminder_queue.claim_due(uow, owner, limit=50)
             await uow.commit()
             return [r.id for r in claimed]
 
@@ -142,21 +142,21 @@ async def test_a_claim_taken_over_after_its_lease_is_sent_by_the_new_owner_only(
     await book(desk, "2026-11-26", "13-17")
     clock.advance(days=3)
     async with desk.uow() as uow:
-        [first, *_] = await reminders.claim_due(uow, "slow")
+        [first, *_] = await reminder_queue.claim_due(uow, "slow")
         await uow.commit()
     clock.advance(seconds=61)
     async with desk.uow() as uow:
-        taken = [r.id for r in await reminders.claim_due(uow, "other")]
+        taken = [r.id for r in await reminder_queue.claim_due(uow, "other")]
         await uow.commit()
     assert first.id in taken
     async with desk.uow() as uow:
-        assert not await reminders.renew_claim(uow, first.id, "slow")
-        assert not await reminders.mark_sent(uow, first.id, "slow")
-        assert await reminders.renew_claim(uow, first.id, "other")
-        assert await reminders.mark_sent(uow, first.id, "other")
+        assert not await reminder_queue.renew_claim(uow, first.id, "slow")
+        assert not await reminder_queue.mark_sent(uow, first.id, "slow")
+        assert await reminder_queue.renew_claim(uow, first.id, "other")
+        assert await reminder_queue.mark_sent(uow, first.id, "other")
         await uow.commit()
     async with desk.uow() as uow:
-        assert first.id not in [r.id for r in await reminders.claim_due(uow, "third")]
+        assert first.id not in [r.id for r in await reminder_queue.claim_due(uow, "third")]
 
 
 async def test_failures_back_off_and_sent_reminders_stay_sent(desk, clock):
@@ -164,17 +164,17 @@ async def test_failures_back_off_and_sent_reminders_stay_sent(desk, clock):
     await book(desk, "2026-11-26", "13-17")
     clock.advance(days=3)
     async with desk.uow() as uow:
-        [first, *_] = await reminders.claim_due(uow, "sender")
-        await reminders.mark_failed(uow, first, "Bad Gateway")
+        [first, *_] = await reminder_queue.claim_due(uow, "sender")
+        await reminder_queue.mark_failed(uow, first, "Bad Gateway")
         await uow.commit()
     async with desk.uow() as uow:
         again = await uow.session.get(Reminder, first.id)
         assert again.attempts == 1 and again.due_at == clock.at + timedelta(seconds=2)
-        await reminders.mark_sent(uow, first.id, "sender")
+        await reminder_queue.mark_sent(uow, first.id, "sender")
         await uow.commit()
     async with desk.uow() as uow:
         order = await uow.session.scalar(select(ServiceOrder))
-        await reminders.replan(uow, order)  # planning again does not resend it
+        await reminder_queue.replan(uow, order)  # planning again does not resend it
         await uow.commit()
         count = len((await uow.session.scalars(
             select(Reminder).where(Reminder.kind == first.kind))).all())

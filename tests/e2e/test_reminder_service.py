@@ -5,8 +5,8 @@ import asyncio
 from sqlalchemy import select
 
 from bot.app import build_application
-from bot.reminders import ReminderService
-from core import people, reminders
+from bot.reminder_sender import ReminderService
+from core import people, reminder_queue
 from core.models import Reminder, User
 from tests.e2e.booking_steps import book_repair
 from tests.e2e.people import registered_customer, technician
@@ -73,7 +73,7 @@ async def digest_for_managers(bot, telegram, count: int) -> list:
         for n in range(count):
             manager = await people.add_manager(uow, 5000 + n)
             people_in_chat.append(telegram.user(5000 + n, f"M{n}", started=True))
-            await reminders.add_daily(uow, "digest", manager.id, "2026-11-24", uow.now())
+            await reminder_queue.add_daily(uow, "digest", manager.id, "2026-11-24", uow.now())
         await uow.commit()
     return people_in_chat
 

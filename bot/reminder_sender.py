@@ -22,9 +22,9 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from core import reminders
+from core import reminder_queue
 from core.desk import Desk
-from handlers.reminders import render
+from handlers.reminder_texts import render
 from handlers.texts import split_message
 
 from .metrics import Metrics, outside_update
@@ -80,7 +80,7 @@ class ReminderService:
         if self.metrics is not None:
             try:
                 async with self.desk.uow() as uow:
-                    waiting, held = await reminders.backlog(uow)
+                    waiting, held = await reminder_queue.backlog(uow)
                 self.metrics.reminders_waiting.set(waiting)
                 self.metrics.reminders_held.set(held)
             except Exception:  # noqa: BLE001 - metrics never stop the sending
@@ -103,12 +103,12 @@ class ReminderService:
         zone = self.desk.company.timezone
         async with self.desk.uow() as uow:
             today = uow.now().astimezone(zone).date()
-            technicians, managers = await reminders.technicians_and_managers(uow)
+            technicians, managers = await reminder_queue.technicians_and_managers(uow)
             for technician in technicians:
-                await reminders.add_daily(uow, "morning_list", technician, today.isoformat(),
+                await reminder_queue.add_daily(uow, "morning_list", technician, today.isoformat(),
                                           datetime.combine(today, MORNING_LIST_AT, tzinfo=zone))
             for manager in managers:
-                await reminders.add_daily(uow, "digest", manager, today.isoformat(),
+                await reminder_queue.add_daily(uow, "digest", manager, today.isoformat(),
                                           datetime.combine(today, DIGEST_AT, tzinfo=zone))
             await uow.commit()
 
@@ -117,7 +117,7 @@ class ReminderService:
         sent = 0
         while True:
             async with self.desk.uow() as uow:
-                claimed = await reminders.claim_due(uow, self.owner, self.batch)
+                claimed = await reminder_queue.claim_due(uow, self.owner, self.batch)
                 await uow.commit()
             if not claimed:
                 return sent
@@ -160,7 +160,7 @@ class ReminderService:
     async def _still_ours(self, reminder) -> bool:
         """The claim may have lapsed while this chat's earlier reminders were paced out."""
         async with self.desk.uow() as uow:
-            ours = await reminders.renew_claim(uow, reminder.id, self.owner)
+            ours = await reminder_queue.renew_claim(uow, reminder.id, self.owner)
             await uow.commit()
         if not ours:
             log.info("reminder %s: taken over by another sender; not sent here", reminder.id)
@@ -170,11 +170,11 @@ class ReminderService:
         """The message to send, or None (and the reminder dropped) when there is none now."""
         async with self.desk.uow() as uow:
             message = None
-            if await reminders.still_wanted(uow, reminder):
+            if await reminder_queue.still_wanted(uow, reminder):
                 message = await render(uow, self.application.bot_data["texts"],
                                        self.application.bot_data["default_language"], reminder)
             if message is None:
-                await reminders.mark_dropped(uow, reminder.id, "no_longer_due")
+                await reminder_queue.mark_dropped(uow, reminder.id, "no_longer_due")
             await uow.commit()
         return message
 
@@ -192,7 +192,7 @@ class ReminderService:
         except Forbidden:
             self._count_failed("blocked")
             async with self.desk.uow() as uow:
-                await reminders.mark_undeliverable(uow, reminder)
+                await reminder_queue.mark_undeliverable(uow, reminder)
                 await uow.commit()
             log.info("reminder %s: recipient blocked the bot", reminder.id)
             return False
@@ -205,7 +205,7 @@ class ReminderService:
             await self._failed(reminder, error)
             return False
         async with self.desk.uow() as uow:
-            await reminders.mark_sent(uow, reminder.id, self.owner)
+            await reminder_queue.mark_sent(uow, reminder.id, self.owner)
             await uow.commit()
         log.info("reminder %s (%s, order %s) sent", reminder.id, reminder.kind,
                  message.order_number or "-")
@@ -221,6 +221,6 @@ class ReminderService:
         if isinstance(retry_after, timedelta):
             retry_after = retry_after.total_seconds()
         async with self.desk.uow() as uow:
-            await reminders.mark_failed(uow, reminder, str(error), retry_after)
+            await reminder_queue.mark_failed(uow, reminder, str(error), retry_after)
             await uow.commit()
         log.warning("reminder %s not sent, will retry: %s", reminder.id, error)

@@ -1,5 +1,5 @@
 """How each reminder reads: the template, its values and its buttons, in the recipient's
-language. The reminder service (bot/reminders.py) sends what this renders."""
+language. The reminder service (bot/reminder_sender.py) sends what this renders."""
 from __future__ import annotations
 
 from dataclasses import dataclass
