@@ -2,7 +2,7 @@
 exactly like one that does not exist, and so is every order of a deactivated person."""
 from __future__ import annotations
 
-from . import booking, orders
+from . import orders
 from .desk import UnitOfWork
 from .errors import NotFound
 from .models import ServiceOrder, User
@@ -27,7 +27,7 @@ async def locked(uow: UnitOfWork, user: User, order: ServiceOrder | int | str) -
     so what is checked next is the order as it is now (still `user`'s: a job reassigned a
     moment ago is NotFound to its former technician)."""
     order = await find(uow, user, order)
-    await booking.lock_order(uow, order)
+    await orders.lock_order(uow, order)
     if not orders.may_see(user, order):
         raise NotFound(what="order")
     return order

@@ -12,13 +12,12 @@ import re
 
 from sqlalchemy import case, func, or_, select
 
-from .booking import clean_text
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotFound
 from .lifecycle import APPLIANCE_CATEGORIES
 from .models import LabourItem, Part, User
 from .paging import Page, page_bounds
-from .parsing import parse_money, parse_quantity
+from .parsing import clean_text, parse_money, parse_quantity
 from .roles import require_manager
 
 log = logging.getLogger(__name__)

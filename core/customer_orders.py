@@ -8,9 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from . import lifecycle, orders
-from .booking import CANCEL_REASONS, RESCHEDULABLE_STATUSES
+from .booking import CANCEL_REASONS
 from .desk import UnitOfWork
-from .lifecycle import CUSTOMER
+from .lifecycle import CUSTOMER, RESCHEDULABLE_STATUSES
 from .models import Address, Appliance, Rating, SalesOrder, ServiceOrder, User
 from .paging import Page, page_bounds
 

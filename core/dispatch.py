@@ -28,7 +28,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from . import booking, lifecycle, orders
+from . import lifecycle, orders, parsing
 from .access import find, locked
 from .areas import area_of
 from .customer_orders import first_name
@@ -38,6 +38,7 @@ from .lifecycle import MANAGER, TECHNICIAN
 from .models import Address, Appliance, ServiceOrder, User
 from .paging import Page, page_bounds
 from .roles import require_manager
+from .windows import check_slot, lock_window, take_place
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ async def suggest_technicians(uow: UnitOfWork, order: ServiceOrder,
             .order_by(ServiceOrder.id))
         for technician_id, window, status, number in rows:
             jobs[technician_id] = jobs.get(technician_id, 0) + 1
-            if window == order.window and status in booking.HOLDING_STATUSES:
+            if window == order.window and status in lifecycle.HOLDING_STATUSES:
                 holding.setdefault(technician_id, number)
     suggestions = [
         TechnicianSuggestion(
@@ -211,7 +212,7 @@ async def _check_can_take(uow: UnitOfWork, order: ServiceOrder, technician: User
         select(ServiceOrder.number).where(
             ServiceOrder.technician_id == technician.id,
             ServiceOrder.booked_date == day, ServiceOrder.window == window,
-            ServiceOrder.status.in_(booking.HOLDING_STATUSES), ServiceOrder.id != order.id)
+            ServiceOrder.status.in_(lifecycle.HOLDING_STATUSES), ServiceOrder.id != order.id)
         .limit(1))
     if busy is not None:
         raise NotAllowed(reason="technician_busy", order=busy)
@@ -223,7 +224,7 @@ async def _lock_for_assignment(uow: UnitOfWork, manager: User,
     require_manager(manager)
     order = await find(uow, manager, order)
     if order.booked_date is not None and order.window:
-        await booking.lock_window(uow, order.booked_date, order.window)
+        await lock_window(uow, order.booked_date, order.window)
     return await locked(uow, manager, order)
 
 
@@ -245,7 +246,7 @@ async def assign(uow: UnitOfWork, manager: User, order: ServiceOrder | int | str
 async def unassign(uow: UnitOfWork, manager: User, order: ServiceOrder | int | str,
                    note: str | None = None):
     """Takes a scheduled order back from its technician: scheduled → new."""
-    note = booking.clean_text(note, "note", maximum=300, multiline=True)
+    note = parsing.clean_text(note, "note", maximum=300, multiline=True)
     order = await _lock_for_assignment(uow, manager, order)
     event = await orders.apply(uow, order, "unassign", manager, note=note)
     order.technician_id = None
@@ -279,8 +280,8 @@ async def reschedule_visit(uow: UnitOfWork, manager: User, order: ServiceOrder |
     require_manager(manager)
     order = await find(uow, manager, order)
     _check_transition(order, "reschedule")
-    day, start, end = booking.check_slot(uow, day, window, windows)
-    await booking.take_place(uow, day, window, order.category or "other",
+    day, start, end = check_slot(uow, day, window, windows)
+    await take_place(uow, day, window, order.category or "other",
                              exclude_order_id=order.id)
     order = await locked(uow, manager, order)
     _check_transition(order, "reschedule")
@@ -317,7 +318,7 @@ async def release_jobs(uow: UnitOfWork, manager: User, technician: User | int,
     unassigned by the lifecycle; they are listed for the manager to deal with."""
     require_manager(manager)
     technician = await _technician(uow, technician)
-    note = booking.clean_text(note, "note", maximum=300, multiline=True)
+    note = parsing.clean_text(note, "note", maximum=300, multiline=True)
     held = (await uow.session.scalars(
         select(ServiceOrder).where(ServiceOrder.technician_id == technician.id,
                                    ServiceOrder.status.in_(lifecycle.OPEN_STATUSES))

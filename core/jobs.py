@@ -31,7 +31,6 @@ from sqlalchemy import func, select
 
 from . import booking, lifecycle, orders, stock
 from .access import find, locked
-from .booking import clean_text, local_today
 from .catalogue import get_part, whole_number
 from .customer_orders import first_name
 from .desk import UnitOfWork
@@ -50,9 +49,11 @@ from .models import (
     User,
 )
 from .paging import Page, page_bounds
+from .parsing import clean_text
 from .quotes import LABOUR_KINDS, PART, approved_quote
 from .roles import require_technician
 from .warranty import add_months, claimed_parts, warranty_end, workmanship_months
+from .windows import local_today
 
 log = logging.getLogger(__name__)
 

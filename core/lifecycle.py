@@ -8,7 +8,7 @@ quote), which the customer may decline and keep the first one (back to in_progre
 """
 from dataclasses import dataclass
 
-from .errors import TransitionRefused
+from .errors import InvalidInput, TransitionRefused
 
 NEW = "new"
 SCHEDULED = "scheduled"
@@ -28,6 +28,11 @@ STATUSES = (
 OPEN_STATUSES = (
     NEW, SCHEDULED, EN_ROUTE, ON_SITE, AWAITING_APPROVAL, IN_PROGRESS, WAITING_PARTS,
 )
+# An order holds a place in its window while it still needs its visit (core.windows); one
+# waiting for parts does not: it is rescheduled into a new window when the parts come.
+HOLDING_STATUSES = (NEW, SCHEDULED, EN_ROUTE, ON_SITE, AWAITING_APPROVAL, IN_PROGRESS)
+# A customer may reschedule until the technician sets off.
+RESCHEDULABLE_STATUSES = (NEW, SCHEDULED)
 
 CUSTOMER = "customer"
 TECHNICIAN = "technician"
@@ -44,6 +49,11 @@ APPLIANCE_CATEGORIES = (
     "air_conditioner", "refrigerator", "washing_machine", "tv",
     "water_heater", "range_hood", "microwave", "other",
 )
+
+
+def check_category(category: str) -> None:
+    if category not in APPLIANCE_CATEGORIES:
+        raise InvalidInput(field="category", reason="unknown")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from . import lifecycle
 from .desk import UnitOfWork
@@ -130,3 +130,14 @@ async def timeline(uow: UnitOfWork, order: ServiceOrder) -> list[tuple[OrderEven
     )
     return [(event, Actor(user_id, role, name) if user_id is not None else None)
             for event, user_id, role, name in rows]
+
+
+async def lock_order(uow: UnitOfWork, order: ServiceOrder) -> None:
+    """Holds the order's row until the unit of work ends and reloads it, so a status checked
+    afterwards cannot be changed underneath (by a technician setting off, say). The update
+    changes nothing; it takes the row lock (PostgreSQL) or the write lock (SQLite)."""
+    await uow.session.execute(
+        update(ServiceOrder).where(ServiceOrder.id == order.id)
+        .values(updated_at=ServiceOrder.updated_at)
+        .execution_options(synchronize_session=False))
+    await uow.session.refresh(order)

@@ -6,6 +6,7 @@ the chat side turns into a clear sentence; nothing is guessed ("1 2" is not 12).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .errors import InvalidInput
 
@@ -59,3 +60,32 @@ def parse_money(text, *, maximum: int = MONEY_MAX, field: str = "amount") -> int
     if fen > maximum:
         raise InvalidInput(field=field, reason="range", maximum=maximum)
     return fen
+
+
+def clean_text(text: str | None, field: str, *, minimum: int = 0, maximum: int,
+               multiline: bool = False) -> str | None:
+    """Typed text trimmed, runs of spaces made one (one line unless `multiline`, which keeps
+    line breaks, at most one empty line in a row); None when empty and allowed to be.
+    Refuses control and format characters (such as right-to-left overrides) except the
+    zero-width joiner of emoji."""
+    if text is not None and not isinstance(text, str):
+        raise InvalidInput(field=field, reason="format")
+    value = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    if multiline:
+        value = "\n".join(" ".join(line.split()) for line in value.split("\n")).strip()
+        value = re.sub(r"\n{3,}", "\n\n", value)
+    else:
+        value = " ".join(value.split())
+    allowed = "\u200d\n" if multiline else "\u200d"
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") and ch not in allowed
+           for ch in value):
+        raise InvalidInput(field=field, reason="characters")
+    if not value:
+        if minimum:
+            raise InvalidInput(field=field, reason="empty")
+        return None
+    if len(value) < minimum:
+        raise InvalidInput(field=field, reason="too_short", limit=minimum)
+    if len(value) > maximum:
+        raise InvalidInput(field=field, reason="too_long", limit=maximum)
+    return value

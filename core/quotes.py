@@ -27,12 +27,12 @@ from sqlalchemy import func, select
 
 from . import lifecycle, orders
 from .access import find, locked
-from .booking import clean_text
 from .catalogue import PRICE_MAX, get_labour_item, get_part, whole_number
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from .lifecycle import CUSTOMER, TECHNICIAN
 from .models import Diagnosis, LabourItem, Part, Quote, QuoteLine, ServiceOrder, User
+from .parsing import clean_text
 from .roles import require_customer, require_technician
 from .warranty import labour_coverage, part_coverage
 

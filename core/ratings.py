@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from . import lifecycle, orders
 from .access import find, locked
-from .booking import clean_text
 from .catalogue import whole_number
 from .desk import UnitOfWork
 from .errors import NotAllowed, NotFound
 from .models import Rating, ServiceOrder, User
+from .parsing import clean_text
 from .roles import require_customer
 
 COMMENT_MAX = 500

@@ -16,12 +16,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from . import booking, lifecycle, orders
+from . import booking, lifecycle, orders, parsing
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotAllowed, NotFound
 from .lifecycle import APPLIANCE_CATEGORIES, MANAGER
 from .models import Appliance, SalesLookup, SalesOrder, ServiceOrder, User
 from .people import clean_name, clean_phone
+from .windows import check_slot, take_place
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,11 @@ async def register_sales_order(uow: UnitOfWork, manager: User, *, number: str,
     shown, key = clean_sales_number(number)
     name = clean_name(customer_name)
     phone = clean_phone(phone)
-    address = booking.clean_text(address, "address", minimum=1, maximum=booking.ADDRESS_MAX)
+    address = parsing.clean_text(address, "address", minimum=1, maximum=booking.ADDRESS_MAX)
     if category not in APPLIANCE_CATEGORIES:
         raise InvalidInput(field="category", reason="unknown")
-    brand = booking.clean_text(brand, "brand", maximum=booking.APPLIANCE_TEXT_MAX)
-    model = booking.clean_text(model, "model", maximum=booking.APPLIANCE_TEXT_MAX)
+    brand = parsing.clean_text(brand, "brand", maximum=booking.APPLIANCE_TEXT_MAX)
+    model = parsing.clean_text(model, "model", maximum=booking.APPLIANCE_TEXT_MAX)
     if await uow.session.scalar(select(SalesOrder.id).where(SalesOrder.number_key == key)):
         raise InvalidInput(field="sales_number", reason="taken", number=shown)
     sales_order = SalesOrder(number=shown, number_key=key, customer_name=name, phone=phone,
@@ -137,7 +138,7 @@ async def book_installation(uow: UnitOfWork, customer: User, sales_order: SalesO
     booking.require_customer(customer)
     sales_order = await _verified(uow, customer, sales_order)
     phone = clean_phone(phone or sales_order.phone)
-    day, start, end = booking.check_slot(uow, day, window, windows)
+    day, start, end = check_slot(uow, day, window, windows)
     if address is None and address_id is None:
         address = sales_order.address
     choice = await booking.choose_address(uow, customer, address, address_id=address_id,
@@ -150,7 +151,7 @@ async def book_installation(uow: UnitOfWork, customer: User, sales_order: SalesO
         update(SalesOrder).where(SalesOrder.id == sales_order.id)
         .values(number=SalesOrder.number).execution_options(synchronize_session=False))
     await require_no_open_installation(uow, customer, sales_order)
-    await booking.take_place(uow, day, window, sales_order.category)
+    await take_place(uow, day, window, sales_order.category)
     appliance = await _appliance_for(uow, customer, sales_order)
     saved = await booking.save_address(uow, customer, choice)
     order = await orders.create_order(

@@ -37,12 +37,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from . import lifecycle
 from .access import locked
-from .booking import clean_text
 from .catalogue import get_part, parse_number, whole_number
 from .desk import UnitOfWork
 from .errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from .models import Part, ServiceOrder, StockLevel, StockMovement, User, Warehouse
 from .paging import Page, page_bounds
+from .parsing import clean_text
 from .roles import require_manager
 
 log = logging.getLogger(__name__)

@@ -30,11 +30,11 @@ from datetime import date
 
 from sqlalchemy import select
 
-from .booking import clean_text
 from .desk import UnitOfWork
 from .errors import InvalidInput
 from .lifecycle import APPLIANCE_CATEGORIES
 from .models import Part, TriageHistory, User
+from .parsing import clean_text
 from .parts_import import (
     HINTS,
     REASONS,

@@ -28,14 +28,21 @@ from datetime import date
 
 from sqlalchemy import func, or_, select
 
-from . import booking, lifecycle, orders
+from . import booking, lifecycle, orders, parsing
 from .access import find
-from .booking import local_today
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotAllowed
-from .models import Appliance, Completion, ReplacedPart, ServiceOrder, User, WarrantyClaimPart
+from .models import (
+    Appliance,
+    Completion,
+    ReplacedPart,
+    ServiceOrder,
+    User,
+    WarrantyClaimPart,
+)
 from .people import clean_phone
 from .roles import require_customer
+from .windows import check_slot, local_today, lock_window, require_free_place
 
 log = logging.getLogger(__name__)
 
@@ -182,13 +189,13 @@ async def open_warranty_claim(uow: UnitOfWork, customer: User,
             isinstance(p, bool) or not isinstance(p, int) for p in part_ids):
         raise InvalidInput(field="parts", reason="format")
     part_ids = list(dict.fromkeys(part_ids))
-    description = booking.clean_text(description, "description",
+    description = parsing.clean_text(description, "description",
                                      minimum=booking.DESCRIPTION_MIN,
                                      maximum=booking.DESCRIPTION_MAX, multiline=True)
     photos = booking.clean_photos(photos)
     phone = clean_phone(phone) if phone else (original.phone or
                                               booking.booking_phone(customer, None))
-    day, start, end = booking.check_slot(uow, day, window, windows)
+    day, start, end = check_slot(uow, day, window, windows)
     today = local_today(uow)
     valid = {p.replaced_part_id for p in await _valid_parts(uow, original, today)}
     for part_id in part_ids:
@@ -202,11 +209,11 @@ async def open_warranty_claim(uow: UnitOfWork, customer: User,
     category = original.category or await _category(uow, original)
     await booking.require_room_for_order(uow, customer)
 
-    await booking.lock_window(uow, day, window)
-    await booking.lock_order(uow, original)
+    await lock_window(uow, day, window)
+    await orders.lock_order(uow, original)
     # Checked with the window and the original locked: a confirmation pressed twice books one.
     await _refuse_second_claim(uow, original)
-    await booking.require_free_place(uow, day, window, category)
+    await require_free_place(uow, day, window, category)
     claim = await orders.create_order(
         uow, customer, lifecycle.WARRANTY, appliance_id=original.appliance_id,
         address_id=original.address_id, phone=phone, description=description,

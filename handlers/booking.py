@@ -9,11 +9,17 @@ from datetime import date
 
 from telegram import ReplyKeyboardRemove
 
-from core import access, booking, brands, people, sales, warranty
+from core import access, booking, brands, parsing, people, sales, warranty, windows
 from core.areas import area_of, display_name
-from core.booking import WindowFull
 from core.errors import DomainError, InvalidInput
-from core.lifecycle import APPLIANCE_CATEGORIES, CUSTOMER, INSTALLATION, REPAIR, WARRANTY
+from core.lifecycle import (
+    APPLIANCE_CATEGORIES,
+    CUSTOMER,
+    INSTALLATION,
+    REPAIR,
+    WARRANTY,
+)
+from core.windows import WindowFull
 
 from .common import phone_keyboard, shared_phone
 from .flow import Entry, Flow, Next, Question, Step, Turn
@@ -141,7 +147,7 @@ async def q_phone(turn: Turn) -> Question:
 
 
 async def q_day(turn: Turn) -> Question:
-    days = await booking.offers(turn.uow, _category(turn.draft))
+    days = await windows.offers(turn.uow, _category(turn.draft))
     rows = []
     for offer in days:
         text = turn.day(offer.day)
@@ -153,8 +159,8 @@ async def q_day(turn: Turn) -> Question:
 
 async def q_window(turn: Turn) -> Question:
     d = turn.draft
-    windows = await booking.window_offers(turn.uow, date.fromisoformat(d["day"]), _category(d))
-    rows = [[(window_label(w.window), w.window)] for w in windows if w.free > 0]
+    offered = await windows.window_offers(turn.uow, date.fromisoformat(d["day"]), _category(d))
+    rows = [[(window_label(w.window), w.window)] for w in offered if w.free > 0]
     return Question("ask_window", rows, {"day": turn.day(d["day"]), "none_left": not rows})
 
 
@@ -207,7 +213,7 @@ async def chose_brand(turn: Turn, choice: str) -> Next:
 
 def _typed(field: str):
     async def typed(turn: Turn, text: str) -> Next:
-        turn.draft[field] = booking.clean_text(text, field, minimum=1,
+        turn.draft[field] = parsing.clean_text(text, field, minimum=1,
                                                maximum=booking.APPLIANCE_TEXT_MAX)
         return turn.next()
     return typed
@@ -222,7 +228,7 @@ async def skipped(turn: Turn, value: str) -> Next:
 
 
 async def typed_description(turn: Turn, text: str) -> Next:
-    turn.draft["description"] = booking.clean_text(
+    turn.draft["description"] = parsing.clean_text(
         text, "description", minimum=booking.DESCRIPTION_MIN, maximum=booking.DESCRIPTION_MAX,
         multiline=True)
     return turn.next()
@@ -327,8 +333,8 @@ async def chose_day(turn: Turn, day: str) -> Next:
     except ValueError:
         turn.toast("toast.stale_button")
         return turn.stay()
-    windows = await booking.window_offers(turn.uow, chosen, _category(turn.draft))
-    if not any(w.free > 0 for w in windows):
+    offered = await windows.window_offers(turn.uow, chosen, _category(turn.draft))
+    if not any(w.free > 0 for w in offered):
         turn.say("day_full", day=turn.day(day))
         return turn.goto("day")
     turn.draft["day"] = day
@@ -337,7 +343,7 @@ async def chose_day(turn: Turn, day: str) -> Next:
 
 async def chose_window(turn: Turn, window: str) -> Next:
     try:
-        booking.check_slot(turn.uow, turn.draft["day"], window)
+        windows.check_slot(turn.uow, turn.draft["day"], window)
     except InvalidInput as error:  # the window began while they were choosing
         turn.say("error_invalid_input", **error.details)
         return turn.goto("day")
@@ -401,7 +407,7 @@ async def toggled_warranty_part(turn: Turn, choice: str) -> Next:
 # --- delivery: proving the sales order is theirs ------------------------------------------
 
 async def typed_sales_number(turn: Turn, text: str) -> Next:
-    turn.draft["sales_number"] = booking.clean_text(text, "sales_number", minimum=1, maximum=32)
+    turn.draft["sales_number"] = parsing.clean_text(text, "sales_number", minimum=1, maximum=32)
     return turn.next()
 
 

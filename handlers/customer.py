@@ -12,10 +12,21 @@ from datetime import date
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import booking, customer_orders, jobs, lifecycle, orders, quotes, ratings, warranty
-from core.booking import WindowFull
+from core import (
+    booking,
+    customer_orders,
+    jobs,
+    lifecycle,
+    orders,
+    quotes,
+    ratings,
+    warranty,
+    windows,
+)
 from core.errors import InvalidInput
+from core.windows import WindowFull
 
+from . import reports
 from .chat import (
     Context,
     day_label,
@@ -30,7 +41,6 @@ from .chat import (
     texts,
     toast,
 )
-from . import reports
 from .flow import Entry, Flow, Next, Question, Step, Turn
 from .notify import wake_reminders
 from .reminder_texts import quote_buttons, star_buttons
@@ -150,7 +160,7 @@ async def reschedule_pressed(update: Update, context: Context):
         user = await person(uow, update, context)
         order = await orders.find_order_for(uow, user, order_id)
         booking._check_reschedulable(order)
-        days = await booking.offers(uow, order.category or "other", order=order)
+        days = await windows.offers(uow, order.category or "other", order=order)
     await update.callback_query.answer()
     buttons = [(day_label(update, context, d.day) + ("" if d.free else " · " + label(
         update, context, "button.full")), f"or:rd:{order_id}:{d.day.isoformat()}") for d in days]
@@ -163,10 +173,10 @@ async def reschedule_day_pressed(update: Update, context: Context):
     async with desk(context).uow() as uow:
         user = await person(uow, update, context)
         order = await orders.find_order_for(uow, user, int(order_id))
-        windows = await booking.window_offers(uow, date.fromisoformat(day),
+        offered = await windows.window_offers(uow, date.fromisoformat(day),
                                               order.category or "other", order=order)
     await update.callback_query.answer()
-    free = [w for w in windows if w.free > 0 and not (
+    free = [w for w in offered if w.free > 0 and not (
         w.day == order.booked_date and w.window == order.window)]
     rows = [[(window_label(w.window), f"or:rw:{order_id}:{day}:{w.window}")] for w in free]
     rows.append([(label(update, context, "button.back"), f"or:rs:{order_id}")])

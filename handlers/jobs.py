@@ -31,11 +31,10 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from core import catalogue, conversations, jobs, orders, quotes, triage
-from core.booking import clean_text
 from core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from core.lifecycle import IN_PROGRESS, WARRANTY
 from core.models import ServiceOrder
-from core.parsing import parse_quantity
+from core.parsing import clean_text, parse_quantity
 
 from .chat import (
     Context,

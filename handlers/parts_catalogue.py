@@ -13,8 +13,8 @@ import logging
 import re
 
 from core import catalogue, stock
-from core.booking import clean_text
 from core.errors import InvalidInput, NotFound
+from core.parsing import clean_text
 
 from .flow import CANCEL, Entry, Flow, Next, Question, Step, Turn
 from .stock import short

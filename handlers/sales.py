@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from core import booking, people, sales
+from core import booking, parsing, people, sales
 from core.errors import InvalidInput
 from core.lifecycle import APPLIANCE_CATEGORIES
 from core.roles import require_manager
@@ -83,7 +83,7 @@ def _typed(clean):
 
 
 def _appliance_text(field):
-    return lambda text: booking.clean_text(text, field, minimum=1,
+    return lambda text: parsing.clean_text(text, field, minimum=1,
                                            maximum=booking.APPLIANCE_TEXT_MAX)
 
 
@@ -152,7 +152,7 @@ SALE = Flow(
         "name": Step(_question("name"), text=_typed(people.clean_name)),
         "phone": Step(_question("phone"), text=_typed(people.clean_phone)),
         "address": Step(_question("address", maximum=booking.ADDRESS_MAX),
-                        text=_typed(lambda text: booking.clean_text(
+                        text=_typed(lambda text: parsing.clean_text(
                             text, "address", minimum=1, maximum=booking.ADDRESS_MAX))),
         "category": Step(q_category, press=chose_category),
         "brand": Step(q_brand, press=brand_pressed, text=_typed(_appliance_text("brand"))),

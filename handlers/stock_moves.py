@@ -13,9 +13,8 @@ from __future__ import annotations
 import logging
 
 from core import catalogue, stock
-from core.booking import clean_text
 from core.errors import InvalidInput
-from core.parsing import parse_quantity
+from core.parsing import clean_text, parse_quantity
 from core.stock import NotEnoughStock
 
 from .chat import keyboard

@@ -11,8 +11,8 @@ import re
 from typing import Awaitable, Callable
 
 from core import catalogue, stock
-from core.booking import clean_text
 from core.errors import NotFound
+from core.parsing import clean_text
 from core.roles import require_manager
 
 from .flow import Next, Question, Step, Turn

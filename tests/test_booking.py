@@ -6,10 +6,10 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from core import booking, orders, people
-from core.booking import WindowFull, free_places
+from core import booking, orders, people, windows
 from core.errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from core.models import Address, Appliance, OrderEvent, ServiceOrder
+from core.windows import WindowFull, free_places
 
 TODAY = date(2026, 11, 24)  # the clock fixture: 10:00 in Shanghai
 TOMORROW = date(2026, 11, 25)
@@ -63,7 +63,7 @@ async def book(desk, telegram_id, **overrides):
 
 async def free(desk, day, category):
     async with desk.uow() as uow:
-        return {o.window: o.free for o in await booking.window_offers(uow, day, category)}
+        return {o.window: o.free for o in await windows.window_offers(uow, day, category)}
 
 
 async def count(desk, model):
@@ -75,29 +75,29 @@ async def count(desk, model):
 
 async def test_the_bookable_week_and_windows_in_local_time(desk, clock):
     async with desk.uow() as uow:
-        assert booking.bookable_days(uow) == [date(2026, 11, d) for d in range(24, 31)]
-        start, end = booking.window_bounds(uow, TOMORROW, "09-12")
+        assert windows.bookable_days(uow) == [date(2026, 11, d) for d in range(24, 31)]
+        start, end = windows.window_bounds(uow, TOMORROW, "09-12")
         assert (start, end) == (datetime(2026, 11, 25, 1, tzinfo=timezone.utc),
                                 datetime(2026, 11, 25, 4, tzinfo=timezone.utc))
-        today = await booking.window_offers(uow, TODAY, "refrigerator")
-        week = await booking.offers(uow, "refrigerator")
+        today = await windows.window_offers(uow, TODAY, "refrigerator")
+        week = await windows.offers(uow, "refrigerator")
     # 10:00 local: this morning's window has begun and is not offered
     assert [o.window for o in today] == ["13-17", "17-20"]
-    assert [d.day for d in week] == booking.bookable_days(uow)
+    assert [d.day for d in week] == windows.bookable_days(uow)
     assert [len(d.windows) for d in week] == [2, 3, 3, 3, 3, 3, 3]
     clock.advance(hours=10, minutes=59)  # 20:59 local: nothing left today
     async with desk.uow() as uow:
-        assert await booking.window_offers(uow, TODAY, "refrigerator") == []
-        assert await booking.window_offers(uow, date(2026, 12, 1), "refrigerator") == []
-        assert len(await booking.window_offers(uow, date(2026, 11, 30), "refrigerator")) == 3
-        week = await booking.offers(uow, "refrigerator")
+        assert await windows.window_offers(uow, TODAY, "refrigerator") == []
+        assert await windows.window_offers(uow, date(2026, 12, 1), "refrigerator") == []
+        assert len(await windows.window_offers(uow, date(2026, 11, 30), "refrigerator")) == 3
+        week = await windows.offers(uow, "refrigerator")
     # a day that is over is not offered at all (not as "full")
-    assert [d.day for d in week] == booking.bookable_days(uow)[1:]
+    assert [d.day for d in week] == windows.bookable_days(uow)[1:]
     clock.advance(minutes=2)  # 21:01, still the 24th; at midnight the week moves on
     clock.advance(hours=3)
     async with desk.uow() as uow:
-        assert booking.bookable_days(uow)[0] == TOMORROW
-        assert len(await booking.window_offers(uow, date(2026, 12, 1), "refrigerator")) == 3
+        assert windows.bookable_days(uow)[0] == TOMORROW
+        assert len(await windows.window_offers(uow, date(2026, 12, 1), "refrigerator")) == 3
 
 
 async def test_places_are_active_technicians_with_the_skill(desk):
@@ -272,7 +272,7 @@ async def test_only_customers_book_and_no_more_than_five_open_orders(desk):
     with pytest.raises(NotAllowed) as refused:
         await book(desk, 11)
     assert refused.value.details == {"reason": "customer_only"}
-    slots = [(d, w) for d in (TOMORROW, date(2026, 11, 26)) for w in booking.WINDOWS]
+    slots = [(d, w) for d in (TOMORROW, date(2026, 11, 26)) for w in windows.WINDOWS]
     for n, (day, window) in enumerate(slots[:5]):
         await book(desk, 1, day=day, window=window, model=f"M{n}")
     with pytest.raises(NotAllowed) as refused:
@@ -352,7 +352,7 @@ async def test_rescheduling_moves_the_order_and_leaves_an_event(desk):
         customer = await people.find_user(uow, 1)
         order = await orders.find_order_for(uow, customer, order.number)
         offers = {o.window: o.free for o in
-                  await booking.window_offers(uow, TOMORROW, "refrigerator", order=order)}
+                  await windows.window_offers(uow, TOMORROW, "refrigerator", order=order)}
         assert offers == {"09-12": 1, "13-17": 1, "17-20": 1}  # its own place is its own
         with pytest.raises(InvalidInput) as refused:
             await booking.reschedule(uow, customer, order, TOMORROW, "09-12")

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from core import booking, customer_orders, orders, people
+from core import booking, customer_orders, orders, people, windows
 from core.errors import NotFound
 from core.models import ServiceOrder
 
@@ -47,7 +47,7 @@ async def book(desk, clock, telegram_id, n, window="09-12", day=TOMORROW):
 
 async def test_the_list_is_paged_newest_first_and_only_the_customers_own(desk, clock, people_):
     slots = [(d, w) for d in (TOMORROW, date(2026, 11, 26), date(2026, 11, 27))
-             for w in booking.WINDOWS]
+             for w in windows.WINDOWS]
     booked = []
     for n, (day, window) in enumerate(slots[:7]):
         if n == 5:  # at most five open orders at once: finish two on the way

@@ -8,11 +8,24 @@ from sqlalchemy import select
 
 from core import dispatch, jobs, orders, people
 from core.areas import area_of, display_name
-from core.booking import WindowFull
 from core.errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from core.models import ServiceOrder
+from core.windows import WindowFull
 from tests.workshop import (
-    ANN, BOB, BOSS, LI, TOMORROW, WANG, act, at, book, company, events, load, make_user)
+    ANN,
+    BOB,
+    BOSS,
+    LI,
+    TOMORROW,
+    WANG,
+    act,
+    at,
+    book,
+    company,
+    events,
+    load,
+    make_user,
+)
 
 ZHAO = 13
 

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import make_desk
-from core import booking, people, sales
-from core.booking import WindowFull
+from core import booking, people, sales, windows
 from core.db import make_engine, make_session_factory
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Address, Appliance, SalesLookup, ServiceOrder
+from core.windows import WindowFull
 
 TOMORROW = date(2026, 11, 25)  # the clock fixture stands at 2026-11-24 10:00 in Shanghai
 
@@ -232,4 +232,4 @@ async def booking_a_repair(desk, telegram_id, window):
 async def _free(desk):
     async with desk.uow() as uow:
         return {o.window: o.free
-                for o in await booking.window_offers(uow, TOMORROW, "refrigerator")}
+                for o in await windows.window_offers(uow, TOMORROW, "refrigerator")}

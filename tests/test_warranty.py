@@ -7,12 +7,25 @@ import pytest
 from sqlalchemy import select
 
 from core import dispatch, jobs, people, quotes, stock, warranty
-from core.booking import WindowFull
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import ServiceOrder, WarrantyClaimPart
+from core.windows import WindowFull
 from tests.workshop import (
-    ANN, BOB, BOSS, LI, TOMORROW, WANG, act, add_lines, assigned, at, company, events, load,
-    quoted)
+    ANN,
+    BOB,
+    BOSS,
+    LI,
+    TOMORROW,
+    WANG,
+    act,
+    add_lines,
+    assigned,
+    at,
+    company,
+    events,
+    load,
+    quoted,
+)
 
 
 @pytest.fixture

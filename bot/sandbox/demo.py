@@ -24,10 +24,11 @@ from core import (
     orders,
     parts_import,
     people,
-    reminders,
+    reminder_queue,
     sales,
     stock,
     triage_import,
+    windows,
 )
 from core.desk import Desk
 from core.models import ServiceOrder, User
@@ -149,7 +150,7 @@ async def seed(desk: Desk) -> bool:
     # Orders in different states, tomorrow (every window of tomorrow is bookable whenever
     # the sandbox first starts).
     async with desk.uow() as uow:
-        tomorrow = booking.local_today(uow) + timedelta(days=1)
+        tomorrow = windows.local_today(uow) + timedelta(days=1)
     zhang, emma = users[CUSTOMER_ZHANG.telegram_id], users[CUSTOMER_EMMA.telegram_id]
     li, chen = users[TECHNICIAN_LI.telegram_id], users[TECHNICIAN_CHEN.telegram_id]
     await _repair(desk, zhang, category="air_conditioner", brand="Gree", model="KFR-35GW",
@@ -172,8 +173,8 @@ async def seed(desk: Desk) -> bool:
         # The notices the set-up itself caused (assigned, confirmed...) are history, not news:
         # nobody in the demo has opened the chat yet, and they would arrive in the middle of
         # whatever the visitor does first.
-        for reminder in await reminders.claim_due(uow, "demo", limit=1000):
-            await reminders.mark_dropped(uow, reminder.id, "demo_setup")
+        for reminder in await reminder_queue.claim_due(uow, "demo", limit=1000):
+            await reminder_queue.mark_dropped(uow, reminder.id, "demo_setup")
         await uow.commit()
     log.info("sandbox: demo company seeded")
     return True
@@ -261,11 +262,11 @@ async def _on_site_today(desk: Desk, customer: User, technician: User, manager: 
         customer = await uow.session.get(User, customer.id)
         order = await booking.book_repair(uow, customer, day=day, window=window,
                                           **booking_fields)
-        today, now = booking.local_today(uow), uow.now()
-        begun = [w for w in booking.WINDOWS if booking.window_bounds(uow, today, w)[0] <= now]
-        visit = begun[-1] if begun else booking.WINDOWS[0]
+        today, now = windows.local_today(uow), uow.now()
+        begun = [w for w in windows.WINDOWS if windows.window_bounds(uow, today, w)[0] <= now]
+        visit = begun[-1] if begun else windows.WINDOWS[0]
         order.booked_date, order.window = today, visit
-        order.window_start, order.window_end = booking.window_bounds(uow, today, visit)
+        order.window_start, order.window_end = windows.window_bounds(uow, today, visit)
         await dispatch.assign(uow, await uow.session.get(User, manager.id), order,
                               technician.id)
         technician = await uow.session.get(User, technician.id)
