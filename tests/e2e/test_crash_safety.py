@@ -84,6 +84,8 @@ class Customer:
             choices = [b for b in buttons if b not in ("◀ Back", "✖ Cancel")
                        and "full" not in b]
             await self.user.press(choices[0] if choices else "◀ Back", message=message)
+        elif "no free times left" in text:  # others took the last places meanwhile
+            await self.user.press("◀ Back", message=message)
         elif "Please check your booking" in text:
             await self.user.press("✅ Confirm", message=message)
         else:
