@@ -47,10 +47,18 @@ from sqlalchemy.ext.compiler import compiles  # noqa: E402
 from sqlalchemy.sql.base import Executable  # noqa: E402
 from sqlalchemy.sql.elements import ClauseElement  # noqa: E402
 
-from core import customer_orders, exports, jobs, reports, summaries  # noqa: E402
+from bot.bootstrap import make_desk  # noqa: E402
+from core import (  # noqa: E402
+    customer_orders,
+    exports,
+    jobs,
+    order_lists,
+    periods,
+    reports,
+    summaries,
+)
 from core.clock import FixedClock  # noqa: E402
 from core.db import make_engine, make_session_factory  # noqa: E402
-from bot.bootstrap import make_desk  # noqa: E402
 from core.desk import CompanySettings, Desk  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.models import ServiceOrder, User  # noqa: E402
@@ -448,10 +456,10 @@ async def measure(desk: Desk, repeat: int, *, kept: bool, explain_plans: bool) -
             select(ServiceOrder.number).where(ServiceOrder.completed_at.is_not(None))
             .order_by(ServiceOrder.id.desc()).limit(1))
     make = reports.summary if kept else reports.summary_from_orders
-    for name in reports.PERIODS:
+    for name in periods.PERIODS:
         entry: dict = {}
         if explain_plans and not kept:
-            span = reports.period_of(name, NOW, ZONE)
+            span = periods.period_of(name, NOW, ZONE)
             entry["queries"] = {}
             async with desk.uow() as uow:
                 for query, statement in reports.summary_statements(span).items():
@@ -485,7 +493,7 @@ async def measure(desk: Desk, repeat: int, *, kept: bool, explain_plans: bool) -
 
     async def run_counts():
         async with desk.uow() as uow:
-            return await reports.filter_counts(uow, manager)
+            return await order_lists.filter_counts(uow, manager)
 
     results["status_ms"] = await best_of(repeat, run_status)
     results["jobs_ms"] = await best_of(repeat, run_jobs)
@@ -493,10 +501,10 @@ async def measure(desk: Desk, repeat: int, *, kept: bool, explain_plans: bool) -
     results["filter_counts_ms"] = await best_of(repeat, run_counts)
     results["filter_counts"] = await run_counts()
     results["filter_pages_ms"] = {}
-    for name in reports.FILTERS:
+    for name in order_lists.FILTERS:
         async def run_page(name=name):
             async with desk.uow() as uow:
-                return await reports.filtered_orders(uow, manager, name)
+                return await order_lists.filtered_orders(uow, manager, name)
 
         results["filter_pages_ms"][name] = await best_of(repeat, run_page)
     if explain_plans:
@@ -506,9 +514,9 @@ async def measure(desk: Desk, repeat: int, *, kept: bool, explain_plans: bool) -
                 ServiceOrder.status.in_(jobs.JOB_STATUSES)).order_by(
                 ServiceOrder.booked_date.asc().nulls_last(),
                 ServiceOrder.window_start.asc().nulls_last(), ServiceOrder.id)
-                .limit(reports.PAGE_SIZE))}
-            for name in reports.FILTERS:
-                where, _ = reports.order_filter(uow, name)
+                .limit(order_lists.PAGE_SIZE))}
+            for name in order_lists.FILTERS:
+                where, _ = order_lists.order_filter(uow, name)
                 results["plans"][f"orders:{name}"] = await explain(
                     uow.session, select(func.count(ServiceOrder.id)).where(where))
     return results
@@ -546,12 +554,12 @@ def print_results(label: str, results: dict) -> None:
 
 def comparison(before: dict, after: dict) -> list[tuple[str, float, float]]:
     rows = [(f"/summary {name}", before["periods"][name]["summary_ms"],
-             after["periods"][name]["summary_ms"]) for name in reports.PERIODS]
+             after["periods"][name]["summary_ms"]) for name in periods.PERIODS]
     rows += [(what, before[key], after[key]) for what, key in (
         ("/status", "status_ms"), ("/jobs", "jobs_ms"), ("/orders (six counts)",
                                                           "filter_counts_ms"))]
     rows += [(f"/orders {name} (page)", before["filter_pages_ms"][name],
-              after["filter_pages_ms"][name]) for name in reports.FILTERS]
+              after["filter_pages_ms"][name]) for name in order_lists.FILTERS]
     return rows
 
 

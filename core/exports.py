@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from .desk import UnitOfWork
 from .models import Address, Appliance, Rating, ServiceOrder, User
-from .reports import Period, period, within
+from .periods import Period, period, within
 from .roles import require_manager
 
 COLUMNS = ("number", "kind", "status", "customer", "phone", "appliance", "address",

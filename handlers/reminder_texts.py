@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from telegram import InlineKeyboardMarkup
 
-from core import customer_orders, jobs, lifecycle, quotes, reports, stock, triage
+from core import customer_orders, jobs, lifecycle, order_lists, quotes, stock, triage
 from core.errors import DomainError, NotFound
 from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
@@ -131,5 +131,5 @@ async def _todays_jobs(uow, technician: User) -> list[ServiceOrder]:
 
 
 async def _digest(uow) -> dict:
-    """Today's booked, unassigned and overdue orders, yesterday's completed (core.reports)."""
-    return vars(await reports.digest(uow))
+    """Today's booked, unassigned and overdue orders, yesterday's completed (core.order_lists)."""
+    return vars(await order_lists.digest(uow))

@@ -10,9 +10,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import exports, reports
+from core import charts, exports, order_lists, reports
 from core.lifecycle import MANAGER
-from core.reports import FILTERS, PERIODS
+from core.order_lists import FILTERS
+from core.periods import PERIODS
 from core.roles import require_manager
 
 from .chat import (
@@ -75,28 +76,28 @@ async def summary_pressed(update: Update, context: Context):
     # Drawing (and, the first time, finding a font for Chinese) blocks: not on the loop.
     language, words = lang(update, context), texts(context)
     chart = await asyncio.to_thread(
-        lambda: reports.draw_chart(figures, chart_words(words, language, figures.period)))
+        lambda: charts.draw_chart(figures, chart_words(words, language, figures.period)))
     caption = texts(context).render(lang(update, context), "summary_chart", **span)
     await context.bot.send_photo(update.effective_chat.id, photo=chart, caption=caption,
                                  parse_mode=ParseMode.HTML, filename=f"summary_{name}.png")
     log.info("summary of %s sent to manager %s", name, manager.id)
 
 
-def chart_words(words, wanted: str, span) -> reports.ChartWords:
+def chart_words(words, wanted: str, span) -> charts.ChartWords:
     """The chart's texts in the manager's language `wanted`, or in English where no font can
     draw Chinese."""
-    language = reports.chart_language(wanted)
+    language = charts.chart_language(wanted)
 
     def say_(key: str, **params) -> str:
         return words.label(language, key, **params)
 
-    return reports.ChartWords(
+    return charts.ChartWords(
         title=say_("reports.chart.title", period=say_(f"reports.period.{span.name}"),
                    first=span.first_day.isoformat(), last=span.last_day.isoformat()),
         orders_axis=say_("reports.chart.orders"), on_time_axis=say_("reports.chart.on_time"),
         on_time_line=say_("reports.chart.on_time_line"),
         no_orders=say_("reports.chart.no_orders"),
-        statuses={s: say_(f"reports.status.{s}") for s in reports.STATUS_COLOURS},
+        statuses={s: say_(f"reports.status.{s}") for s in charts.STATUS_COLOURS},
         day_format=say_("reports.chart.day_format"))
 
 
@@ -157,7 +158,7 @@ async def filters_pressed(update: Update, context: Context):
 async def _filters(update: Update, context: Context, *, edit: bool):
     async with desk(context).uow() as uow:
         manager = await person(uow, update, context)
-        counts = await reports.filter_counts(uow, manager)
+        counts = await order_lists.filter_counts(uow, manager)
     buttons = [(label(update, context, "reports.filter_count",
                       name=label(update, context, f"reports.filter.{f}"), count=counts[f]),
                 f"mo:{f}:1") for f in FILTERS]
@@ -169,7 +170,7 @@ async def filter_pressed(update: Update, context: Context):
     _, name, page = update.callback_query.data.split(":")
     async with desk(context).uow() as uow:
         manager = await person(uow, update, context)
-        found = await reports.filtered_orders(uow, manager, name, int(page))
+        found = await order_lists.filtered_orders(uow, manager, name, int(page))
     await update.callback_query.answer()
     rows = [[(_line(update, context, line), f"or:v:{line.id}")] for line in found.items]
     turn = []

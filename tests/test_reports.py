@@ -15,8 +15,22 @@ import pytest
 
 from bot.bootstrap import make_desk
 from core import (
-    booking, dispatch, exports, jobs, orders, people, quotes, ratings, reports, stock, summaries,
-    warranty)
+    booking,
+    charts,
+    dispatch,
+    exports,
+    jobs,
+    order_lists,
+    orders,
+    people,
+    periods,
+    quotes,
+    ratings,
+    reports,
+    stock,
+    summaries,
+    warranty,
+)
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
 from core.desk import CompanySettings, Desk
@@ -226,26 +240,26 @@ async def week(database_url, built_week):
 
 def test_periods_are_local_days_weeks_from_monday_and_months():
     now = datetime(2026, 11, 25, 16, 30, tzinfo=timezone.utc)  # Thu 00:30 in Shanghai
-    today = reports.period_of("today", now, SHANGHAI)
+    today = periods.period_of("today", now, SHANGHAI)
     assert (today.first_day, today.last_day) == (THU, THU)
     assert today.bounds == (datetime(2026, 11, 25, 16, tzinfo=timezone.utc),
                             datetime(2026, 11, 26, 16, tzinfo=timezone.utc))
-    week = reports.period_of("week", now, SHANGHAI)
+    week = periods.period_of("week", now, SHANGHAI)
     assert (week.first_day, week.last_day, len(week.days)) == (MON, date(2026, 11, 29), 7)
     assert week.start == datetime(2026, 11, 22, 16, tzinfo=timezone.utc)
-    month = reports.period_of("month", now, SHANGHAI)
+    month = periods.period_of("month", now, SHANGHAI)
     assert (month.first_day, month.last_day, len(month.days)) == (
         date(2026, 11, 1), date(2026, 11, 30), 30)
-    december = reports.period_of("month", datetime(2026, 12, 31, 17, tzinfo=timezone.utc),
+    december = periods.period_of("month", datetime(2026, 12, 31, 17, tzinfo=timezone.utc),
                                  SHANGHAI)  # 1 Jan 01:00 local
     assert (december.first_day, december.last_day) == (date(2027, 1, 1), date(2027, 1, 31))
     with pytest.raises(InvalidInput):
-        reports.period_of("year", now, SHANGHAI)
+        periods.period_of("year", now, SHANGHAI)
 
 
 def test_a_day_across_a_daylight_saving_change_has_its_own_length():
     berlin = ZoneInfo("Europe/Berlin")  # clocks went back on Sun 25 Oct 2026
-    week = reports.period_of("week", datetime(2026, 10, 25, 12, tzinfo=timezone.utc), berlin)
+    week = periods.period_of("week", datetime(2026, 10, 25, 12, tzinfo=timezone.utc), berlin)
     lengths = [(b - a).total_seconds() / 3600 for a, b in zip(week.bounds, week.bounds[1:])]
     assert lengths == [24, 24, 24, 24, 24, 24, 25]
 
@@ -355,12 +369,12 @@ async def test_the_weeks_kept_figures_equal_the_direct_queries(week):
     assert rebuilt.orders == len(week.n)
     for when in (at(WED, 18), at(THU, 8)):
         week.clock.at = when
-        for name in reports.PERIODS:
+        for name in periods.PERIODS:
             kept = await act(week.desk, reports.summary, BOSS, name)
             assert kept == await act(week.desk, reports.summary_from_orders, BOSS, name)
 
 def _words(lang="en"):
-    span = reports.period_of("week", datetime(2026, 11, 25, 10, tzinfo=timezone.utc), SHANGHAI)
+    span = periods.period_of("week", datetime(2026, 11, 25, 10, tzinfo=timezone.utc), SHANGHAI)
     return chart_words(Texts(SHANGHAI), lang, span)
 
 
@@ -368,32 +382,32 @@ async def test_the_chart_is_a_png_in_either_language(week):
     desk = week.desk
     figures = await act(desk, reports.summary, BOSS, "week")
     for lang in ("en", "zh"):
-        png = reports.draw_chart(figures, _words(lang))
+        png = charts.draw_chart(figures, _words(lang))
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
     week.clock.at = at(date(2026, 12, 2), 10)
     empty = await act(desk, reports.summary, BOSS, "today")
-    assert reports.draw_chart(empty, _words()).startswith(b"\x89PNG")
+    assert charts.draw_chart(empty, _words()).startswith(b"\x89PNG")
 
 
 def test_chinese_needs_a_font_else_the_chart_is_in_english(monkeypatch):
-    monkeypatch.setattr(reports, "cjk_font", lambda: None)
-    assert reports.chart_language("zh") == "en"
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)
+    assert charts.chart_language("zh") == "en"
     assert _words("zh").orders_axis == "Orders created"  # English axes, not empty boxes
-    monkeypatch.setattr(reports, "cjk_font", lambda: "Noto Sans CJK SC")
-    assert reports.chart_language("zh") == "zh"
-    assert reports.chart_language("en") == "en"
+    monkeypatch.setattr(charts, "cjk_font", lambda: "Noto Sans CJK SC")
+    assert charts.chart_language("zh") == "zh"
+    assert charts.chart_language("en") == "en"
 
 
 # --- the /orders filters ----------------------------------------------------------------------
 
 async def test_each_filter_finds_its_orders(week):
     desk, n = week.desk, week.n
-    counts = await act(desk, reports.filter_counts, BOSS)
+    counts = await act(desk, order_lists.filter_counts, BOSS)
     assert counts == {"today": 5, "unassigned": 1, "overdue": 2, "awaiting_approval": 1,
                       "waiting_parts": 1, "completed_today": 2}
 
     async def numbers(name, **kw):
-        found = await act(desk, reports.filtered_orders, BOSS, name, **kw)
+        found = await act(desk, order_lists.filtered_orders, BOSS, name, **kw)
         return [line.number for line in found.items]
 
     assert await numbers("today") == [n["C"], n["E"], n["H"], n["I"], n["K"]]
@@ -402,24 +416,24 @@ async def test_each_filter_finds_its_orders(week):
     assert await numbers("awaiting_approval") == [n["I"]]
     assert await numbers("waiting_parts") == [n["K"]]
     assert await numbers("completed_today") == [n["E"], n["C"]]
-    page = await act(desk, reports.filtered_orders, BOSS, "today", 2, page_size=2)
+    page = await act(desk, order_lists.filtered_orders, BOSS, "today", 2, page_size=2)
     assert ([line.number for line in page.items], page.pages, page.has_next) == (
         [n["H"], n["I"]], 3, True)
-    line = (await act(desk, reports.filtered_orders, BOSS, "overdue")).items[1]
+    line = (await act(desk, order_lists.filtered_orders, BOSS, "overdue")).items[1]
     assert (line.status, line.technician_name, line.window, line.category) == (
         "scheduled", "Li", "13-17", "refrigerator")
     with pytest.raises(InvalidInput):
-        await act(desk, reports.filtered_orders, BOSS, "everything")
+        await act(desk, order_lists.filtered_orders, BOSS, "everything")
     with pytest.raises(NotAllowed):
-        await act(desk, reports.filter_counts, LI)
+        await act(desk, order_lists.filter_counts, LI)
 
 
 async def test_in_progress_for_a_day_counts_from_when_it_went_in_progress(week):
     week.clock.at = at(WED, 13, 59)  # J went in progress on Tue at 14:00
-    found = await act(week.desk, reports.filtered_orders, BOSS, "overdue")
+    found = await act(week.desk, order_lists.filtered_orders, BOSS, "overdue")
     assert week.n["J"] not in [line.number for line in found.items]
     week.clock.at = at(WED, 14, 1)
-    found = await act(week.desk, reports.filtered_orders, BOSS, "overdue")
+    found = await act(week.desk, order_lists.filtered_orders, BOSS, "overdue")
     assert week.n["J"] in [line.number for line in found.items]
 
 
@@ -429,9 +443,9 @@ async def test_the_morning_digest_counts_the_overdue_orders_the_filter_lists(wee
     the job in progress for over a day included (the digest used to leave it out)."""
     for when in (at(WED, 18), at(THU, 8)):
         week.clock.at = when
-        counts = await act(week.desk, reports.filter_counts, BOSS)
+        counts = await act(week.desk, order_lists.filter_counts, BOSS)
         async with week.desk.uow() as uow:
-            morning = await reports.digest(uow)
+            morning = await order_lists.digest(uow)
         assert morning.overdue == counts["overdue"] == 2  # H: window passed; J: since Tue
         assert morning.unassigned == counts["unassigned"] == 1
 
@@ -501,13 +515,13 @@ async def test_a_chinese_chart_is_drawn_with_chinese_glyphs_not_boxes(week, recw
     character of the chart's words is in it, and matplotlib reported no missing glyph."""
     import warnings
 
-    from matplotlib.ft2font import FT2Font
     from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
 
-    reports.cjk_font.cache_clear()
-    font = reports.cjk_font()
+    charts.cjk_font.cache_clear()
+    font = charts.cjk_font()
     assert font is not None
-    assert reports.chart_language("zh") == "zh"
+    assert charts.chart_language("zh") == "zh"
     words = _words("zh")
     assert words.orders_axis != _words("en").orders_axis  # Chinese, not English
     path = font_manager.findfont(font_manager.FontProperties(family=font),
@@ -520,6 +534,6 @@ async def test_a_chinese_chart_is_drawn_with_chinese_glyphs_not_boxes(week, recw
     figures = await act(week.desk, reports.summary, BOSS, "week")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        png = reports.draw_chart(figures, words)
+        png = charts.draw_chart(figures, words)
     assert png.startswith(b"\x89PNG")
     assert not [w for w in caught if "missing from" in str(w.message)], caught

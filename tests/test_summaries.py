@@ -12,12 +12,40 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import literal, select
 
-from core import booking, dispatch, jobs, people, quotes, ratings, reports, stock, summaries
+from core import (
+    booking,
+    dispatch,
+    jobs,
+    people,
+    periods,
+    quotes,
+    ratings,
+    reports,
+    stock,
+    summaries,
+)
 from core.errors import DomainError
 from core.models import (
-    ServiceOrder, SummaryDay, SummaryMark, SummaryState, User, UTCDateTime)
+    ServiceOrder,
+    SummaryDay,
+    SummaryMark,
+    SummaryState,
+    User,
+    UTCDateTime,
+)
 from tests.workshop import (
-    ANN, BOB, BOSS, LI, TODAY, WANG, act, at, company, make_user, repair)
+    ANN,
+    BOB,
+    BOSS,
+    LI,
+    TODAY,
+    WANG,
+    act,
+    at,
+    company,
+    make_user,
+    repair,
+)
 
 WINDOWS = ("09-12", "13-17", "17-20")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -39,7 +67,7 @@ async def _summaries(desk):
     found = {}
     async with desk.uow() as uow:
         boss = await people.find_user(uow, BOSS)
-        for name in reports.PERIODS:
+        for name in periods.PERIODS:
             found[name] = (await reports.summary(uow, boss, name),
                            await reports.summary_from_orders(uow, boss, name))
     return found
@@ -211,7 +239,7 @@ async def test_whole_seconds_are_floored_alike_in_python_and_on_both_databases(d
     moment = datetime(2026, 11, 24, 2, 0, 0, 999600, tzinfo=timezone.utc)
     async with desk.uow() as uow:
         stored = await uow.session.scalar(
-            select(reports.epoch_seconds(literal(moment, UTCDateTime()))))
+            select(periods.epoch_seconds(literal(moment, UTCDateTime()))))
     assert stored == summaries._seconds(moment) == int(moment.replace(microsecond=0).timestamp())
 
 

@@ -1,23 +1,21 @@
 """Every text exists in both languages, renders, and escapes what people typed."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from datetime import date
-
 from core.customer_orders import OrderCard, TimelineEntry
 from core.dispatch import DispatchCard
 from core.jobs import JobCard, RepairReport, ReportLabour, ReportPart
+from core.lifecycle import APPLIANCE_CATEGORIES, STATUSES
+from core.periods import Period
 from core.quotes import QuoteLineView, QuoteView
-from core.reports import Period, RatingComment, Summary, TechnicianFigures
+from core.reports import RatingComment, Summary, TechnicianFigures
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
 from core.triage import LoadLine, OrderTriage, RequestLine
 from core.triage_model import LikelyFault, Suggestion
-from core.lifecycle import APPLIANCE_CATEGORIES
-from core.lifecycle import STATUSES
 from handlers.menus import ROLE_COMMANDS
 from handlers.texts import LANGUAGES, Texts, money, pick_language
 
