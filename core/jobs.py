@@ -11,15 +11,8 @@ the booked window (`is_on_time`). An arrival before the window is early, after i
 event's note says so, as does "on my way" pressed on another day than the booked one (which
 the chat asks the technician to confirm first, see `off_day`).
 
-Completion: only from in_progress (repair, warranty) or on_site (installation). The parts used
-must be on the approved quote, no more of each than approved (else NotAllowed reason
-"needs_revised_quote"): the bill is the approved labour plus the parts actually used at their
-quoted prices (covered units first), so it never exceeds the approved total. The parts are
-issued from stock (the technician's van first, then the main warehouse) in the same
-transaction; each gets its warranty end date (its catalogue months from today, local), and the
-job the workmanship warranty (core.warranty). An installation has no quote and takes no parts;
-it needs the checklist (delivered and installed must be yes; tested and old unit taken away
-yes or no) and at least one photo, and bills nothing.
+Completion (core.completion), the bill (core.bill) and the repair report
+(core.repair_reports) build on this module.
 """
 from __future__ import annotations
 
@@ -29,7 +22,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from . import booking, lifecycle, orders, stock
+from . import booking, lifecycle, orders
 from .access import find, locked
 from .catalogue import get_part, whole_number
 from .customer_orders import first_name
@@ -39,20 +32,17 @@ from .lifecycle import TECHNICIAN
 from .models import (
     Address,
     Appliance,
-    Completion,
     Diagnosis,
     MissingPart,
     OrderEvent,
     Part,
-    ReplacedPart,
     ServiceOrder,
     User,
 )
 from .paging import Page, page_bounds
 from .parsing import clean_text
-from .quotes import LABOUR_KINDS, PART, approved_quote
 from .roles import require_technician
-from .warranty import add_months, claimed_parts, warranty_end, workmanship_months
+from .warranty import claimed_parts
 from .windows import local_today
 
 log = logging.getLogger(__name__)
@@ -68,12 +58,9 @@ FAULT_MIN, FAULT_MAX = 5, 2000
 PHOTOS_MAX = 10
 REASON_MIN, REASON_MAX = 2, 300
 NOTE_MAX = 500
-WORK_DONE_MAX = 1000
 SERIAL_MAX = 64
 PARTS_USED_MAX = 30
 PART_QUANTITY_MAX = 99
-CHECKLIST_ITEMS = ("delivered", "installed", "tested", "old_unit_removed")
-CHECKLIST_REQUIRED = ("delivered", "installed")  # must be yes for the job to be complete
 PAYMENT_METHODS = ("cash", "transfer", "waived")
 DIAGNOSABLE_STATUSES = (lifecycle.ON_SITE, lifecycle.IN_PROGRESS)
 DIAGNOSABLE_KINDS = (lifecycle.REPAIR, lifecycle.WARRANTY)
@@ -118,7 +105,7 @@ def off_day(uow: UnitOfWork, order: ServiceOrder) -> str | None:
 async def visit_off_day(uow: UnitOfWork, technician: User,
                         order: ServiceOrder | int | str) -> str | None:
     """`off_day` for the technician's own job (NotFound for anyone else's)."""
-    return off_day(uow, await _job(uow, technician, order))
+    return off_day(uow, await own_job(uow, technician, order))
 
 
 def clean_photo_ids(photos, field: str = "photos", limit: int = PHOTOS_MAX) -> list[str]:
@@ -134,7 +121,7 @@ def clean_photo_ids(photos, field: str = "photos", limit: int = PHOTOS_MAX) -> l
     return photos
 
 
-def _check(order: ServiceOrder, action: str) -> None:
+def check_act(order: ServiceOrder, action: str) -> None:
     """TransitionRefused unless a technician may take `action` on the order now."""
     try:
         lifecycle.target_status(action, order.status, TECHNICIAN, order.kind)
@@ -143,7 +130,7 @@ def _check(order: ServiceOrder, action: str) -> None:
         raise
 
 
-async def _job(uow: UnitOfWork, technician: User, order) -> ServiceOrder:
+async def own_job(uow: UnitOfWork, technician: User, order) -> ServiceOrder:
     """The technician's own job, locked. A deactivated technician's jobs are NotFound."""
     if technician is None or technician.role != TECHNICIAN:
         raise NotAllowed(reason="technician_only")
@@ -295,7 +282,7 @@ async def accept(uow: UnitOfWork, technician: User,
                  order: ServiceOrder | int | str) -> OrderEvent:
     """The technician takes the new assignment (the status stays scheduled). Pressed again,
     it returns the first acceptance and records nothing more."""
-    order = await _job(uow, technician, order)
+    order = await own_job(uow, technician, order)
     if order.status != lifecycle.SCHEDULED:
         raise TransitionRefused(action="accept", status=order.status, reason="status",
                                 order=order.number)
@@ -316,7 +303,7 @@ async def decline(uow: UnitOfWork, technician: User, order: ServiceOrder | int |
     order goes back to new and unassigned, for dispatch; the event's note is the reason."""
     reason = clean_text(reason, "reason", minimum=REASON_MIN, maximum=REASON_MAX,
                         multiline=True)
-    order = await _job(uow, technician, order)
+    order = await own_job(uow, technician, order)
     event = await orders.apply(uow, order, "unassign", technician, note=reason)
     order.technician_id = None
     await uow.session.flush()
@@ -328,14 +315,14 @@ async def start_trip(uow: UnitOfWork, technician: User,
                      order: ServiceOrder | int | str) -> OrderEvent:
     """"On my way": scheduled → en_route; on another day than the booked one the event notes
     early or late."""
-    order = await _job(uow, technician, order)
+    order = await own_job(uow, technician, order)
     return await orders.apply(uow, order, "start_trip", technician, note=off_day(uow, order))
 
 
 async def arrive(uow: UnitOfWork, technician: User,
                  order: ServiceOrder | int | str) -> OrderEvent:
     """"Arrived": en_route → on_site, recording the arrival time (see `is_on_time`)."""
-    order = await _job(uow, technician, order)
+    order = await own_job(uow, technician, order)
     event = await orders.apply(uow, order, "arrive", technician,
                                note=arrival_timing(order, uow.now()))
     order.arrived_at = event.at
@@ -352,7 +339,7 @@ async def diagnose(uow: UnitOfWork, technician: User, order: ServiceOrder | int 
     "diagnose" notes the start of the text."""
     fault = clean_text(fault, "fault", minimum=FAULT_MIN, maximum=FAULT_MAX, multiline=True)
     photos = clean_photo_ids(photos)
-    order = await _job(uow, technician, order)
+    order = await own_job(uow, technician, order)
     if order.kind not in DIAGNOSABLE_KINDS or order.status not in DIAGNOSABLE_STATUSES:
         raise TransitionRefused(
             action="diagnose", status=order.status, order=order.number,
@@ -387,8 +374,8 @@ async def parts_missing(uow: UnitOfWork, technician: User, order: ServiceOrder |
         wanted.append((part, whole_number(entry[1], "quantity", 1, PART_QUANTITY_MAX)))
     if not wanted and not note:
         raise InvalidInput(field="parts", reason="empty")
-    order = await _job(uow, technician, order)
-    _check(order, "parts_missing")
+    order = await own_job(uow, technician, order)
+    check_act(order, "parts_missing")
     now = uow.now()
     for part, quantity in wanted:
         uow.session.add(MissingPart(order_id=order.id, technician_id=technician.id, at=now,
@@ -410,159 +397,6 @@ async def missing_parts(uow: UnitOfWork,
     return [(m, p) for m, p in rows]
 
 
-# --- completion -------------------------------------------------------------------------------
-
-def _clean_checklist(checklist) -> dict[str, bool]:
-    if not isinstance(checklist, dict):
-        raise InvalidInput(field="checklist", reason="incomplete",
-                           missing=list(CHECKLIST_ITEMS))
-    missing = [item for item in CHECKLIST_ITEMS if not isinstance(checklist.get(item), bool)]
-    if missing:
-        raise InvalidInput(field="checklist", reason="incomplete", missing=missing)
-    not_done = [item for item in CHECKLIST_REQUIRED if not checklist[item]]
-    if not_done:
-        raise InvalidInput(field="checklist", reason="not_done", items=not_done)
-    return {item: checklist[item] for item in CHECKLIST_ITEMS}
-
-
-async def _clean_parts_used(uow: UnitOfWork, parts_used) -> list[tuple[Part, int, str | None]]:
-    if parts_used is None:
-        return []
-    if not isinstance(parts_used, (list, tuple)) or len(parts_used) > PARTS_USED_MAX:
-        raise InvalidInput(field="parts_used", reason="format")
-    cleaned = []
-    for entry in parts_used:
-        if not isinstance(entry, (list, tuple)) or len(entry) not in (2, 3):
-            raise InvalidInput(field="parts_used", reason="format")
-        part = await get_part(uow, entry[0], include_inactive=True)
-        quantity = whole_number(entry[1], "quantity", 1, PART_QUANTITY_MAX)
-        serial = clean_text(entry[2] if len(entry) == 3 else None, "serial", maximum=SERIAL_MAX)
-        cleaned.append((part, quantity, serial))
-    return cleaned
-
-
-async def serial_fitted_on(uow: UnitOfWork, serial: str) -> str | None:
-    """The order a part with this serial number was already fitted on (letter case and
-    spaces aside), or None: the same serial twice is usually a typing slip."""
-    key = "".join(serial.split()).casefold()
-    rows = await uow.session.execute(
-        select(ReplacedPart.serial, ServiceOrder.number)
-        .join(ServiceOrder, ServiceOrder.id == ReplacedPart.order_id)
-        .where(func.lower(func.replace(ReplacedPart.serial, " ", "")) == key).limit(1))
-    found = rows.first()
-    return found[1] if found else None
-
-
-def require_distinct_serials(used) -> None:
-    """One serial number belongs to one part: the same one twice in a job is refused."""
-    seen = set()
-    for _, _, serial in used:
-        key = "".join(serial.split()).casefold() if serial else None
-        if key and key in seen:
-            raise InvalidInput(field="serial", reason="twice", serial=serial)
-        seen.add(key)
-
-
-@dataclass(frozen=True)
-class Bill:
-    """What a completed job costs: each part fitted against the quote line that prices it."""
-    parts: int
-    labour: int
-    fitted: tuple  # (part, quote line, quantity, serial)
-
-    @property
-    def total(self) -> int:
-        return self.parts + self.labour
-
-
-def bill(quote_lines, used, approved_total: int | None) -> Bill:
-    """The bill from the approved quote's lines and the parts used ((part, quantity, serial)):
-    each part is priced by the quote's lines for it, warranty-covered lines first. More of a
-    part than the quote approved needs a revised quote (NotAllowed "needs_revised_quote"), and
-    the bill can never exceed the approved total (NotAllowed "over_quote")."""
-    allowed: dict[int, list] = {}
-    for line in sorted(quote_lines, key=lambda line: line.position):
-        if line.kind == PART:
-            allowed.setdefault(line.part_id, []).append([line, line.quantity])
-    for lines in allowed.values():
-        lines.sort(key=lambda entry: (not entry[0].warranty, entry[0].position))
-    wanted: dict[int, int] = {}
-    for part, quantity, _ in used:
-        wanted[part.id] = wanted.get(part.id, 0) + quantity
-    for part, _, _ in used:
-        approved = sum(n for _, n in allowed.get(part.id, []))
-        if wanted[part.id] > approved:
-            raise NotAllowed(reason="needs_revised_quote", part=part.sku, approved=approved,
-                             used=wanted[part.id])
-    parts_amount, fitted = 0, []
-    for part, quantity, serial in used:
-        for entry in allowed[part.id]:
-            line, left = entry
-            taken = min(quantity, left)
-            if not taken:
-                continue
-            entry[1] -= taken
-            quantity -= taken
-            parts_amount += taken * line.unit_price
-            fitted.append((part, line, taken, serial))
-            if not quantity:
-                break
-    labour = sum(line.total for line in quote_lines if line.kind in LABOUR_KINDS)
-    priced = Bill(parts_amount, labour, tuple(fitted))
-    if approved_total is not None and priced.total > approved_total:
-        raise NotAllowed(reason="over_quote", amount=priced.total, approved=approved_total)
-    return priced
-
-
-async def complete(uow: UnitOfWork, technician: User, order: ServiceOrder | int | str,
-                   parts_used: list[tuple] | tuple = (), checklist: dict | None = None,
-                   photos: list[str] | tuple[str, ...] = (),
-                   work_done: str | None = None) -> Completion:
-    """Completes the job (see the module's notes): `parts_used` lists (part, quantity, serial
-    or None); `work_done` is an optional note of what was done (up to 1000 characters) for
-    the report. Records the final amount on the order and returns the completion."""
-    used = await _clean_parts_used(uow, parts_used)
-    photos = clean_photo_ids(photos)
-    work_done = clean_text(work_done, "work_done", maximum=WORK_DONE_MAX, multiline=True)
-    order = await _job(uow, technician, order)
-    _check(order, "complete")
-    installation = order.kind == lifecycle.INSTALLATION
-    if installation:
-        checklist = _clean_checklist(checklist)
-        if not photos:
-            raise InvalidInput(field="photos", reason="empty")
-        if used:
-            raise NotAllowed(reason="no_parts_on_installation")
-        quote_lines = []
-    else:
-        checklist = _clean_checklist(checklist) if checklist is not None else None
-        quote = await approved_quote(uow, order)
-        quote_lines = sorted(quote.lines if quote else (), key=lambda line: line.position)
-    require_distinct_serials(used)
-    priced = bill(quote_lines, used, order.quote_total)
-    await stock.issue_parts(uow, technician, order, [(p, q) for p, q, _ in used])
-
-    now, today = uow.now(), local_today(uow)
-    for part, line, taken, serial in priced.fitted:
-        months = line.warranty_months or 0
-        uow.session.add(ReplacedPart(
-            order_id=order.id, appliance_id=order.appliance_id, part_id=part.id,
-            sku=line.sku or part.sku, name=line.description, quantity=taken, serial=serial,
-            unit_price=line.unit_price, warranty=line.warranty, warranty_months=months,
-            warranty_until=warranty_end(today, months), created_at=now))
-    parts_amount, labour_amount, amount = priced.parts, priced.labour, priced.total
-    completion = Completion(order_id=order.id, technician_id=technician.id, at=now,
-                            parts_amount=parts_amount, labour_amount=labour_amount,
-                            amount=amount, checklist=checklist, photos=photos,
-                            work_done=work_done,
-                            workmanship_until=add_months(today, workmanship_months(uow)))
-    uow.session.add(completion)
-    order.completed_at, order.final_amount = now, amount
-    await orders.apply(uow, order, "complete", technician, note=str(amount))
-    log.info("order %s completed: %s fen", order.number, amount)
-    return completion
-
-
 async def settle(uow: UnitOfWork, actor: User, order: ServiceOrder | int | str,
                  method: str) -> OrderEvent:
     """Paid: cash or transfer, or waived (only when nothing is owed or on a warranty
@@ -582,90 +416,3 @@ async def settle(uow: UnitOfWork, actor: User, order: ServiceOrder | int | str,
     return await orders.apply(uow, order, "settle", actor, note=method)
 
 
-# --- the repair report ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ReportPart:
-    sku: str
-    name: str
-    quantity: int
-    serial: str | None
-    unit_price: int  # fen, as billed; 0 under warranty
-    line_total: int
-    warranty: bool  # fitted free under an earlier warranty
-    warranty_until: date | None  # this part's own warranty, local; None: none
-
-
-@dataclass(frozen=True)
-class ReportLabour:
-    name: str
-    quantity: int
-    unit_price: int
-    line_total: int
-    warranty: bool
-
-
-@dataclass(frozen=True)
-class RepairReport:
-    order_id: int
-    number: str
-    kind: str
-    category: str | None
-    brand: str | None
-    model: str | None
-    serial: str | None
-    technician_name: str | None  # first name
-    found: str | None  # the diagnosis
-    diagnosis_photos: tuple[str, ...]
-    work_done: str | None
-    labour: tuple[ReportLabour, ...]
-    parts: tuple[ReportPart, ...]
-    parts_total: int  # fen
-    labour_total: int
-    total: int  # the final amount
-    completed_at: datetime  # aware UTC
-    completed_on: date  # local
-    workmanship_until: date  # local
-    checklist: dict | None  # installations
-    photos: tuple[str, ...]
-    payment_method: str | None
-
-
-async def repair_report(uow: UnitOfWork, viewer: User,
-                        order: ServiceOrder | int | str) -> RepairReport:
-    """The report of a completed job, for its customer, its technician or a manager."""
-    order = await find(uow, viewer, order)
-    completion = await uow.session.get(Completion, order.id)
-    if completion is None:
-        raise NotAllowed(reason="not_completed", status=order.status)
-    session = uow.session
-    appliance = (await session.get(Appliance, order.appliance_id)
-                 if order.appliance_id else None)
-    technician = await session.get(User, completion.technician_id)
-    diagnosis = await latest_diagnosis(uow, order)
-    quote = await approved_quote(uow, order)
-    labour = tuple(
-        ReportLabour(line.description, line.quantity, line.unit_price, line.total, line.warranty)
-        for line in sorted(quote.lines if quote else (), key=lambda line: line.position)
-        if line.kind in LABOUR_KINDS)
-    parts = tuple(
-        ReportPart(r.sku, r.name, r.quantity, r.serial, r.unit_price, r.quantity * r.unit_price,
-                   r.warranty, r.warranty_until)
-        for r in await session.scalars(
-            select(ReplacedPart).where(ReplacedPart.order_id == order.id)
-            .order_by(ReplacedPart.id)))
-    return RepairReport(
-        order_id=order.id, number=order.number, kind=order.kind,
-        category=order.category or (appliance.category if appliance else None),
-        brand=appliance.brand if appliance else None,
-        model=appliance.model if appliance else None,
-        serial=appliance.serial if appliance else None,
-        technician_name=first_name(technician.name) if technician else None,
-        found=diagnosis.fault if diagnosis else None,
-        diagnosis_photos=tuple(diagnosis.photos or ()) if diagnosis else (),
-        work_done=completion.work_done, labour=labour, parts=parts,
-        parts_total=completion.parts_amount, labour_total=completion.labour_amount,
-        total=completion.amount, completed_at=completion.at,
-        completed_on=completion.at.astimezone(uow.company.timezone).date(),
-        workmanship_until=completion.workmanship_until, checklist=completion.checklist,
-        photos=tuple(completion.photos or ()), payment_method=order.payment_method)

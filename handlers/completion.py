@@ -18,7 +18,7 @@ jm:pt:<part id> jm:n:<1-5> jm:note jm:send jm:back; jc:!cancel and jm:!cancel st
 """
 from __future__ import annotations
 
-from core import catalogue, jobs, quotes
+from core import catalogue, job_completion, jobs, quotes
 from core.access import find
 from core.errors import InvalidInput, NotAllowed
 from core.lifecycle import INSTALLATION
@@ -209,9 +209,9 @@ def _serial(turn: Turn, serial: str | None) -> Next:
 
 async def serial_typed(turn: Turn, text: str) -> Next:
     serial = typed("serial", minimum=1, maximum=jobs.SERIAL_MAX)(text)
-    jobs.require_distinct_serials([(None, 1, s) for _, s in turn.draft["used"]]
+    job_completion.require_distinct_serials([(None, 1, s) for _, s in turn.draft["used"]]
                                   + [(None, 1, serial)])
-    fitted_on = await jobs.serial_fitted_on(turn.uow, serial)
+    fitted_on = await job_completion.serial_fitted_on(turn.uow, serial)
     if fitted_on:  # questioned, not refused: a part can come back from a job
         turn.draft["questioned"] = {"serial": serial, "order": fitted_on}
         return turn.goto("serial_check")
@@ -252,24 +252,24 @@ async def ask_approval(turn: Turn) -> Question:
 async def ask_check(turn: Turn) -> Question:
     d = turn.draft
     index = d.get("check", 0)
-    item = jobs.CHECKLIST_ITEMS[index]
+    item = job_completion.CHECKLIST_ITEMS[index]
     return question(turn, "complete_check", [[
         (words(turn, "button.yes"), f"ck:{item}:y"), (words(turn, "button.no"), f"ck:{item}:n")]],
-        number=d["number"], item=item, index=index + 1, count=len(jobs.CHECKLIST_ITEMS))
+        number=d["number"], item=item, index=index + 1, count=len(job_completion.CHECKLIST_ITEMS))
 
 
 async def check_pressed(turn: Turn, value: str) -> Next:
     d = turn.draft
     kind, item, answer = (value.split(":") + ["", ""])[:3]
     index = d.get("check", 0)
-    if kind != "ck" or answer not in ("y", "n") or jobs.CHECKLIST_ITEMS[index] != item:
+    if kind != "ck" or answer not in ("y", "n") or job_completion.CHECKLIST_ITEMS[index] != item:
         return stale(turn)
     yes = answer == "y"
-    if not yes and item in jobs.CHECKLIST_REQUIRED:
+    if not yes and item in job_completion.CHECKLIST_REQUIRED:
         turn.say("complete_check_required", item=item, number=d["number"])
         return turn.again()
     d["checklist"][item] = yes
-    if index + 1 < len(jobs.CHECKLIST_ITEMS):
+    if index + 1 < len(job_completion.CHECKLIST_ITEMS):
         d["check"] = index + 1
         return turn.again()
     return turn.goto("photos")
@@ -309,11 +309,11 @@ async def photos_done(turn: Turn, value: str) -> Next:
 
 async def ask_work(turn: Turn) -> Question:
     return question(turn, "complete_work", [[(words(turn, "button.skip"), "skip")]],
-                    maximum=jobs.WORK_DONE_MAX)
+                    maximum=job_completion.WORK_DONE_MAX)
 
 
 async def work_typed(turn: Turn, text: str) -> Next:
-    turn.draft["work"] = typed("work_done", minimum=1, maximum=jobs.WORK_DONE_MAX,
+    turn.draft["work"] = typed("work_done", minimum=1, maximum=job_completion.WORK_DONE_MAX,
                                multiline=True)(text)
     return turn.goto("confirm")
 
@@ -350,7 +350,7 @@ async def confirmed(turn: Turn, value: str) -> Next:
     if value != "yes":
         return stale(turn)
     try:
-        completion = await jobs.complete(
+        completion = await job_completion.complete(
             turn.uow, turn.user, d["order"], [(pid, 1, serial) for pid, serial in d["used"]],
             checklist=d["checklist"] or None, photos=d["photos"], work_done=d["work"])
     except NotAllowed as refused:

@@ -15,11 +15,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from core import (
     booking,
     customer_orders,
-    jobs,
     lifecycle,
     orders,
     quotes,
     ratings,
+    repair_reports,
     warranty,
     windows,
 )
@@ -312,7 +312,7 @@ async def report_pressed(update: Update, context: Context):
     order_id = int(update.callback_query.data.split(":")[2])
     async with desk(context).uow() as uow:
         user = await person(uow, update, context)
-        report = await jobs.repair_report(uow, user, order_id)
+        report = await repair_reports.repair_report(uow, user, order_id)
     await update.callback_query.answer()
     await say(update, context, "repair_report", report=report)
 

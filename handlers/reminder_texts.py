@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from telegram import InlineKeyboardMarkup
 
-from core import customer_orders, jobs, lifecycle, order_lists, quotes, stock, triage
+from core import (
+    customer_orders,
+    lifecycle,
+    order_lists,
+    quotes,
+    repair_reports,
+    stock,
+    triage,
+)
 from core.errors import DomainError, NotFound
 from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
@@ -74,7 +82,7 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
         values["quote"] = quote
         return quote_buttons(texts, lang, quote)
     if kind == "report":
-        values["report"] = await jobs.repair_report(uow, recipient, card.id)
+        values["report"] = await repair_reports.repair_report(uow, recipient, card.id)
         return star_buttons(card.id)
     if kind == "rating":
         return star_buttons(card.id)

@@ -3,8 +3,8 @@ from types import SimpleNamespace as Row
 
 import pytest
 
+from core.bill import bill
 from core.errors import NotAllowed
-from core.jobs import bill
 
 PUMP, SEAL = Row(id=1, sku="PUMP"), Row(id=2, sku="SEAL")
 

@@ -5,13 +5,39 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from core import dispatch, jobs, people, quotes, ratings, sales, stock
+from core import (
+    dispatch,
+    job_completion,
+    jobs,
+    people,
+    quotes,
+    ratings,
+    repair_reports,
+    sales,
+    stock,
+)
 from core.errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from core.models import ReplacedPart, ServiceOrder, StockMovement
 from core.stock import NotEnoughStock
 from tests.workshop import (
-    ANN, BOB, BOSS, LI, TODAY, TOMORROW, WANG, act, add_lines, assigned, at, book, company,
-    events, load, on_site, quoted)
+    ANN,
+    BOB,
+    BOSS,
+    LI,
+    TODAY,
+    TOMORROW,
+    WANG,
+    act,
+    add_lines,
+    assigned,
+    at,
+    book,
+    company,
+    events,
+    load,
+    on_site,
+    quoted,
+)
 
 
 @pytest.fixture
@@ -74,7 +100,7 @@ async def test_a_repair_from_assignment_to_closed(desk, clock, shop):
     assert (await load(desk, order.id)).quote_total == 66000
 
     clock.at = at(TOMORROW, 11, 5)
-    completion = await act(desk, jobs.complete, LI, order.number, [("CMP-01", 1, "SN-778812")],
+    completion = await act(desk, job_completion.complete, LI, order.number, [("CMP-01", 1, "SN-778812")],
                            photos=["AgADdone"], work_done="Replaced compressor, refilled gas")
     assert (completion.parts_amount, completion.labour_amount, completion.amount) == (
         45000, 21000, 66000)
@@ -85,7 +111,7 @@ async def test_a_repair_from_assignment_to_closed(desk, clock, shop):
         li = await people.find_user(uow, LI)
     assert [(m.kind, m.quantity, m.actor_id) for m in issued] == [("issue", -1, li.id)]
 
-    report = await act(desk, jobs.repair_report, ANN, order.number)
+    report = await act(desk, repair_reports.repair_report, ANN, order.number)
     assert report.found == "Compressor relay burnt out; compressor does not start."
     assert report.work_done == "Replaced compressor, refilled gas"
     assert [(p.sku, p.serial, p.quantity, p.line_total, p.warranty_until)
@@ -127,7 +153,7 @@ async def test_a_declined_quote_closes_the_order_as_diagnosis_only(desk, clock, 
     with pytest.raises(TransitionRefused):
         await act(desk, quotes.approve_quote, ANN, order.number)
     with pytest.raises(NotAllowed) as refused:
-        await act(desk, jobs.repair_report, ANN, order.number)
+        await act(desk, repair_reports.repair_report, ANN, order.number)
     assert refused.value.details["reason"] == "not_completed"
     assert await levels(desk, "CMP-01") == (1, 4)  # nothing left the stock
 
@@ -138,7 +164,7 @@ async def test_more_parts_than_approved_need_a_revised_quote(desk, clock, shop):
     for used, approved, wanted in (([("CMP-01", 1, None)], 0, 1),
                                    ([("THERM-02", 1, "A"), ("THERM-02", 1, "B")], 1, 2)):
         with pytest.raises(NotAllowed) as refused:
-            await act(desk, jobs.complete, LI, order.number, used)
+            await act(desk, job_completion.complete, LI, order.number, used)
         assert refused.value.details == {"reason": "needs_revised_quote",
                                          "part": used[0][0], "approved": approved,
                                          "used": wanted}
@@ -156,7 +182,7 @@ async def test_more_parts_than_approved_need_a_revised_quote(desk, clock, shop):
         shown = await quotes.quote_view(uow, ann, order.number)  # ...but sees what was sent
     assert (shown.version, shown.status, shown.total) == (2, "sent", 58000)
     await act(desk, quotes.approve_quote, ANN, order.number)
-    completion = await act(desk, jobs.complete, LI, order.number,
+    completion = await act(desk, job_completion.complete, LI, order.number,
                            [("CMP-01", 1, "SN1"), ("THERM-02", 1, None)])
     assert completion.amount == 58000
     async with desk.uow() as uow:
@@ -173,7 +199,7 @@ async def test_more_parts_than_approved_need_a_revised_quote(desk, clock, shop):
 async def test_parts_not_all_used_are_not_billed(desk, clock, shop):
     order = await quoted(desk, clock, [("part", "THERM-02", 2), ("typed", "Door seal fix", 3000)])
     await act(desk, quotes.approve_quote, ANN, order.number)
-    completion = await act(desk, jobs.complete, LI, order.number, [("THERM-02", 1, None)])
+    completion = await act(desk, job_completion.complete, LI, order.number, [("THERM-02", 1, None)])
     assert (completion.parts_amount, completion.labour_amount, completion.amount) == (
         8000, 3000, 11000)
     assert await levels(desk, "THERM-02") == (0, 4)
@@ -183,7 +209,7 @@ async def test_completion_refused_when_stock_is_short_writes_nothing(desk, clock
     order = await quoted(desk, clock, [("part", "FAN-03", 1)])
     await act(desk, quotes.approve_quote, ANN, order.number)
     with pytest.raises(NotEnoughStock) as refused:
-        await act(desk, jobs.complete, LI, order.number, [("FAN-03", 1, None)])
+        await act(desk, job_completion.complete, LI, order.number, [("FAN-03", 1, None)])
     assert refused.value.details == {"sku": "FAN-03", "requested": 1, "available": 0,
                                      "van": 0, "main": 0}
     stored = await load(desk, order.id)
@@ -238,31 +264,31 @@ async def test_an_installation_is_completed_with_its_checklist_and_a_photo(desk,
 
     checklist = {"delivered": True, "installed": True, "tested": True, "old_unit_removed": False}
     with pytest.raises(InvalidInput) as refused:
-        await act(desk, jobs.complete, LI, order.number, checklist=checklist)
+        await act(desk, job_completion.complete, LI, order.number, checklist=checklist)
     assert refused.value.details == {"field": "photos", "reason": "empty"}
     with pytest.raises(InvalidInput) as refused:
-        await act(desk, jobs.complete, LI, order.number, checklist={"delivered": True},
+        await act(desk, job_completion.complete, LI, order.number, checklist={"delivered": True},
                   photos=["AgADi"])
     assert refused.value.details == {"field": "checklist", "reason": "incomplete",
                                      "missing": ["installed", "tested", "old_unit_removed"]}
     with pytest.raises(InvalidInput) as refused:
-        await act(desk, jobs.complete, LI, order.number,
+        await act(desk, job_completion.complete, LI, order.number,
                   checklist=checklist | {"installed": False}, photos=["AgADi"])
     assert refused.value.details == {"field": "checklist", "reason": "not_done",
                                      "items": ["installed"]}
     with pytest.raises(NotAllowed) as refused:
-        await act(desk, jobs.complete, LI, order.number, [("CMP-01", 1, None)],
+        await act(desk, job_completion.complete, LI, order.number, [("CMP-01", 1, None)],
                   checklist=checklist, photos=["AgADi"])
     assert refused.value.details == {"reason": "no_parts_on_installation"}
     with pytest.raises(TransitionRefused) as refused:
         await act(desk, quotes.add_part, LI, order.number, "CMP-01", 1)
     assert refused.value.details["reason"] == "kind"
 
-    completion = await act(desk, jobs.complete, LI, order.number, checklist=checklist,
+    completion = await act(desk, job_completion.complete, LI, order.number, checklist=checklist,
                            photos=["AgADi1", "AgADi2"])
     assert (completion.amount, completion.checklist, completion.photos) == (
         0, checklist, ["AgADi1", "AgADi2"])
-    report = await act(desk, jobs.repair_report, BOB, order.number)
+    report = await act(desk, repair_reports.repair_report, BOB, order.number)
     assert (report.kind, report.total, report.parts, report.checklist) == (
         "installation", 0, (), checklist)
     await act(desk, jobs.settle, LI, order.number, "waived")  # nothing to pay
@@ -277,7 +303,7 @@ async def _id(desk, telegram_id):
 async def test_settling_a_bill_cannot_be_waived_and_needs_a_known_method(desk, clock, shop):
     order = await quoted(desk, clock, [("labour", "CALLOUT", 1)])
     await act(desk, quotes.approve_quote, ANN, order.number)
-    await act(desk, jobs.complete, LI, order.number)
+    await act(desk, job_completion.complete, LI, order.number)
     with pytest.raises(InvalidInput) as refused:
         await act(desk, jobs.settle, LI, order.number, "bitcoin")
     assert refused.value.details == {"field": "method", "reason": "unknown"}
@@ -328,8 +354,8 @@ async def test_a_technician_cannot_touch_another_technicians_job(desk, clock, sh
     attempts = [
         (jobs.job_card, ()), (jobs.accept, ()), (jobs.decline, ("no",)),
         (jobs.start_trip, ()), (jobs.arrive, ()), (jobs.diagnose, ("A fault found",)),
-        (jobs.parts_missing, ([("CMP-01", 1)],)), (jobs.complete, ()),
-        (jobs.settle, ("cash",)), (jobs.repair_report, ()),
+        (jobs.parts_missing, ([("CMP-01", 1)],)), (job_completion.complete, ()),
+        (jobs.settle, ("cash",)), (repair_reports.repair_report, ()),
         (quotes.add_part, ("CMP-01", 1)), (quotes.send_quote, ()), (quotes.draft_view, ()),
     ]
     for service, args in attempts:

@@ -4,10 +4,23 @@ from datetime import date
 
 import pytest
 
-from core import catalogue, jobs, people, quotes, stock
+from core import catalogue, job_completion, jobs, people, quotes, stock
 from core.errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from tests.workshop import (
-    ANN, BOB, BOSS, LI, TOMORROW, act, add_lines, assigned, at, company, load, on_site, quoted)
+    ANN,
+    BOB,
+    BOSS,
+    LI,
+    TOMORROW,
+    act,
+    add_lines,
+    assigned,
+    at,
+    company,
+    load,
+    on_site,
+    quoted,
+)
 
 
 @pytest.fixture
@@ -110,7 +123,7 @@ async def finished_repair(desk, clock, lines, used, customer=ANN, **overrides):
     """A repair quoted with `lines`, approved, completed with `used` parts and paid."""
     order = await quoted(desk, clock, lines, customer=customer, **overrides)
     await act(desk, quotes.approve_quote, customer, order.number)
-    await act(desk, jobs.complete, LI, order.number, used)
+    await act(desk, job_completion.complete, LI, order.number, used)
     await act(desk, jobs.settle, LI, order.number, "cash")
     return order
 

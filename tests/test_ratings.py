@@ -1,7 +1,7 @@
 """A customer rates a finished order once: 1 to 5 stars and an optional comment."""
 import pytest
 
-from core import jobs, people, quotes, ratings
+from core import job_completion, people, quotes, ratings
 from core.errors import InvalidInput, NotAllowed, NotFound
 from tests.workshop import ANN, BOB, LI, act, company, quoted
 
@@ -10,7 +10,7 @@ async def finished(desk, clock, customer=ANN, **overrides):
     order = await quoted(desk, clock, [("labour", "CALLOUT", 1)], customer=customer,
                          **overrides)
     await act(desk, quotes.approve_quote, customer, order.number)
-    await act(desk, jobs.complete, LI, order.number)
+    await act(desk, job_completion.complete, LI, order.number)
     return order
 
 
@@ -38,7 +38,7 @@ async def test_what_a_rating_refuses(desk, clock):
         await act(desk, ratings.rate, ANN, order.number, 5)
     assert refused.value.details == {"reason": "not_completed", "status": "awaiting_approval"}
     await act(desk, quotes.approve_quote, ANN, order.number)
-    await act(desk, jobs.complete, LI, order.number)
+    await act(desk, job_completion.complete, LI, order.number)
     for stars in (0, 6, "five", 4.5, True, None):
         with pytest.raises(InvalidInput) as refused:
             await act(desk, ratings.rate, ANN, order.number, stars)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from core import booking, orders, people, reminder_queue
+from core import booking, job_completion, orders, people, reminder_queue
 from core.models import Reminder, ServiceOrder
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -182,7 +182,7 @@ async def test_failures_back_off_and_sent_reminders_stay_sent(desk, clock):
 
 
 async def test_a_replaced_parts_warranty_ending_is_noticed_two_weeks_before(desk, clock):
-    from core import jobs, quotes, stock
+    from core import quotes, stock
     from tests import workshop
 
     await workshop.company(desk)
@@ -192,7 +192,7 @@ async def test_a_replaced_parts_warranty_ending_is_noticed_two_weeks_before(desk
         await uow.commit()
     order = await workshop.quoted(desk, clock, [("part", "CMP-01", 1), ("labour", "LAB-H", 1)])
     await workshop.act(desk, quotes.approve_quote, workshop.ANN, order.number)
-    await workshop.act(desk, jobs.complete, workshop.LI, order.number,
+    await workshop.act(desk, job_completion.complete, workshop.LI, order.number,
                        [("CMP-01", 1, "SN-9")])
     async with desk.uow() as uow:
         due = (await uow.session.scalars(select(Reminder.due_at).where(

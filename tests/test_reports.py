@@ -19,6 +19,7 @@ from core import (
     charts,
     dispatch,
     exports,
+    job_completion,
     jobs,
     order_lists,
     orders,
@@ -113,7 +114,7 @@ async def build_week(desk, clock) -> dict[str, str]:
     await _at(clock, SUN, 10)
     await act(desk, quotes.approve_quote, ANN, n["F"])
     await _at(clock, SUN, 11)
-    await act(desk, jobs.complete, LI, n["F"], [("CMP-01", 1, "SN-F")])
+    await act(desk, job_completion.complete, LI, n["F"], [("CMP-01", 1, "SN-F")])
     await _at(clock, SUN, 12)
     await act(desk, ratings.rate, ANN, n["F"], 4, "OK")
 
@@ -132,7 +133,7 @@ async def build_week(desk, clock) -> dict[str, str]:
     await _at(clock, MON, 10)
     await act(desk, quotes.approve_quote, ANN, n["A"])
     await _at(clock, MON, 11)
-    await act(desk, jobs.complete, LI, n["A"])
+    await act(desk, job_completion.complete, LI, n["A"])
     await _at(clock, MON, 12)
     await act(desk, ratings.rate, ANN, n["A"], 5, "=Fast, tidy")
     await _at(clock, MON, 12, 30)
@@ -185,9 +186,9 @@ async def build_week(desk, clock) -> dict[str, str]:
     await _at(clock, WED, 10, 30)
     await act(desk, quotes.approve_quote, ANN, n["E"])
     await _at(clock, WED, 10, 40)
-    await act(desk, jobs.complete, LI, n["C"], [("CMP-01", 1, "SN-C")])
+    await act(desk, job_completion.complete, LI, n["C"], [("CMP-01", 1, "SN-C")])
     await _at(clock, WED, 11)
-    await act(desk, jobs.complete, WANG, n["E"], [("CMP-01", 1, "SN-E"), ("THERM-02", 1)])
+    await act(desk, job_completion.complete, WANG, n["E"], [("CMP-01", 1, "SN-E"), ("THERM-02", 1)])
     await _at(clock, WED, 12)
     await act(desk, ratings.rate, ANN, n["E"], 3)
     await _visit(desk, clock, WANG, n["I"], WED, (17, 0), (17, 10))

@@ -15,6 +15,7 @@ from sqlalchemy import literal, select
 from core import (
     booking,
     dispatch,
+    job_completion,
     jobs,
     people,
     periods,
@@ -181,8 +182,8 @@ async def _random_step(desk, clock, rng: random.Random, numbers: list[str]):
         if rng.random() < 0.15:
             await _try(desk, jobs.parts_missing, tech_tg, number, note="Drum bearing worn out")
         elif not (rng.random() < 0.5 and await _try(
-                desk, jobs.complete, tech_tg, number, [("THERM-02", 1, f"SN-{number}")])):
-            await _try(desk, jobs.complete, tech_tg, number)
+                desk, job_completion.complete, tech_tg, number, [("THERM-02", 1, f"SN-{number}")])):
+            await _try(desk, job_completion.complete, tech_tg, number)
     elif status == "waiting_parts":
         day = _local_day(clock) + timedelta(days=1)
         await _try(desk, dispatch.reschedule_visit, BOSS, number, day, rng.choice(WINDOWS))

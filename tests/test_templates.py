@@ -8,10 +8,11 @@ import pytest
 
 from core.customer_orders import OrderCard, TimelineEntry
 from core.dispatch import DispatchCard
-from core.jobs import JobCard, RepairReport, ReportLabour, ReportPart
+from core.jobs import JobCard
 from core.lifecycle import APPLIANCE_CATEGORIES, STATUSES
 from core.periods import Period
 from core.quotes import QuoteLineView, QuoteView
+from core.repair_reports import RepairReport, ReportLabour, ReportPart
 from core.reports import RatingComment, Summary, TechnicianFigures
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
 from core.triage import LoadLine, OrderTriage, RequestLine

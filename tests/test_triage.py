@@ -3,13 +3,24 @@ and the service that learns from the company's own finished jobs and imported hi
 import pytest
 from sqlalchemy import select
 
-from core import jobs, quotes, stock, triage
+from core import job_completion, jobs, quotes, stock, triage
 from core.errors import NotAllowed, NotFound
 from core.models import PartsRequest, Reminder, User
 from core.triage_import import import_history
 from core.triage_model import PastJob, Triage, covers, tokens
 from tests.workshop import (
-    ANN, BOSS, LI, TOMORROW, WANG, act, assigned, at, company, on_site, quoted)
+    ANN,
+    BOSS,
+    LI,
+    TOMORROW,
+    WANG,
+    act,
+    assigned,
+    at,
+    company,
+    on_site,
+    quoted,
+)
 
 PUMP, LOCK, BRUSH = (("WM-PUMP", 1),), (("WM-LOCK", 1),), (("WM-BRUSH", 2),)
 
@@ -141,7 +152,7 @@ async def test_it_learns_as_jobs_close_without_a_retraining_step(desk, clock, sh
     done = await quoted(desk, clock, [("part", "THERM-02", 1), ("labour", "CALLOUT", 1)],
                         WANG, customer=2, description="冰箱温度不准")
     await act(desk, quotes.approve_quote, 2, done.number)
-    await act(desk, jobs.complete, WANG, done.number, [("THERM-02", 1, None)])
+    await act(desk, job_completion.complete, WANG, done.number, [("THERM-02", 1, None)])
 
     now = await card_for(desk, LI, order)
     assert now.status == "ok" and now.suggestion.history == 30

@@ -6,7 +6,16 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from core import dispatch, jobs, people, quotes, stock, warranty
+from core import (
+    dispatch,
+    job_completion,
+    jobs,
+    people,
+    quotes,
+    repair_reports,
+    stock,
+    warranty,
+)
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import ServiceOrder, WarrantyClaimPart
 from core.windows import WindowFull
@@ -52,7 +61,7 @@ async def repaired(desk, clock, finish_at, customer=ANN):
                          customer=customer)
     await act(desk, quotes.approve_quote, customer, order.number)
     clock.at = finish_at
-    await act(desk, jobs.complete, LI, order.number,
+    await act(desk, job_completion.complete, LI, order.number,
               [("CMP-01", 1, "SN-C1"), ("THERM-02", 1, None), ("FAN-03", 1, None)])
     await act(desk, jobs.settle, LI, order.number, "cash")
     return order
@@ -62,7 +71,7 @@ async def test_warranty_dates_are_counted_from_the_local_day_of_completion(desk,
     # 16:30 UTC on the 25th is already 00:30 on the 26th in Shanghai: a late finish
     finish = datetime(2026, 11, 25, 16, 30, tzinfo=timezone.utc)
     order = await repaired(desk, clock, finish)
-    report = await act(desk, jobs.repair_report, ANN, order.number)
+    report = await act(desk, repair_reports.repair_report, ANN, order.number)
     assert report.completed_on == date(2026, 11, 26)
     assert [(p.sku, p.serial, p.warranty_until) for p in report.parts] == [
         ("CMP-01", "SN-C1", date(2027, 11, 26)), ("THERM-02", None, date(2027, 5, 26)),
@@ -180,9 +189,9 @@ async def test_a_warranty_job_is_priced_at_zero_and_closed_as_waived(desk, clock
         ("Gas refill", 0, 6000, True)]
     assert (sent.total, sent.warranty_saving) == (0, 56000)
     await act(desk, quotes.approve_quote, ANN, order.number)
-    completion = await act(desk, jobs.complete, LI, order.number, [("CMP-01", 1, "SN-C2")])
+    completion = await act(desk, job_completion.complete, LI, order.number, [("CMP-01", 1, "SN-C2")])
     assert completion.amount == 0
-    report = await act(desk, jobs.repair_report, ANN, order.number)
+    report = await act(desk, repair_reports.repair_report, ANN, order.number)
     assert [(p.sku, p.unit_price, p.warranty, p.warranty_until) for p in report.parts] == [
         ("CMP-01", 0, True, date(2028, 2, 20))]
     await act(desk, jobs.settle, LI, order.number, "waived")

@@ -2,7 +2,7 @@
 quote (approve or decline), the report with its warranty dates, the rating, a warranty claim."""
 from sqlalchemy import select
 
-from core import jobs
+from core import job_completion, jobs
 from core.models import Rating, Reminder, ServiceOrder, StockLevel
 from tests.e2e.booking_steps import book_repair
 from tests.e2e.conftest import MANAGER_ID
@@ -82,7 +82,7 @@ async def test_the_customer_approves_a_quote_and_gets_the_report_and_rates(teleg
     async with bot.desk.uow() as uow:
         from core import catalogue
         part = await catalogue.get_part(uow, "CMP-01")
-    await act(bot, LI, number, jobs.complete, [(part, 1, "SN-778")], work_done="Replaced it")
+    await act(bot, LI, number, job_completion.complete, [(part, 1, "SN-778")], work_done="Replaced it")
     report = await ann.reply(timeout=10)
     assert f"Repair report, order {number}" in report.text
     assert "Compressor, S/N SN-778: ¥450.00 — warranty until 2027-11-24" in report.text
@@ -142,7 +142,7 @@ async def test_a_warranty_claim_is_booked_from_the_finished_order(telegram, bot)
     async with bot.desk.uow() as uow:
         from core import catalogue
         part = await catalogue.get_part(uow, "CMP-01")
-    await act(bot, LI, number, jobs.complete, [(part, 1, "SN-1")])
+    await act(bot, LI, number, job_completion.complete, [(part, 1, "SN-1")])
     await act(bot, LI, number, jobs.settle, "cash")
     await ann.reply(timeout=10)  # the report
 

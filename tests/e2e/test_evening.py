@@ -4,8 +4,15 @@ at once after 21:00; only what they did not ask for waits for 08:00; and rating 
 not bring the report a second time."""
 from datetime import date
 
-from core import catalogue, jobs, people
-from tests.e2e.job_steps import act, assign, catalogue_and_stock, drained, order_row, until
+from core import catalogue, job_completion, jobs, people
+from tests.e2e.job_steps import (
+    act,
+    assign,
+    catalogue_and_stock,
+    drained,
+    order_row,
+    until,
+)
 from tests.e2e.people import registered_customer, technician
 from tests.e2e.staff_acts import booked_through_core
 from tests.workshop import at
@@ -52,7 +59,7 @@ async def test_after_nine_the_quote_and_report_come_at_once_and_the_report_only_
     await drained(bot, ann)
 
     clock.at = at(WED, 21, 40)
-    await act(bot, LI, number, jobs.complete, [(part, 1, "SN-7781")])
+    await act(bot, LI, number, job_completion.complete, [(part, 1, "SN-7781")])
     report = await until(ann, "请点星评价")
     assert number in report.text and "SN-7781" in report.text
     assert report.buttons == [["★", "★★", "★★★", "★★★★", "★★★★★"]]
@@ -78,7 +85,7 @@ async def test_an_unanswered_quote_nudge_and_the_rating_request_wait_for_eight(
     await ann.press("✅ 确认报价", message=quote)
     await drained(bot, ann)
     clock.at = at(WED, 21, 40)
-    await act(bot, LI, number, jobs.complete, [(part, 1, None)])
+    await act(bot, LI, number, job_completion.complete, [(part, 1, None)])
     await until(ann, "请点星评价")
     clock.at = at(WED, 23, 30)  # the rating request (due 22:40) is held back
     assert not [m for m in await drained(bot, ann) if m.text]
@@ -94,7 +101,7 @@ async def test_the_timeline_shows_money_payment_and_stars_in_the_readers_words(
     await ann.press("✅ 确认报价", message=quote)
     await until(ann, "已确认")
     clock.at = at(WED, 21, 40)
-    await act(bot, LI, number, jobs.complete, [(part, 1, None)])
+    await act(bot, LI, number, job_completion.complete, [(part, 1, None)])
     await act(bot, LI, number, jobs.settle, "transfer")
     report = await until(ann, "请点星评价")
     clock.at = at(WED, 21, 50)
@@ -127,7 +134,7 @@ async def test_a_low_rating_and_its_comment_reach_the_manager_at_once(telegram, 
     await ann.press("✅ 确认报价", message=quote)
     await until(ann, "已确认")
     clock.at = at(WED, 21, 40)
-    await act(bot, LI, number, jobs.complete, [(part, 1, None)])
+    await act(bot, LI, number, job_completion.complete, [(part, 1, None)])
     report = await until(ann, "请点星评价")
     clock.at = at(WED, 22, 5)
     await ann.press("★★", message=report)
@@ -186,7 +193,7 @@ async def test_a_finished_orders_card_has_a_rate_button_until_rated(telegram, bo
     await ann.press("✅ 确认报价", message=quote)
     await until(ann, "已确认")
     clock.at = at(WED, 21, 40)
-    await act(bot, LI, number, jobs.complete, [(part, 1, None)])
+    await act(bot, LI, number, job_completion.complete, [(part, 1, None)])
     await until(ann, "请点星评价")
     clock.at = at(WED, 22, 30)
     await ann.send(f"/orders {number}")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import catalogue, jobs, orders, people, quotes, stock
-from core.jobs import FAULT_MAX, PARTS_USED_MAX, SERIAL_MAX, WORK_DONE_MAX
+from core import catalogue, job_completion, jobs, orders, people, quotes, stock
 from core.catalogue import NAME_MAX
+from core.job_completion import WORK_DONE_MAX
+from core.jobs import FAULT_MAX, PARTS_USED_MAX, SERIAL_MAX
 from core.models import ServiceOrder, User
 from tests.e2e.conftest import MANAGER_ID
 from tests.e2e.job_steps import act, assign, drained, until
@@ -81,7 +82,7 @@ async def test_a_report_with_the_most_parts_comes_in_messages_that_each_fit(tele
     await until(ann, "已确认")
     async with bot.desk.uow() as uow:
         parts = [await catalogue.get_part(uow, f"P-{n:02d}") for n in range(PARTS_USED_MAX)]
-    await act(bot, LI, number, jobs.complete,
+    await act(bot, LI, number, job_completion.complete,
               [(part, 1, (f"SN{n:02d}-" + "9" * SERIAL_MAX)[:SERIAL_MAX])
                for n, part in enumerate(parts)],
               work_done=("更换全部配件 <all> & " * 100)[:WORK_DONE_MAX])

@@ -4,7 +4,7 @@ read), full-width digits and "¥" are understood, and a press that core refuses 
 exactly once, the step kept.
 
 The tests' clock stands at Tue 24 Nov 2026, 10:00 in Shanghai."""
-from core import booking, catalogue, jobs, people, quotes
+from core import booking, catalogue, job_completion, people, quotes
 from tests.e2e.job_steps import (
     LI,
     WANG,
@@ -13,9 +13,9 @@ from tests.e2e.job_steps import (
     assign,
     catalogue_and_stock,
     on_site,
-    quote_sent,
     open_job,
     order_row,
+    quote_sent,
     until,
 )
 from tests.e2e.people import registered_customer, technician
@@ -222,7 +222,7 @@ async def test_a_serial_twice_in_a_job_is_refused_and_one_fitted_before_is_quest
     await act(bot, 1001, earlier, quotes.approve_quote)
     async with bot.desk.uow() as uow:
         part = await catalogue.get_part(uow, "CMP-01")
-    await act(bot, LI, earlier, jobs.complete, [(part, 1, "SN-OLD")])
+    await act(bot, LI, earlier, job_completion.complete, [(part, 1, "SN-OLD")])
     await quote_sent(bot, LI, later, lines=[("part", "CMP-01", 2)])
     await act(bot, 1001, later, quotes.approve_quote)
 

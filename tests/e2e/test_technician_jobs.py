@@ -5,7 +5,7 @@ checklists, parts missing, being paid; and nobody else's jobs are theirs.
 The tests' clock stands at Tue 24 Nov 2026, 10:00 in Shanghai; bookings are for Wed 25 Nov."""
 from sqlalchemy import select
 
-from core import booking, jobs, people, quotes, staff, stock, warranty
+from core import booking, job_completion, jobs, people, quotes, staff, stock, warranty
 from core.models import (
     Completion,
     MissingPart,
@@ -517,7 +517,7 @@ async def test_a_warranty_job_is_priced_at_zero(telegram, bot):
     await on_site(bot, LI, first.number, diagnosed=True)
     await quote_sent(bot, LI, first.number)
     await act(bot, 1001, first.number, quotes.approve_quote)
-    await act(bot, LI, first.number, jobs.complete, [("CMP-01", 1, "SN-OLD")])
+    await act(bot, LI, first.number, job_completion.complete, [("CMP-01", 1, "SN-OLD")])
     await act(bot, LI, first.number, jobs.settle, "cash")
     async with bot.desk.uow() as uow:  # the customer claims the compressor's warranty
         customer = await people.find_user(uow, 1001)
