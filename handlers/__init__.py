@@ -16,6 +16,7 @@ def register(application: Application) -> None:
         customer,
         dispatch,
         errors,
+        job_flows,
         jobs,
         labour,
         manager,
@@ -33,7 +34,7 @@ def register(application: Application) -> None:
 
     engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING,
                      quote_builder.DIAGNOSE, quote_builder.QUOTE, completion.COMPLETE,
-                     completion.MISSING, jobs.DECLINE,
+                     completion.MISSING, job_flows.DECLINE,
                      stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
                      parts_catalogue.PARTS_CATALOGUE, sales.SALE])
     application.bot_data["flows"] = engine

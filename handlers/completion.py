@@ -26,9 +26,7 @@ from core.parsing import parse_quantity
 
 from .chat import keyboard
 from .flow import Entry, Next, Question, Step, Turn
-from .jobs import (
-    FLOW_TTL,
-    ID,
+from .job_flows import (
     back_row,
     begin,
     job_flow,
@@ -41,12 +39,12 @@ from .jobs import (
     quantity_question,
     question,
     searched,
-    short,
     stale,
     typed,
     undo,
     words,
 )
+from .jobs import FLOW_TTL, ID, short
 from .quote_builder import revise
 
 

@@ -21,8 +21,7 @@ from core.parsing import parse_money
 
 from .chat import keyboard
 from .flow import Entry, Next, Question, Step, Turn
-from .jobs import (
-    ID,
+from .job_flows import (
     back_row,
     begin,
     job_flow,
@@ -35,12 +34,12 @@ from .jobs import (
     quantity_question,
     question,
     searched,
-    short,
     stale,
     turn_pager,
     typed,
     words,
 )
+from .jobs import ID, short
 from .texts import money
 
 # --- diagnose ---------------------------------------------------------------------------------
