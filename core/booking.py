@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from . import lifecycle, orders
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
-from .lifecycle import CUSTOMER, RESCHEDULABLE_STATUSES, check_category
+from .lifecycle import RESCHEDULABLE_STATUSES, check_category
 from .models import Address, Appliance, OrderEvent, ServiceOrder, User
 from .orders import lock_order
 from .parsing import clean_text
 from .people import clean_phone
+from .roles import require_customer
 from .windows import check_slot, lock_window, require_free_place, take_place
 
 log = logging.getLogger(__name__)
@@ -62,11 +63,6 @@ def _check_location(latitude, longitude) -> tuple[float | None, float | None]:
 def booking_phone(customer: User, phone: str | None) -> str:
     """The phone typed for this booking in E.164, else the customer's own."""
     return clean_phone(phone if phone else (customer.phone or ""))
-
-
-def require_customer(user: User) -> None:
-    if user.role != CUSTOMER or not user.active:
-        raise NotAllowed(reason="customer_only")
 
 
 async def require_room_for_order(uow: UnitOfWork, customer: User) -> None:

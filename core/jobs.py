@@ -397,6 +397,14 @@ async def missing_parts(uow: UnitOfWork,
     return [(m, p) for m, p in rows]
 
 
+def payment_methods(amount: int | None, kind: str) -> tuple[str, ...]:
+    """How a completed job may be paid: waived only when nothing is owed or on a warranty
+    order (the chat offers these, `settle` accepts these)."""
+    if (amount or 0) > 0 and kind != lifecycle.WARRANTY:
+        return tuple(m for m in PAYMENT_METHODS if m != "waived")
+    return PAYMENT_METHODS
+
+
 async def settle(uow: UnitOfWork, actor: User, order: ServiceOrder | int | str,
                  method: str) -> OrderEvent:
     """Paid: cash or transfer, or waived (only when nothing is owed or on a warranty
@@ -409,8 +417,7 @@ async def settle(uow: UnitOfWork, actor: User, order: ServiceOrder | int | str,
     except TransitionRefused as refused:
         refused.details["order"] = order.number
         raise
-    if method == "waived" and (order.final_amount or 0) > 0 \
-            and order.kind != lifecycle.WARRANTY:
+    if method not in payment_methods(order.final_amount, order.kind):
         raise NotAllowed(reason="waive_not_allowed", amount=order.final_amount)
     order.payment_method = method
     return await orders.apply(uow, order, "settle", actor, note=method)

@@ -22,6 +22,7 @@ from .errors import InvalidInput, NotAllowed, NotFound
 from .lifecycle import APPLIANCE_CATEGORIES, MANAGER
 from .models import Appliance, SalesLookup, SalesOrder, ServiceOrder, User
 from .people import clean_name, clean_phone
+from .roles import require_customer
 from .windows import check_slot, take_place
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ async def verify_sales_order(uow: UnitOfWork, customer: User, number: str,
     Every counted try is added to the unit of work: COMMIT IT EVEN WHEN THIS RAISES NotFound
     (catch, commit, then answer), or the wrong try is forgotten and the limit does not hold.
     """
-    booking.require_customer(customer)
+    require_customer(customer)
     now = uow.now()
     wrong = list(await uow.session.scalars(
         select(SalesLookup.at)
@@ -135,7 +136,7 @@ async def book_installation(uow: UnitOfWork, customer: User, sales_order: SalesO
     (NotFound, as for none), a second open installation of one sales order
     (NotAllowed reason "installation_booked") and a full window (WindowFull).
     """
-    booking.require_customer(customer)
+    require_customer(customer)
     sales_order = await _verified(uow, customer, sales_order)
     phone = clean_phone(phone or sales_order.phone)
     day, start, end = check_slot(uow, day, window, windows)

@@ -32,8 +32,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from core import jobs, orders, quotes, triage
 from core.errors import DomainError, NotFound
-from core.lifecycle import IN_PROGRESS, WARRANTY
-from core.models import ServiceOrder
+from core.lifecycle import IN_PROGRESS
 
 from .chat import (
     Context,
@@ -337,7 +336,7 @@ async def _decline(update: Update, context: Context, order_id: int, reason: str)
         async with desk(context).uow() as uow:
             user = await person(uow, update, context)
             event = await jobs.decline(uow, user, order_id, reason)
-            number = (await uow.session.get(ServiceOrder, order_id)).number
+            number = (await event.awaitable_attrs.order).number
             await uow.commit()
     except DomainError as error:
         await refuse(update, context, error)
@@ -368,7 +367,7 @@ def pay_rows(update: Update, context: Context, order_id: int, amount: int, kind:
 
 
 def payment_rows(word, order_id: int, amount: int, kind: str) -> list:
-    methods = [m for m in jobs.PAYMENT_METHODS if m != "waived" or not amount or kind == WARRANTY]
+    methods = jobs.payment_methods(amount, kind)
     return [[(word(f"payment.{m}"), f"jb:paid:{order_id}:{m}") for m in methods]]
 
 
