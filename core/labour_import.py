@@ -12,10 +12,6 @@ in the catalogue is an error, unless `update=True`, which changes that item inst
 """
 from __future__ import annotations
 
-import logging
-
-from sqlalchemy import select
-
 from .catalogue import clean_category
 from .desk import UnitOfWork
 from .errors import InvalidInput
@@ -28,10 +24,8 @@ from .parts_import import (
     check_code,
     check_name_and_price,
     read_rows,
+    save_rows,
 )
-from .roles import require_manager
-
-log = logging.getLogger(__name__)
 
 HEADERS = {
     "code": ("code", "labour_code", "编号", "代码", "项目编号"),
@@ -69,36 +63,13 @@ LABOUR = CsvSpec(
 async def import_labour(uow: UnitOfWork, manager_or_none: User | None, text: str, *,
                         update: bool = False) -> ImportResult:
     """As core.parts_import.import_parts, for labour items: the caller commits when ok."""
-    if manager_or_none is not None:
-        require_manager(manager_or_none)
-    rows, errors, count = read_rows(text, LABOUR)
-    existing: dict[str, LabourItem] = {}
-    codes = [row.code for row in rows]
-    for start in range(0, len(codes), 500):
-        found = await uow.session.scalars(
-            select(LabourItem).where(LabourItem.code.in_(codes[start:start + 500])))
-        existing.update({item.code: item for item in found})
-    if not update:
-        errors.extend(RowError(row.line, "code", "taken", row.code)
-                      for row in rows if row.code in existing)
-    if errors:
-        errors.sort(key=lambda e: (e.line, e.field or ""))
-        return ImportResult(errors=tuple(errors), rows=count)
-    now = uow.now()
-    added, updated = [], []
-    for row in rows:
-        item = existing.get(row.code)
-        if item is None:
-            uow.session.add(LabourItem(code=row.code, name=row.name, price=row.price,
-                                       category=row.category, active=True, created_at=now,
-                                       updated_at=now))
-            added.append(row.code)
-        else:
-            item.name, item.price, item.category = row.name, row.price, row.category
-            item.updated_at = now
-            updated.append(row.code)
-    await uow.session.flush()
-    log.info("labour import by %s: %s added, %s updated",
-             manager_or_none.id if manager_or_none else "the command line", len(added),
-             len(updated))
-    return ImportResult(tuple(added), tuple(updated), (), count)
+    def make(row, now) -> LabourItem:
+        return LabourItem(code=row.code, name=row.name, price=row.price, category=row.category,
+                          active=True, created_at=now, updated_at=now)
+
+    def change(item: LabourItem, row, now) -> None:
+        item.name, item.price, item.category = row.name, row.price, row.category
+        item.updated_at = now
+
+    return await save_rows(uow, manager_or_none, lambda: read_rows(text, LABOUR), LabourItem,
+                           "code", make, change, update=update, what="labour")

@@ -276,39 +276,53 @@ async def import_parts(uow: UnitOfWork, manager_or_none: User | None, text: str,
     also changes) the parts in this unit of work: the caller commits when `result.ok`.
     `manager_or_none` is the manager importing in chat, or None for the command line (the
     operator of the server)."""
+    def make(row, now) -> Part:
+        return Part(sku=row.sku, name=row.name, name_key=row.name.casefold()[:100],
+                    price=row.price, warranty_months=row.warranty_months,
+                    min_level=row.min_level, active=True, created_at=now, updated_at=now)
+
+    def change(part: Part, row, now) -> None:
+        part.name, part.name_key = row.name, row.name.casefold()[:100]
+        part.price, part.warranty_months = row.price, row.warranty_months
+        part.min_level, part.updated_at = row.min_level, now
+
+    return await save_rows(uow, manager_or_none, lambda: read_rows(text), Part, "sku",
+                           make, change, update=update, what="parts")
+
+
+async def save_rows(uow: UnitOfWork, manager_or_none: User | None, read, model, key: str,
+                    make, change, *, update: bool, what: str) -> ImportResult:
+    """What the catalogue imports share (parts here, labour items in core.labour_import):
+    every row read and checked, a key already in the catalogue refused unless `update`, and
+    only when all rows are good, new items made (`make(row, now)`) and existing ones changed
+    (`change(item, row, now)`) in this unit of work."""
     if manager_or_none is not None:
         require_manager(manager_or_none)
-    rows, errors, count = read_rows(text)
-    existing: dict[str, Part] = {}
-    if rows:
-        skus = [row.sku for row in rows]
-        for start in range(0, len(skus), 500):
-            found = await uow.session.scalars(
-                select(Part).where(Part.sku.in_(skus[start:start + 500])))
-            existing.update({part.sku: part for part in found})
+    rows, errors, count = read()
+    column = getattr(model, key)
+    keys = [getattr(row, key) for row in rows]
+    existing: dict = {}
+    for start in range(0, len(keys), 500):
+        found = await uow.session.scalars(select(model).where(column.in_(keys[start:start + 500])))
+        existing.update({getattr(item, key): item for item in found})
     if not update:
-        errors.extend(RowError(row.line, "sku", "taken", row.sku)
-                      for row in rows if row.sku in existing)
+        errors.extend(RowError(row.line, key, "taken", getattr(row, key))
+                      for row in rows if getattr(row, key) in existing)
     if errors:
         errors.sort(key=lambda e: (e.line, e.field or ""))
         return ImportResult(errors=tuple(errors), rows=count)
     now = uow.now()
     added, updated = [], []
     for row in rows:
-        part = existing.get(row.sku)
-        if part is None:
-            uow.session.add(Part(sku=row.sku, name=row.name, name_key=row.name.casefold()[:100],
-                                 price=row.price, warranty_months=row.warranty_months,
-                                 min_level=row.min_level, active=True, created_at=now,
-                                 updated_at=now))
-            added.append(row.sku)
+        item = existing.get(getattr(row, key))
+        if item is None:
+            uow.session.add(make(row, now))
+            added.append(getattr(row, key))
         else:
-            part.name, part.name_key = row.name, row.name.casefold()[:100]
-            part.price, part.warranty_months = row.price, row.warranty_months
-            part.min_level, part.updated_at = row.min_level, now
-            updated.append(row.sku)
+            change(item, row, now)
+            updated.append(getattr(row, key))
     await uow.session.flush()
-    log.info("parts import by %s: %s added, %s updated",
+    log.info("%s import by %s: %s added, %s updated", what,
              manager_or_none.id if manager_or_none else "the command line", len(added),
              len(updated))
     return ImportResult(tuple(added), tuple(updated), (), count)
