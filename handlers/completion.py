@@ -35,6 +35,8 @@ from .job_flows import (
     paged,
     part_results,
     pay_rows_for,
+    photo_added,
+    photos_question,
     pressed_quantity,
     quantity_question,
     question,
@@ -276,23 +278,8 @@ async def check_pressed(turn: Turn, value: str) -> Next:
 # --- photos, what was done, and the last look ------------------------------------------------------
 
 async def ask_photos(turn: Turn) -> Question:
-    d = turn.draft
-    rows = [[(words(turn, "button.photos_done"), "ph")]]
-    if d.pop("photo_received", False):
-        return question(turn, "complete_photo_received", rows, count=len(d["photos"]),
-                        maximum=jobs.PHOTOS_MAX)
-    return question(turn, "complete_photos", rows, required=d["kind"] == INSTALLATION,
-                    maximum=jobs.PHOTOS_MAX)
-
-
-async def photo_received(turn: Turn, file_id: str) -> Next:
-    d = turn.draft
-    if len(d["photos"]) >= jobs.PHOTOS_MAX:
-        turn.say("photos_full", maximum=jobs.PHOTOS_MAX)
-        return turn.stay()
-    d["photos"].append(file_id)
-    d["photo_received"] = True
-    return turn.again()
+    return photos_question(turn, "complete_photos", "complete_photo_received", "ph",
+                           required=turn.draft["kind"] == INSTALLATION)
 
 
 async def photos_done(turn: Turn, value: str) -> Next:
@@ -375,7 +362,7 @@ COMPLETE = job_flow(
         "serial_check": Step(ask_serial_check, press=serial_checked),
         "approval": Step(ask_approval),
         "check": Step(ask_check, press=check_pressed),
-        "photos": Step(ask_photos, photo=photo_received, press=photos_done,
+        "photos": Step(ask_photos, photo=photo_added, press=photos_done,
                        wrong="photos_or_done"),
         "work": Step(ask_work, text=work_typed, press=work_skipped),
         "confirm": Step(ask_confirm, press=confirmed),

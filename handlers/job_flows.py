@@ -22,6 +22,27 @@ def words(turn: Turn, key: str, /, **params) -> str:
     return turn.label(f"jobs.{key}", **params)
 
 
+def photos_question(turn: Turn, asked: str, received: str, done: str, **values) -> Question:
+    """A job flow's photo step: asked first, then "received, n so far" after each photo;
+    the button `done` goes on."""
+    rows = [[(words(turn, "button.photos_done"), done)]]
+    if turn.draft.pop("photo_received", False):
+        return question(turn, received, rows, count=len(turn.draft["photos"]),
+                        maximum=jobs.PHOTOS_MAX)
+    return question(turn, asked, rows, maximum=jobs.PHOTOS_MAX, **values)
+
+
+async def photo_added(turn: Turn, file_id: str) -> Next:
+    """A photo sent at a photo step, up to the job's maximum."""
+    photos = turn.draft.setdefault("photos", [])
+    if len(photos) >= jobs.PHOTOS_MAX:
+        turn.say("photos_full", maximum=jobs.PHOTOS_MAX)
+        return turn.stay()
+    photos.append(file_id)
+    turn.draft["photo_received"] = True
+    return turn.again()
+
+
 def pay_rows_for(turn: Turn, order_id: int, amount: int, kind: str) -> list:
     return payment_rows(lambda key: words(turn, key), order_id, amount, kind)
 

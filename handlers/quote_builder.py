@@ -29,6 +29,8 @@ from .job_flows import (
     number_in,
     paged,
     part_results,
+    photo_added,
+    photos_question,
     pressed_quantity,
     quantity_of,
     quantity_question,
@@ -66,22 +68,7 @@ async def fault_typed(turn: Turn, text: str) -> Next:
 
 
 async def ask_photos(turn: Turn) -> Question:
-    d = turn.draft
-    rows = [[(words(turn, "button.photos_done"), "done")]]
-    if d.pop("photo_received", False):
-        return question(turn, "diagnose_photo_received", rows, count=len(d["photos"]),
-                        maximum=jobs.PHOTOS_MAX)
-    return question(turn, "diagnose_ask_photos", rows, maximum=jobs.PHOTOS_MAX)
-
-
-async def diagnosis_photo(turn: Turn, file_id: str) -> Next:
-    photos = turn.draft.setdefault("photos", [])
-    if len(photos) >= jobs.PHOTOS_MAX:
-        turn.say("photos_full", maximum=jobs.PHOTOS_MAX)
-        return turn.stay()
-    photos.append(file_id)
-    turn.draft["photo_received"] = True
-    return turn.again()
+    return photos_question(turn, "diagnose_ask_photos", "diagnose_photo_received", "done")
 
 
 async def diagnosis_done(turn: Turn, value: str) -> Next:
@@ -101,7 +88,7 @@ DIAGNOSE = job_flow(
     entries=[Entry(diagnose_start, press=rf"^jb:dg:({ID})$")],
     steps={
         "fault": Step(ask_fault, text=fault_typed),
-        "photos": Step(ask_photos, photo=diagnosis_photo, press=diagnosis_done,
+        "photos": Step(ask_photos, photo=photo_added, press=diagnosis_done,
                        wrong="photos_or_done"),
     },
 )
