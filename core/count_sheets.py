@@ -155,7 +155,7 @@ async def confirm(uow: UnitOfWork, manager: User, sheet_id: int) -> CountSheet:
         raise NotFound(what="count_sheet")
     if sheet.status == CONFIRMED:
         by = await uow.session.get(User, sheet.confirmed_by_id)
-        raise AlreadyConfirmed(by=by.name if by else "", number=sheet.id)
+        raise AlreadyConfirmed(by=(by.name or "?") if by else "?", number=sheet.id)
     if sheet.counted_by_id == manager.id and [m for m in await _managers(uow)
                                               if m != manager.id]:
         raise NotAllowed(reason="own_count")
@@ -181,8 +181,9 @@ async def view(uow: UnitOfWork, manager: User, sheet_id: int) -> SheetView:
                                     line.counted - line.system) for line in sheet.lines),
                          key=lambda line: line.sku))
     return SheetView(sheet.id, sheet.warehouse_id, sheet.status, sheet.counted_by_id,
-                     counter.name or "" if counter else "", sheet.counted_at,
-                     confirmer.name if confirmer else None, sheet.confirmed_at, lines)
+                     (counter.name or "?") if counter else "?", sheet.counted_at,
+                     (confirmer.name or "?") if confirmer else None, sheet.confirmed_at,
+                     lines)
 
 
 def export_csv(uow: UnitOfWork, sheet: SheetView, place: str,

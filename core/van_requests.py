@@ -159,7 +159,7 @@ async def _undecided(uow: UnitOfWork, request: VanRequest) -> None:
     if request.status != PENDING:
         decider = (await uow.session.get(User, request.decided_by_id)
                    if request.decided_by_id else None)
-        raise AlreadyDecided(status=request.status, by=decider.name if decider else "",
+        raise AlreadyDecided(status=request.status, by=(decider.name or "?") if decider else "?",
                              number=request.id)
 
 
@@ -254,8 +254,8 @@ async def view(uow: UnitOfWork, viewer: User, request_id: int) -> RequestView:
                                       parts[line.part_id].name, line.quantity, line.approved,
                                       in_main.get(line.part_id, 0), in_van.get(line.part_id, 0))
                           for line in request.lines), key=lambda line: line.sku))
-    return RequestView(request.id, technician.id, technician.name or "", request.status,
-                       request.created_at, decider.name if decider else None,
+    return RequestView(request.id, technician.id, technician.name or "?", request.status,
+                       request.created_at, (decider.name or "?") if decider else None,
                        request.decided_at, request.reason, lines)
 
 

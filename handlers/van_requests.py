@@ -325,7 +325,7 @@ def handlers():
     ]
 
 
-# --- notices (rendered for handlers.reminders) ----------------------------------------------------
+# --- notices (rendered for handlers.reminders) ----------------------------------------------
 
 async def notice(uow, texts, lang: str, recipient: User,
                  reminder: Reminder) -> tuple[dict, list] | None:
