@@ -231,6 +231,15 @@ async def test_the_demo_seeds_early_in_the_morning_and_late_at_night(desk, clock
     on_site = orders[2]
     assert on_site.status == "on_site" and on_site.arrived_at == clock.at
     assert str(on_site.booked_date) == "2026-11-24"
+    # A van request of 李师傅 waits for 王芳's approval; her notice of it is still to go.
+    from core.models import Reminder, VanRequest
+    async with desk.uow() as uow:
+        request = await uow.session.scalar(select(VanRequest))
+        li = await uow.session.get(User, request.technician_id)
+        notice = await uow.session.scalar(select(Reminder).where(Reminder.kind == "van_request"))
+        manager = await uow.session.get(User, notice.recipient_id)
+    assert (request.status, li.name, len(request.lines)) == ("pending", "李师傅", 2)
+    assert manager.name == "王芳" and notice.dropped_at is None and notice.sent_at is None
 
 
 # ------------------------------------------------------------------ the JSON API
