@@ -21,12 +21,13 @@ from core.models import Reminder, User
 
 from .chat import Context, desk, keyboard, label, lang, person, say, show, texts
 from .notify import wake_reminders
-from .stock import COUNT_SHOWN, warehouse_name
+from .stock import warehouse_name
 
 log = logging.getLogger(__name__)
 
 ID = r"\d{1,12}"
 KINDS = ("count_sheet", "count_due")
+SHEET_SHOWN = 20  # differences listed on a sheet's card (all of them are in its CSV)
 
 
 def sheet_buttons(labels, sheet: count_sheets.SheetView) -> list[list[tuple[str, str]]]:
@@ -40,8 +41,8 @@ def sheet_buttons(labels, sheet: count_sheets.SheetView) -> list[list[tuple[str,
 def card_values(labels, sheet: count_sheets.SheetView, info) -> dict:
     differences = sheet.differences
     return dict(sheet=sheet, warehouse=warehouse_name(labels, info),
-                differences=differences[:COUNT_SHOWN],
-                more=max(len(differences) - COUNT_SHOWN, 0))
+                differences=differences[:SHEET_SHOWN],
+                more=max(len(differences) - SHEET_SHOWN, 0))
 
 
 async def confirm_pressed(update: Update, context: Context):
