@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from . import lifecycle, stock
 from .catalogue import get_part, whole_number
@@ -148,12 +148,17 @@ async def confirm(uow: UnitOfWork, manager: User, sheet_id: int) -> CountSheet:
     require_manager(manager)
     if not isinstance(sheet_id, int) or isinstance(sheet_id, bool):
         raise NotFound(what="count_sheet")
-    sheet = await uow.session.scalar(
-        select(CountSheet).where(CountSheet.id == sheet_id).with_for_update()
-        .execution_options(populate_existing=True))
+    # The confirmation is taken first, by a conditional UPDATE (as core.van_requests takes a
+    # decision): of two managers confirming at once exactly one does; a refusal below rolls
+    # it back.
+    taken = await uow.session.execute(
+        update(CountSheet).where(CountSheet.id == sheet_id, CountSheet.status == AWAITING)
+        .values(status=CONFIRMED, confirmed_by_id=manager.id, confirmed_at=uow.now())
+        .execution_options(synchronize_session=False))
+    sheet = await uow.session.get(CountSheet, sheet_id, populate_existing=True)
     if sheet is None:
         raise NotFound(what="count_sheet")
-    if sheet.status == CONFIRMED:
+    if taken.rowcount != 1:
         by = await uow.session.get(User, sheet.confirmed_by_id)
         raise AlreadyConfirmed(by=(by.name or "?") if by else "?", number=sheet.id)
     if sheet.counted_by_id == manager.id and [m for m in await _managers(uow)

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from . import lifecycle, stock
 from .booking import clean_text
@@ -144,14 +144,22 @@ async def create(uow: UnitOfWork, technician: User, lines) -> VanRequest:
     return request
 
 
-async def _locked(uow: UnitOfWork, request_id) -> VanRequest:
+async def _decide(uow: UnitOfWork, manager: User, request_id, status: str) -> VanRequest:
+    """Takes the decision on a pending request first of all, by a conditional UPDATE: of two
+    managers deciding at once exactly one changes the row (PostgreSQL makes the second wait
+    for the first's commit and then finds it decided; on SQLite the UPDATE takes the single
+    write lock). Whatever refuses later rolls this back with the rest."""
     if not isinstance(request_id, int) or isinstance(request_id, bool):
         raise NotFound(what="van_request")
-    request = await uow.session.scalar(
-        select(VanRequest).where(VanRequest.id == request_id).with_for_update()
-        .execution_options(populate_existing=True))
+    taken = await uow.session.execute(
+        update(VanRequest).where(VanRequest.id == request_id, VanRequest.status == PENDING)
+        .values(status=status, decided_by_id=manager.id, decided_at=uow.now())
+        .execution_options(synchronize_session=False))
+    request = await uow.session.get(VanRequest, request_id, populate_existing=True)
     if request is None:
         raise NotFound(what="van_request")
+    if taken.rowcount != 1:
+        await _undecided(uow, request)
     return request
 
 
@@ -169,8 +177,7 @@ async def approve(uow: UnitOfWork, manager: User, request_id: int,
     all or nothing. `quantities` maps part ids to changed quantities (0 drops a part; parts
     left out keep what was asked). MainShort when the main warehouse lacks any of it."""
     require_manager(manager)
-    request = await _locked(uow, request_id)
-    await _undecided(uow, request)
+    request = await _decide(uow, manager, request_id, APPROVED)
     technician = await uow.session.get(User, request.technician_id)
     approved: dict[int, int] = {}
     for line in request.lines:
@@ -200,7 +207,6 @@ async def approve(uow: UnitOfWork, manager: User, request_id: int,
                           other_warehouse_id=main.id, van_request_id=request.id)
     for line in request.lines:
         line.approved = approved[line.part_id]
-    request.status, request.decided_by_id, request.decided_at = APPROVED, manager.id, uow.now()
     _notice(uow, request, "van_request_decided", request.technician_id)
     await uow.session.flush()
     log.info("van request %s approved by manager %s", request.id, manager.id)
@@ -212,9 +218,7 @@ async def refuse(uow: UnitOfWork, manager: User, request_id: int, reason: str) -
     require_manager(manager)
     reason = clean_text(reason, "reason", minimum=REASON_MIN, maximum=REASON_MAX,
                         multiline=True)
-    request = await _locked(uow, request_id)
-    await _undecided(uow, request)
-    request.status, request.decided_by_id, request.decided_at = REFUSED, manager.id, uow.now()
+    request = await _decide(uow, manager, request_id, REFUSED)
     request.reason = reason
     _notice(uow, request, "van_request_decided", request.technician_id)
     await uow.session.flush()

@@ -1,6 +1,7 @@
 """The monthly count as a count sheet: system vs counted per part, who counted and who
 confirmed; the differences reach the ledger (rows naming the sheet) only when confirmed, by
 another manager where there are two; a CSV for Excel; the last working day's reminder."""
+import asyncio
 import csv
 import io
 from datetime import date
@@ -124,3 +125,27 @@ async def test_the_reminder_to_count_comes_on_the_last_working_day(desk, clock):
         assert await count_sheets.plan_count_reminder(uow, clock.at) == 2
         assert await count_sheets.plan_count_reminder(uow, clock.at) == 0
         await uow.commit()
+
+
+async def test_two_managers_confirming_at_once_adjust_once(desk):
+    await stocked(desk, second_manager=True)
+    async with desk.uow() as uow:
+        await make_user(uow, 951, "manager", name="Third Boss")
+        await uow.commit()
+    sheet = await act(desk, count_sheets.record, BOSS, "main", {"CMP-01": 3})
+    barrier = asyncio.Barrier(2)
+
+    async def confirm(telegram_id):
+        async with desk.uow() as uow:
+            manager = await people.find_user(uow, telegram_id)
+            await barrier.wait()
+            try:
+                await count_sheets.confirm(uow, manager, sheet.id)
+            except AlreadyConfirmed as twice:
+                return twice
+            await uow.commit()
+            return "confirmed"
+
+    results = await asyncio.gather(confirm(SECOND), confirm(951))
+    assert results.count("confirmed") == 1
+    assert await level(desk, "CMP-01") == 3 and len(await adjustments(desk)) == 1

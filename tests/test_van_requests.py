@@ -1,6 +1,8 @@
 """Van replenishment with approval: a technician asks, a manager approves (the parts move from
 the main warehouse to that van, the ledger rows naming the request), changes the quantities or
 refuses; a request is decided once; and the evening's look at tomorrow's quotes."""
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -161,3 +163,32 @@ async def test_the_evening_tells_a_technician_what_tomorrows_quotes_need(desk, c
         ("CMP-01", 2, 1, 1), ("THERM-02", 1, 0, 1)]
     assert await notices(desk, "van_short") == [
         (LI, f"daily:van_short:{li.id}:{TOMORROW.isoformat()}")]
+
+
+async def test_two_managers_deciding_at_once_exactly_one_does(desk):
+    await stocked(desk, compressors=4)
+    async with desk.uow() as uow:
+        await make_user(uow, 950, "manager", name="Second Boss")
+        await uow.commit()
+    request = await act(desk, van_requests.create, LI, [("CMP-01", 2)])
+    barrier = asyncio.Barrier(2)
+
+    async def decide(telegram_id, service, *args):
+        async with desk.uow() as uow:
+            manager = await people.find_user(uow, telegram_id)
+            await barrier.wait()
+            try:
+                await service(uow, manager, request.id, *args)
+            except AlreadyDecided as decided:
+                return decided
+            await uow.commit()
+            return "decided"
+
+    results = await asyncio.gather(decide(BOSS, van_requests.approve),
+                                   decide(950, van_requests.refuse, "Not now"))
+    assert sorted(map(str, results)).count("decided") == 1
+    assert sum(isinstance(r, AlreadyDecided) for r in results) == 1
+    moved = await level(desk, LI, "CMP-01")
+    async with desk.uow() as uow:
+        seen = await van_requests.view(uow, await people.find_user(uow, BOSS), request.id)
+    assert (seen.status, moved) in (("approved", 2), ("refused", 0))
