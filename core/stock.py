@@ -112,6 +112,8 @@ class LedgerLine:
     actor_id: int | None
     actor_name: str | None
     note: str | None
+    van_request_id: int | None = None  # the document the row belongs to (issue 15)
+    count_sheet_id: int | None = None
 
 
 # --- warehouses -------------------------------------------------------------------------------
@@ -494,7 +496,8 @@ async def ledger(uow: UnitOfWork, *, warehouse: Warehouse | int | str | None = N
         .order_by(StockMovement.id.desc()).offset(offset).limit(page_size))
     items = tuple(
         LedgerLine(m.id, m.at, m.kind, p.id, p.sku, p.name, m.warehouse_id, m.quantity,
-                   m.balance, m.other_warehouse_id, number, m.actor_id, actor_name, m.note)
+                   m.balance, m.other_warehouse_id, number, m.actor_id, actor_name, m.note,
+                   m.van_request_id, m.count_sheet_id)
         for m, p, number, actor_name in rows)
     return Page(items, page, page_size, total)
 

@@ -345,6 +345,8 @@ SAMPLES.update({
 VARIANTS = [("van_request_card", v) for v in _REQUESTS.values()] + [
     ("reminder_van_request_decided", _REQUESTS["refused"]),
     ("stock_count_done", dict(SAMPLES["stock_count_done"], sheet=_SHEET)),
+    ("stock_ledger", dict(SAMPLES["stock_ledger"], lines=[LedgerLine(
+        1, _NOW, "transfer_in", 1, "CMP-01", TYPED, 1, 2, 3, 2, None, 5, TYPED, TYPED, 7, None)])),
     ("count_sheet_card", dict(sheet=SheetView(1, 1, "confirmed", 1, TYPED, _NOW, TYPED, _NOW,
                                               _SHEET.lines), warehouse=TYPED,
                               differences=_SHEET.lines, more=0))]

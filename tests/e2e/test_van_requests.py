@@ -124,6 +124,14 @@ async def test_a_request_approved_as_asked_moves_the_parts_once(telegram, bot):
     assert (request.technician_id, request.decided_by_id, request.status) == (
         li_id, boss_id, "approved")
 
+    # The van's history names the request each row belongs to.
+    await boss.send("/stock")
+    await boss.press("Van · 李 师傅", message=await until(boss, "Stock"))
+    await boss.press("📜 History", message=await until(boss, "Van · 李 师傅"))
+    history = await until(boss, "history")
+    assert f"moved in CMP-01 +2 → 2 (from Main warehouse) · van request #{request.id} · Boss" \
+        in history.text
+
     await li.press("🚐 我的车载库存", message=told)
     assert "• CMP-01 Compressor：2 件" in (await li.reply()).text
 
