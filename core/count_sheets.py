@@ -31,6 +31,7 @@ from .desk import UnitOfWork
 from .errors import DomainError, InvalidInput, NotAllowed, NotFound
 from .exports import typed
 from .models import CountSheet, CountSheetLine, Part, Reminder, User
+from .paging import Page, page_bounds
 from .reminders import add_daily
 from .roles import require_manager
 
@@ -242,3 +243,32 @@ async def plan_count_reminder(uow: UnitOfWork, due_at: datetime) -> int:
     for manager_id in await _managers(uow):
         written += await add_daily(uow, "count_due", manager_id, today.isoformat(), due_at)
     return written
+
+
+@dataclass(frozen=True)
+class SheetSummary:
+    id: int
+    warehouse_id: int
+    status: str
+    counted_at: datetime
+    counted_by: str
+    differences: int
+
+
+async def listing(uow: UnitOfWork, manager: User, page: int = 1,
+                  page_size: int = 10) -> Page[SheetSummary]:
+    """The count sheets kept, for a manager: waiting ones first, then newest first."""
+    require_manager(manager)
+    total = await uow.session.scalar(select(func.count(CountSheet.id))) or 0
+    page, page_size, offset = page_bounds(page, page_size, total, 10)
+    differing = (select(func.count(CountSheetLine.id))
+                 .where(CountSheetLine.sheet_id == CountSheet.id,
+                        CountSheetLine.counted != CountSheetLine.system).scalar_subquery())
+    rows = await uow.session.execute(
+        select(CountSheet, User.name, differing)
+        .join(User, User.id == CountSheet.counted_by_id)
+        .order_by((CountSheet.status != AWAITING), CountSheet.id.desc())
+        .offset(offset).limit(page_size))
+    items = tuple(SheetSummary(s.id, s.warehouse_id, s.status, s.counted_at, name or "?", n)
+                  for s, name, n in rows)
+    return Page(items, page, page_size, total)

@@ -36,6 +36,7 @@ from .models import (
     VanRequest,
     VanRequestLine,
 )
+from .paging import Page, page_bounds
 from .reminders import add_daily
 from .roles import require_manager, require_technician
 
@@ -323,3 +324,29 @@ async def plan_evening(uow: UnitOfWork, due_at: datetime) -> int:
 async def pending_count(uow: UnitOfWork) -> int:
     return await uow.session.scalar(
         select(func.count(VanRequest.id)).where(VanRequest.status == PENDING)) or 0
+
+
+@dataclass(frozen=True)
+class RequestSummary:
+    id: int
+    technician: str
+    status: str
+    created_at: datetime
+    parts: int  # how many different parts
+
+
+async def listing(uow: UnitOfWork, manager: User, page: int = 1,
+                  page_size: int = 10) -> Page[RequestSummary]:
+    """All van requests for a manager, waiting ones first, then newest first: the record."""
+    require_manager(manager)
+    total = await uow.session.scalar(select(func.count(VanRequest.id))) or 0
+    page, page_size, offset = page_bounds(page, page_size, total, 10)
+    parts = (select(func.count(VanRequestLine.id))
+             .where(VanRequestLine.request_id == VanRequest.id).scalar_subquery())
+    rows = await uow.session.execute(
+        select(VanRequest, User.name, parts).join(User, User.id == VanRequest.technician_id)
+        .order_by((VanRequest.status != PENDING), VanRequest.id.desc())
+        .offset(offset).limit(page_size))
+    items = tuple(RequestSummary(r.id, name or "?", r.status, r.created_at, n)
+                  for r, name, n in rows)
+    return Page(items, page, page_size, total)

@@ -21,7 +21,7 @@ from core.models import Reminder, User
 
 from .chat import Context, desk, keyboard, label, lang, person, say, show, texts
 from .notify import wake_reminders
-from .stock import warehouse_name
+from .stock import pages, short, warehouse_name
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,56 @@ async def csv_pressed(update: Update, context: Context):
                                     caption=caption, parse_mode=ParseMode.HTML)
 
 
+async def list_pressed(update: Update, context: Context):
+    """The count sheets on record, waiting ones first (from /stock)."""
+    page = int(update.callback_query.data.split(":")[1])
+    labels = partial(label, update, context)
+    try:
+        async with desk(context).uow() as uow:
+            manager = await person(uow, update, context)
+            listing = await count_sheets.listing(uow, manager, page)
+            places = {}
+            for item in listing.items:
+                if item.warehouse_id not in places:
+                    places[item.warehouse_id] = warehouse_name(
+                        labels, await stock.warehouse_info(uow, item.warehouse_id))
+    except DomainError as refused:
+        await update.callback_query.answer()
+        await say(update, context, f"error_{refused.code}", **refused.details)
+        return
+    await update.callback_query.answer()
+    rows = [[(short(labels("count_button.item", number=s.id, warehouse=places[s.warehouse_id],
+                           status=labels(f"count_status.{s.status}")), 60), f"cs:v:{s.id}")]
+            for s in listing.items]
+    rows += pages(update, context, listing, "cl:{page}")
+    rows.append([(labels("stock_button.warehouses"), "lvl:w")])
+    await show(update, context, "count_sheet_list", sheets=listing.items, places=places,
+               total=listing.total, page=listing.page, pages=listing.pages,
+               reply_markup=keyboard(rows))
+
+
+async def view_pressed(update: Update, context: Context):
+    sheet_id = int(update.callback_query.data.split(":")[2])
+    labels = partial(label, update, context)
+    try:
+        async with desk(context).uow() as uow:
+            manager = await person(uow, update, context)
+            sheet = await count_sheets.view(uow, manager, sheet_id)
+            info = await stock.warehouse_info(uow, sheet.warehouse_id)
+    except DomainError as refused:
+        await update.callback_query.answer()
+        await say(update, context, f"error_{refused.code}", **refused.details)
+        return
+    await update.callback_query.answer()
+    rows = sheet_buttons(labels, sheet) + [[(labels("count_button.list_back"), "cl:1")]]
+    await show(update, context, "count_sheet_card", **card_values(labels, sheet, info),
+               reply_markup=keyboard(rows))
+
+
 def handlers():
     return [
+        CallbackQueryHandler(list_pressed, pattern=r"^cl:\d{1,6}$"),
+        CallbackQueryHandler(view_pressed, pattern=rf"^cs:v:{ID}$"),
         CallbackQueryHandler(confirm_pressed, pattern=rf"^cs:c:{ID}$"),
         CallbackQueryHandler(csv_pressed, pattern=rf"^cs:x:{ID}$"),
     ]

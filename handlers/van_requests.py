@@ -15,6 +15,7 @@ decided already says who decided it.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -24,7 +25,7 @@ from core.catalogue import parse_number
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import Reminder, User
 from core.parsing import parse_quantity
-from core.roles import require_technician
+from core.roles import require_manager, require_technician
 
 from .chat import Context, desk, keyboard, label, person, say, show
 from .flow import Entry, Flow, Next, Question, Step, Turn
@@ -317,8 +318,49 @@ async def van_page_pressed(update: Update, context: Context):
     await _van(update, context, int(update.callback_query.data.split(":")[1]), edit=True)
 
 
+async def list_pressed(update: Update, context: Context):
+    """The van requests on record, waiting ones first (from /stock)."""
+    page = int(update.callback_query.data.split(":")[1])
+    try:
+        async with desk(context).uow() as uow:
+            manager = await person(uow, update, context)
+            listing = await van_requests.listing(uow, manager, page)
+    except DomainError as refused:
+        await update.callback_query.answer()
+        await say(update, context, f"error_{refused.code}", **refused.details)
+        return
+    await update.callback_query.answer()
+    rows = [[(short(label(update, context, "van_button.item", number=r.id, name=r.technician,
+                          status=label(update, context, f"van_status.{r.status}")), 60),
+              f"vr:v:{r.id}")] for r in listing.items]
+    rows += pages(update, context, listing, "vl:{page}")
+    rows.append([(label(update, context, "stock_button.warehouses"), "lvl:w")])
+    await show(update, context, "van_request_list", requests=listing.items, total=listing.total,
+               page=listing.page, pages=listing.pages, reply_markup=keyboard(rows))
+
+
+async def view_pressed(update: Update, context: Context):
+    request_id = int(update.callback_query.data.split(":")[2])
+    try:
+        async with desk(context).uow() as uow:
+            manager = await person(uow, update, context)
+            require_manager(manager)
+            seen = await van_requests.view(uow, manager, request_id)
+    except DomainError as refused:
+        await update.callback_query.answer()
+        await say(update, context, f"error_{refused.code}", **refused.details)
+        return
+    await update.callback_query.answer()
+    labels = partial(label, update, context)
+    rows = decision_buttons(labels, seen.id) if seen.status == van_requests.PENDING else []
+    rows.append([(labels("van_button.list_back"), "vl:1")])
+    await show(update, context, "van_request_card", request=seen, reply_markup=keyboard(rows))
+
+
 def handlers():
     return [
+        CallbackQueryHandler(list_pressed, pattern=r"^vl:\d{1,6}$"),
+        CallbackQueryHandler(view_pressed, pattern=rf"^vr:v:{ID}$"),
         CommandHandler("van", van_command),
         CallbackQueryHandler(van_page_pressed, pattern=r"^van:\d{1,6}$"),
         CallbackQueryHandler(approve_pressed, pattern=rf"^vr:a:{ID}$"),

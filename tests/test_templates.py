@@ -13,9 +13,9 @@ from core.dispatch import DispatchCard
 from core.jobs import JobCard, RepairReport, ReportLabour, ReportPart
 from core.quotes import QuoteLineView, QuoteView
 from core.reports import Period, RatingComment, Summary, TechnicianFigures
-from core.count_sheets import SheetLine, SheetView
+from core.count_sheets import SheetLine, SheetSummary, SheetView
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
-from core.van_requests import RequestLine as VanRequestLine, RequestView, Short
+from core.van_requests import RequestLine as VanRequestLine, RequestSummary, RequestView, Short
 from core.triage import LoadLine, OrderTriage, RequestLine
 from core.triage_model import LikelyFault, Suggestion
 from core.people import APPLIANCE_CATEGORIES
@@ -340,6 +340,10 @@ SAMPLES.update({
     "count_sheet_not_yours": dict(),
     "error_count_confirmed_already": dict(number=1, by=TYPED),
     "count_sheet_csv": dict(sheet=_SHEET, warehouse=TYPED),
+    "van_request_list": dict(requests=[RequestSummary(1, TYPED, "pending", _NOW, 2)], total=1,
+                             page=1, pages=1),
+    "count_sheet_list": dict(sheets=[SheetSummary(1, 1, "awaiting", _NOW, TYPED, 1)],
+                             places={1: TYPED}, total=1, page=1, pages=1),
 })
 # Other states of the same texts, rendered and checked like the samples.
 VARIANTS = [("van_request_card", v) for v in _REQUESTS.values()] + [

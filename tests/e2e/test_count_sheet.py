@@ -106,6 +106,17 @@ async def test_the_other_manager_confirms_and_the_counter_cannot(telegram, bot):
     assert f"盘点表 #{sheet_id} 已由 梅经理 确认。" in (await mei.reply()).text
     assert await level(bot, "main", "CMP-01") == 4
 
+    # The sheet is on record, from /stock.
+    await boss.send("/stock")
+    await boss.press("📋 Count sheets", message=await until(boss, "Stock"))
+    listing = await boss.reply()
+    assert listing.buttons[0] == [f"#{sheet_id} · Main warehouse · confirmed"]
+    assert "Boss · 2 differ · confirmed" in listing.text
+    await boss.press(f"#{sheet_id} · Main warehouse · confirmed", message=listing)
+    card = await boss.reply()
+    assert "✅ Confirmed by 梅经理" in card.text
+    assert card.buttons == [["📄 CSV"], ["◀ Count sheets"]]
+
     await mei.press("📄 导出 CSV", message=confirmed)
     sent = await mei.reply()
     assert sent.kind == "document" and sent.document.startswith(b"\xef\xbb\xbf")

@@ -191,6 +191,18 @@ async def test_changed_quantities_a_short_main_warehouse_and_a_refusal(telegram,
     assert "was already refused by Boss" in (await boss.reply()).text
     assert await level(bot, LI, "THERM-02") == 0
 
+    # Both are on record, from /stock.
+    await boss.send("/stock")
+    overview = await until(boss, "Stock")
+    assert ["📨 Van requests (0 waiting)", "📋 Count sheets"] in overview.buttons
+    await boss.press("📨 Van requests (0 waiting)", message=overview)
+    listing = await boss.reply()
+    assert "Van requests — 2 on record" in listing.text
+    assert listing.buttons[:2] == [["#2 · 李 师傅 · refused"], ["#1 · 李 师傅 · approved"]]
+    await boss.press("#2 · 李 师傅 · refused", message=listing)
+    card = await boss.reply()
+    assert "Refused by Boss" in card.text and card.buttons == [["◀ Van requests"]]
+
 
 async def test_the_evening_says_what_tomorrow_needs_and_requests_it(telegram, bot, clock):
     li = await chinese_technician(bot, telegram)
