@@ -217,6 +217,12 @@ def export_csv(uow: UnitOfWork, sheet: SheetView, place: str,
     return out.getvalue().encode("utf-8-sig"), f"count_{sheet.id}_{day}.csv"
 
 
+async def needs_another(uow: UnitOfWork, manager: User) -> bool:
+    """Whether a count of this manager's with differences waits for another manager."""
+    require_manager(manager)
+    return any(m != manager.id for m in await _managers(uow))
+
+
 async def awaiting(uow: UnitOfWork, manager: User) -> int:
     require_manager(manager)
     return await uow.session.scalar(

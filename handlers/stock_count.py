@@ -122,7 +122,8 @@ async def q_count_confirm(turn: Turn) -> Question:
     return Question("stock_count_summary", rows, dict(
         warehouse=await place(turn, d["source"]), differences=differences[:COUNT_SHOWN],
         more=max(len(differences) - COUNT_SHOWN, 0), matching=len(lines) - len(differences),
-        counted=len(lines), listed=len(d.get("parts", []))))
+        counted=len(lines), listed=len(d.get("parts", [])),
+        confirm_by_other=await count_sheets.needs_another(turn.uow, turn.user)))
 
 
 # --- the answers ---------------------------------------------------------------------------

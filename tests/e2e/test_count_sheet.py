@@ -63,7 +63,9 @@ async def test_the_other_manager_confirms_and_the_counter_cannot(telegram, bot):
     await boss.press("✔ 3, as on the books")
     await boss.reply()
     await boss.send("２")
-    await boss.reply()
+    summary = await boss.reply()
+    assert "another manager confirms its differences before the stock levels change" in \
+        summary.text
     await boss.press("✅ Record the count")
     done = await boss.reply()
     assert "Count of Main warehouse recorded: 3 parts counted, 2 differ." in done.text
