@@ -134,8 +134,9 @@ VAN_REQUEST = Flow(
     name="van_request", prefix="vrq",
     entries=[Entry(start, command="request"), Entry(start, press=r"^vrq:new$"),
              Entry(start_prefilled, press=r"^vrq:pre$")],
-    order=["part", "quantity", "lines"],
-    cancelled="stock_cancelled",
+    # A prefilled request has no part of its own: Back from its list goes to the picker.
+    order=lambda d: ["part", "quantity", "lines"] if d.get("part") else ["part", "lines"],
+    cancelled="van_request_stopped",
     invalid_input="stock_invalid",
     steps={
         "part": part_step(part_chosen),
@@ -161,6 +162,7 @@ async def change_start(turn: Turn, match) -> Next:
 async def q_line(turn: Turn) -> Question:
     d = turn.draft
     seen = await _view(turn)
+    d["index"] = min(d["index"], len(seen.lines) - 1)  # Back from the summary: the last one
     line = seen.lines[d["index"]]
     chosen = d["quantities"].get(str(line.part_id))
     return Question("van_request_change", [[(turn.label(
@@ -186,12 +188,6 @@ async def line_pressed(turn: Turn, value: str) -> Next:
         return refuse(turn)
     seen = await _view(turn)
     return await _after_line(turn, seen.lines[turn.draft["index"]].quantity)
-
-
-async def back_in_lines(turn: Turn) -> Next:
-    d = turn.draft
-    d["index"] = max(d.get("index", 0) - 1, 0)
-    return turn.goto("line")
 
 
 async def q_confirm(turn: Turn) -> Question:
@@ -227,7 +223,7 @@ VAN_CHANGE = Flow(
     name="van_change", prefix="vrc",
     entries=[Entry(change_start, press=rf"^vrc:go:({ID})$")],
     order=["line", "confirm"],
-    cancelled="stock_cancelled",
+    cancelled="van_decision_stopped",
     invalid_input="stock_invalid",
     refused=_decided_refusal,
     steps={
@@ -258,7 +254,7 @@ VAN_REFUSE = Flow(
     name="van_refuse", prefix="vrr",
     entries=[Entry(refuse_start, press=rf"^vrr:go:({ID})$")],
     order=["reason"],
-    cancelled="stock_cancelled",
+    cancelled="van_decision_stopped",
     invalid_input="stock_invalid",
     refused=_decided_refusal,
     steps={"reason": Step(q_reason, text=typed_reason)},

@@ -340,6 +340,8 @@ SAMPLES.update({
     "count_sheet_not_yours": dict(),
     "error_count_confirmed_already": dict(number=1, by=TYPED),
     "count_sheet_csv": dict(sheet=_SHEET, warehouse=TYPED),
+    "van_request_stopped": dict(),
+    "van_decision_stopped": dict(),
     "van_request_list": dict(requests=[RequestSummary(1, TYPED, "pending", _NOW, 2)], total=1,
                              page=1, pages=1),
     "count_sheet_list": dict(sheets=[SheetSummary(1, 1, "awaiting", _NOW, TYPED, 1)],

@@ -69,6 +69,10 @@ async def test_a_request_approved_as_asked_moves_the_parts_once(telegram, bot):
     await second_manager(bot, telegram)
     mei = telegram.user(SECOND, "Mei")
 
+    await li.send("/request")
+    await li.reply()
+    await li.press("✖ 取消")
+    assert "已停止，未提交任何申请" in (await li.reply()).text
     await li.send("/van")
     van = await li.reply()
     assert "您的车载库存：共 0 种配件" in van.text and "您车上没有配件" in van.text
@@ -165,6 +169,10 @@ async def test_changed_quantities_a_short_main_warehouse_and_a_refusal(telegram,
     assert "part 1 of 2" in again.text
     await boss.send("1")
     await boss.reply()
+    await boss.send("3")
+    confirm = await boss.reply()
+    await boss.press("◀ Back", message=confirm)  # back to the last line, to change it
+    assert "part 2 of 2" in (await boss.reply()).text
     await boss.send("０")  # leave the thermostats out
     confirm = await boss.reply()
     await boss.press("✅ Approve", message=confirm)
@@ -236,6 +244,12 @@ async def test_the_evening_says_what_tomorrow_needs_and_requests_it(telegram, bo
     await li.press("📨 申请这些配件", message=notice)
     prefilled = await li.reply()
     assert "• CMP-01 Compressor × 2" in prefilled.text
+    await li.press("◀ 上一步", message=prefilled)  # to the parts, to add one
+    await li.press("THERM-02 · Thermostat · 1", message=await li.reply())
+    await li.reply()
+    await li.send("1")
+    both = await li.reply()
+    assert "• CMP-01 Compressor × 2" in both.text and "• THERM-02 Thermostat × 1" in both.text
     await li.press("📨 提交给经理")
     assert "已提交给经理" in (await li.reply()).text
     request = await until(boss, "Van request #")
