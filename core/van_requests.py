@@ -31,7 +31,9 @@ from .models import (
     Quote,
     QuoteLine,
     Reminder,
+    ReplacedPart,
     ServiceOrder,
+    TriageHistory,
     User,
     VanRequest,
     VanRequestLine,
@@ -350,3 +352,30 @@ async def listing(uow: UnitOfWork, manager: User, page: int = 1,
     items = tuple(RequestSummary(r.id, name or "?", r.status, r.created_at, n)
                   for r, name, n in rows)
     return Page(items, page, page_size, total)
+
+
+async def parts_for_appliance(uow: UnitOfWork, category: str, page: int = 1,
+                              page_size: int = 8) -> Page[Part]:
+    """The active parts used on an appliance category, by SKU: those the company's imported
+    past jobs, its finished jobs and its quotes for that appliance name. For a technician
+    picking parts by appliance (the catalogue itself has no appliance per part)."""
+    skus: set[str] = set()
+    for parts in await uow.session.scalars(
+            select(TriageHistory.parts).where(TriageHistory.category == category)):
+        skus.update(str(sku) for sku, *_ in parts or ())
+    skus.update(await uow.session.scalars(
+        select(ReplacedPart.sku).distinct()
+        .join(ServiceOrder, ServiceOrder.id == ReplacedPart.order_id)
+        .where(ServiceOrder.category == category)))
+    skus.update(await uow.session.scalars(
+        select(QuoteLine.sku).distinct().join(Quote, Quote.id == QuoteLine.quote_id)
+        .join(ServiceOrder, ServiceOrder.id == Quote.order_id)
+        .where(ServiceOrder.category == category, QuoteLine.kind == "part",
+               QuoteLine.sku.is_not(None))))
+    conditions = (Part.sku.in_(sorted(skus)), Part.active.is_(True))
+    total = await uow.session.scalar(select(func.count(Part.id)).where(*conditions)) or 0
+    page, page_size, offset = page_bounds(page, page_size, total, 8)
+    items = (await uow.session.scalars(
+        select(Part).where(*conditions).order_by(Part.sku).offset(offset).limit(page_size)
+    )).all()
+    return Page(tuple(items), page, page_size, total)

@@ -25,13 +25,14 @@ from core.catalogue import parse_number
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import Reminder, User
 from core.parsing import parse_quantity
+from core.people import APPLIANCE_CATEGORIES
 from core.roles import require_manager, require_technician
 
-from .chat import Context, desk, keyboard, label, person, say, show
+from .chat import Context, desk, keyboard, label, person, rows_of, say, show
 from .flow import Entry, Flow, Next, Question, Step, Turn
 from .notify import wake_reminders
 from .stock import pages, short
-from .stock_picking import part_step, refuse
+from .stock_picking import PICK_PAGE, page_buttons, part_step, refuse
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,49 @@ async def start_prefilled(turn: Turn, _) -> Next:
 
 async def part_chosen(turn: Turn) -> Next:
     return turn.goto("quantity")
+
+
+def request_part_step() -> Step:
+    """The stock flows' part picker (search by typing, pages), plus the technician's
+    appliances as buttons: one lists the parts used on that appliance ("ap:<category>")."""
+    base = part_step(part_chosen)
+
+    async def ask(turn: Turn) -> Question:
+        d = turn.draft
+        if d.get("appliance") and not d.get("query"):
+            listing = await van_requests.parts_for_appliance(turn.uow, d["appliance"],
+                                                             d.get("page", 1), PICK_PAGE)
+            held = await stock.quantities(turn.uow, d["source"], [p.id for p in listing.items])
+            rows = [[(short(f"{p.sku} · {p.name} · {held.get(p.id, 0)}"), f"pt:{p.id}")]
+                    for p in listing.items]
+            rows += page_buttons(turn, listing, "pp:{page}")
+            rows.append([(turn.label("stock_button.all_parts"), "pq")])
+            return Question("van_request_appliance_parts", rows, dict(
+                appliance=turn.label(f"category.{d['appliance']}"), total=listing.total,
+                page=listing.page, pages=listing.pages))
+        question = await base.ask(turn)
+        if not d.get("query"):
+            mine = [s.category for s in turn.user.skills] or list(APPLIANCE_CATEGORIES)
+            question.buttons = [*question.buttons, *rows_of(
+                [(turn.label(f"category.{c}"), f"ap:{c}") for c in mine], 3)]
+        return question
+
+    async def press(turn: Turn, value: str) -> Next:
+        d = turn.draft
+        if value.startswith("ap:"):
+            if value[3:] not in APPLIANCE_CATEGORIES:
+                return refuse(turn)
+            d["appliance"], d["query"], d["page"] = value[3:], "", 1
+            return turn.refresh()
+        if value == "pq":
+            d.pop("appliance", None)
+        return await base.press(turn, value)
+
+    async def text(turn: Turn, typed: str) -> Next:
+        turn.draft.pop("appliance", None)
+        return await base.text(turn, typed)
+
+    return Step(ask=ask, press=press, text=text)
 
 
 async def q_quantity(turn: Turn) -> Question:
@@ -139,7 +183,7 @@ VAN_REQUEST = Flow(
     cancelled="van_request_stopped",
     invalid_input="stock_invalid",
     steps={
-        "part": part_step(part_chosen),
+        "part": request_part_step(),
         "quantity": Step(q_quantity, text=typed_quantity),
         "lines": Step(q_lines, press=lines_pressed),
     },

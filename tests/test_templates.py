@@ -341,6 +341,7 @@ SAMPLES.update({
     "error_count_confirmed_already": dict(number=1, by=TYPED),
     "count_sheet_csv": dict(sheet=_SHEET, warehouse=TYPED),
     "van_request_stopped": dict(),
+    "van_request_appliance_parts": dict(appliance=TYPED, total=3, page=1, pages=2),
     "van_decision_stopped": dict(),
     "van_request_list": dict(requests=[RequestSummary(1, TYPED, "pending", _NOW, 2)], total=1,
                              page=1, pages=1),

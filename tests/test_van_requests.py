@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from core import jobs, people, quotes, stock, van_requests
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.models import Reminder, StockMovement, User
+from core.models import Reminder, StockMovement, TriageHistory, User
 from core.van_requests import AlreadyDecided, MainShort
 from tests.workshop import BOSS, LI, TODAY, TOMORROW, WANG, act, at, company, make_user, on_site
 
@@ -161,6 +161,18 @@ async def test_the_evening_tells_a_technician_what_tomorrows_quotes_need(desk, c
         await uow.commit()
     assert [(s.sku, s.needed, s.in_van, s.short) for s in short] == [
         ("CMP-01", 2, 1, 1), ("THERM-02", 1, 0, 1)]
+
+    # Picking by appliance: the parts its quotes, finished and imported past jobs used.
+    async with desk.uow() as uow:
+        uow.session.add(TriageHistory(category="washing_machine", description="Noisy spin",
+                                      parts=[["FAN-03", 1], ["NO-SUCH", 2]],
+                                      imported_at=clock.at))
+        await uow.commit()
+        fridge = await van_requests.parts_for_appliance(uow, "refrigerator")
+        washer = await van_requests.parts_for_appliance(uow, "washing_machine")
+        tv = await van_requests.parts_for_appliance(uow, "tv")
+    assert [p.sku for p in fridge.items] == ["CMP-01", "THERM-02"]
+    assert [p.sku for p in washer.items] == ["FAN-03"] and tv.total == 0
     assert await notices(desk, "van_short") == [
         (LI, f"daily:van_short:{li.id}:{TOMORROW.isoformat()}")]
 

@@ -244,7 +244,14 @@ async def test_the_evening_says_what_tomorrow_needs_and_requests_it(telegram, bo
     await li.press("📨 申请这些配件", message=notice)
     prefilled = await li.reply()
     assert "• CMP-01 Compressor × 2" in prefilled.text
-    await li.press("◀ 上一步", message=prefilled)  # to the parts, to add one
+    await li.press("◀ 上一步", message=prefilled)  # to the parts, to add one, by appliance
+    picker = await li.reply()
+    assert picker.buttons[-2] == ["冰箱"]  # Li repairs refrigerators
+    await li.press("冰箱", message=picker)
+    fridge = await li.reply()
+    assert "冰箱用过的配件：1 种" in fridge.text  # the quote's compressor
+    assert fridge.buttons[0] == ["CMP-01 · Compressor · 4"]
+    await li.press("显示全部配件", message=fridge)
     await li.press("THERM-02 · Thermostat · 1", message=await li.reply())
     await li.reply()
     await li.send("1")
