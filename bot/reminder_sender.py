@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from core import reminder_queue
+from core import count_sheets, reminder_queue, van_requests
 from core.desk import Desk
 from handlers.reminder_texts import render
 from handlers.texts import split_message
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 MORNING_LIST_AT = time(7, 30)
 DIGEST_AT = time(8, 0)
+COUNT_REMINDER_AT = time(9, 0)  # the last working day's reminder to count (issue 15)
+EVENING_AT = time(18, 0)  # technicians short of tomorrow's quoted parts (issue 15)
 
 
 class ReminderService:
@@ -60,6 +62,9 @@ class ReminderService:
         self.scheduler.add_job(self.plan_mornings, CronTrigger(
             hour=MORNING_LIST_AT.hour, minute=MORNING_LIST_AT.minute, timezone=zone),
             id="mornings", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self.plan_evenings, CronTrigger(
+            hour=EVENING_AT.hour, minute=EVENING_AT.minute, timezone=zone),
+            id="evenings", max_instances=1, coalesce=True)
         self.scheduler.start()
 
     async def stop(self) -> None:
@@ -110,7 +115,16 @@ class ReminderService:
             for manager in managers:
                 await reminder_queue.add_daily(uow, "digest", manager, today.isoformat(),
                                           datetime.combine(today, DIGEST_AT, tzinfo=zone))
+            await count_sheets.plan_count_reminder(
+                uow, datetime.combine(today, COUNT_REMINDER_AT, tzinfo=zone))
             await uow.commit()
+
+    async def plan_evenings(self) -> None:
+        """18:00: each technician whose van is short of what tomorrow's quotes need, once."""
+        async with self.desk.uow() as uow:
+            await van_requests.plan_evening(uow, uow.now())
+            await uow.commit()
+        self.wake()
 
     async def send_due(self) -> int:
         """Claims what is due and sends it; returns how many were sent."""

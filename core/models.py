@@ -367,6 +367,9 @@ class StockMovement(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # The document a movement belongs to (issue 15): a van request, a count sheet.
+    van_request_id: Mapped[int | None] = mapped_column(ForeignKey("van_requests.id"), index=True)
+    count_sheet_id: Mapped[int | None] = mapped_column(ForeignKey("count_sheets.id"), index=True)
 
     __table_args__ = (Index("ix_stock_movements_warehouse_part", "warehouse_id", "part_id"),)
 
@@ -628,3 +631,77 @@ class SummaryState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
     zone: Mapped[str] = mapped_column(String(64))
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- van replenishment and the monthly count (issue 15) ---------------------------------------
+
+class VanRequest(Base):
+    """A technician asking for parts from the main warehouse for their van (调拨申请): pending
+    until a manager approves it (the stock moves, ledger rows point here) or refuses it."""
+
+    __tablename__ = "van_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, approved, refused
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was refused
+
+    lines: Mapped[list[VanRequestLine]] = relationship(
+        order_by="VanRequestLine.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class VanRequestLine(Base):
+    """One part of a van request: how many were asked for, and how many were approved."""
+
+    __tablename__ = "van_request_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("van_requests.id"), index=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
+    quantity: Mapped[int] = mapped_column(Integer)  # asked for
+    approved: Mapped[int | None] = mapped_column(Integer)  # moved, once approved (0: dropped)
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),
+                      UniqueConstraint("request_id", "part_id"))
+
+
+class CountSheet(Base):
+    """A stock count of one warehouse (盘点表): system and counted quantity per part, who
+    counted and who confirmed. Its differences become ledger rows when it is confirmed."""
+
+    __tablename__ = "count_sheets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # awaiting, confirmed
+    counted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[CountSheetLine]] = relationship(
+        order_by="CountSheetLine.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class CountSheetLine(Base):
+    """One counted part of a count sheet."""
+
+    __tablename__ = "count_sheet_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("count_sheets.id"), index=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
+    system: Mapped[int] = mapped_column(Integer)  # the books when counted
+    counted: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("counted >= 0", name="counted_not_negative"),
+                      UniqueConstraint("sheet_id", "part_id"))
+
+    @property
+    def difference(self) -> int:
+        return self.counted - self.system

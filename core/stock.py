@@ -112,6 +112,8 @@ class LedgerLine:
     actor_id: int | None
     actor_name: str | None
     note: str | None
+    van_request_id: int | None = None  # the document the row belongs to (issue 15)
+    count_sheet_id: int | None = None
 
 
 # --- warehouses -------------------------------------------------------------------------------
@@ -219,7 +221,8 @@ async def _lock_levels(uow: UnitOfWork, keys) -> dict[tuple[int, int], int]:
 async def _move(uow: UnitOfWork, levels: dict[tuple[int, int], int], kind: str, part: Part,
                 warehouse_id: int, quantity: int, actor: User | None, *,
                 other_warehouse_id: int | None = None, order_id: int | None = None,
-                note: str | None = None) -> StockMovement:
+                note: str | None = None, van_request_id: int | None = None,
+                count_sheet_id: int | None = None) -> StockMovement:
     """One ledger row and its level change; `levels` holds the locked quantities."""
     key = (warehouse_id, part.id)
     balance = levels[key] + quantity
@@ -234,7 +237,8 @@ async def _move(uow: UnitOfWork, levels: dict[tuple[int, int], int], kind: str, 
     movement = StockMovement(at=now, kind=kind, part_id=part.id, warehouse_id=warehouse_id,
                              quantity=quantity, balance=balance,
                              other_warehouse_id=other_warehouse_id, order_id=order_id,
-                             actor_id=actor.id if actor else None, note=note)
+                             actor_id=actor.id if actor else None, note=note,
+                             van_request_id=van_request_id, count_sheet_id=count_sheet_id)
     uow.session.add(movement)
     uow.stock_moved(part.id)  # managers hear of a part now under its minimum (reminder_queue)
     return movement
@@ -492,7 +496,8 @@ async def ledger(uow: UnitOfWork, *, warehouse: Warehouse | int | str | None = N
         .order_by(StockMovement.id.desc()).offset(offset).limit(page_size))
     items = tuple(
         LedgerLine(m.id, m.at, m.kind, p.id, p.sku, p.name, m.warehouse_id, m.quantity,
-                   m.balance, m.other_warehouse_id, number, m.actor_id, actor_name, m.note)
+                   m.balance, m.other_warehouse_id, number, m.actor_id, actor_name, m.note,
+                   m.van_request_id, m.count_sheet_id)
         for m, p, number, actor_name in rows)
     return Page(items, page, page_size, total)
 

@@ -31,15 +31,17 @@ def register(application: Application) -> None:
         triage,
     )
     from .flow import Engine
+    from . import count_sheets, van_requests  # issue 15: van requests and count sheets
 
     engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING,
                      quote_builder.DIAGNOSE, quote_builder.QUOTE, completion.COMPLETE,
                      completion.MISSING, job_flows.DECLINE,
                      stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
-                     parts_catalogue.PARTS_CATALOGUE, sales.SALE])
+                     parts_catalogue.PARTS_CATALOGUE, sales.SALE, *van_requests.FLOWS])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
-    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour, common):
+    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
+                   van_requests, count_sheets, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():

@@ -19,6 +19,7 @@ from core import (
 from core.errors import DomainError, NotFound
 from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
+from . import count_sheets, van_requests
 from .chat import keyboard
 from .texts import Texts, pick_language, window_label
 
@@ -66,6 +67,13 @@ async def render(uow, texts: Texts, default_language: str,
         if reminder.part_id not in lines:
             return None  # stocked up again meanwhile
         values["part"] = lines[reminder.part_id]
+    elif reminder.kind in van_requests.KINDS + count_sheets.KINDS:  # issue 15's notices
+        module = van_requests if reminder.kind in van_requests.KINDS else count_sheets
+        found = await module.notice(uow, texts, lang, recipient, reminder)
+        if found is None:
+            return None
+        values.update(found[0])
+        rows = found[1]
     text = texts.render(lang, f"reminder_{reminder.kind}", **values)
     return ReminderMessage(recipient.telegram_id, text, keyboard(rows) if rows else None, number)
 

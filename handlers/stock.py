@@ -82,6 +82,7 @@ async def _warehouses(update: Update, context: Context, *, edit: bool):
         await _manager(uow, update, context)
         choices = await stock.warehouse_choices(uow)
         low = await stock.low_stock(uow)
+        documents = await stock_documents(uow, update, context)
         await uow.commit()
     rows = []
     for c in choices:
@@ -94,9 +95,19 @@ async def _warehouses(update: Update, context: Context, *, edit: bool):
     rows.append([(label(update, context, "stock_button.count"), "stk:go:count"),
                  (label(update, context, "stock_button.scrap"), "stk:go:scrap")])
     rows.append([(label(update, context, "stock_button.parts"), "stk:go:parts")])
+    rows.append(documents)  # issue 15: van requests and count sheets on record
     reply = show if edit else say
     await reply(update, context, "stock_warehouses", low=low[:COUNT_SHOWN],
                 more=max(len(low) - COUNT_SHOWN, 0), reply_markup=keyboard(rows))
+
+
+async def stock_documents(uow, update: Update, context: Context) -> list[tuple[str, str]]:
+    """The buttons to the van requests (with how many wait) and the count sheets."""
+    from core import van_requests
+
+    waiting = await van_requests.pending_count(uow)
+    return [(label(update, context, "van_button.list", waiting=waiting), "vl:1"),
+            (label(update, context, "count_button.list"), "cl:1")]
 
 
 async def levels_pressed(update: Update, context: Context):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Awaitable, Callable
 
-from core import catalogue, stock
+from core import catalogue, count_sheets, stock
 
 from .chat import keyboard
 from .flow import CANCEL, Entry, Flow, Next, Question, Step, Turn
@@ -122,7 +122,8 @@ async def q_count_confirm(turn: Turn) -> Question:
     return Question("stock_count_summary", rows, dict(
         warehouse=await place(turn, d["source"]), differences=differences[:COUNT_SHOWN],
         more=max(len(differences) - COUNT_SHOWN, 0), matching=len(lines) - len(differences),
-        counted=len(lines), listed=len(d.get("parts", []))))
+        counted=len(lines), listed=len(d.get("parts", [])),
+        confirm_by_other=await count_sheets.needs_another(turn.uow, turn.user)))
 
 
 # --- the answers ---------------------------------------------------------------------------
@@ -172,15 +173,23 @@ async def summary_pressed(turn: Turn, value: str) -> Next:
     if not counted:
         turn.toast("toast.choose_one")
         return turn.stay()
-    lines = await stock.count(turn.uow, turn.user, d["source"], counted)
+    # The count is kept as a count sheet (core.count_sheets): confirmed at once by its only
+    # manager, or waiting for another manager's confirmation before the ledger changes.
+    recorded = await count_sheets.record(turn.uow, turn.user, d["source"], counted)
+    sheet = await count_sheets.view(turn.uow, turn.user, recorded.id)
+    lines = [stock.CountLine(x.part_id, x.sku, x.name, x.system, x.counted, x.difference)
+             for x in sheet.lines]
     differences = [line for line in lines if line.difference]
-    low = await stock.count_under_minimum(turn.uow, d["source"], lines)
+    confirmed = sheet.status == count_sheets.CONFIRMED
+    low = await stock.count_under_minimum(turn.uow, d["source"], lines) if confirmed else []
     info = await stock.warehouse_info(turn.uow, d["source"])
-    log.info("stock: %s counted by a manager, %s differences", info.key, len(differences))
+    log.info("stock: %s counted by a manager, %s differences, sheet %s %s", info.key,
+             len(differences), sheet.id, sheet.status)
+    rows = [[(turn.label("stock_button.levels"), f"lvl:v:{info.id}:1:a"),
+             (turn.label("count_button.csv"), f"cs:x:{sheet.id}")]]
     turn.say("stock_count_done", warehouse=await place(turn, info.id),
              differences=differences[:COUNT_SHOWN], more=max(len(differences) - COUNT_SHOWN, 0),
-             counted=len(lines), low=low, reply_markup=keyboard([[
-                 (turn.label("stock_button.levels"), f"lvl:v:{info.id}:1:a")]]))
+             counted=len(lines), low=low, sheet=sheet, reply_markup=keyboard(rows))
     return turn.end()
 
 

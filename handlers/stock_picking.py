@@ -101,7 +101,8 @@ def part_step(chosen: Chosen) -> Step:
                      for line in listing.items]
         else:
             listing = await catalogue.search_parts(turn.uow, query, page, PICK_PAGE,
-                                                   include_inactive=d["op"] != "receive")
+                                                   include_inactive=d["op"] not in ("receive",
+                                                                               "request"))
             held = (await stock.quantities(turn.uow, source, [p.id for p in listing.items])
                     if source else {})
             items = [(p.id, p.sku, p.name, held.get(p.id)) for p in listing.items]
@@ -129,7 +130,7 @@ def part_step(chosen: Chosen) -> Step:
                 if part_id else None
         except NotFound:
             part = None
-        if part is None or (d["op"] == "receive" and not part.active):
+        if part is None or (d["op"] in ("receive", "request") and not part.active):
             return refuse(turn)
         d["part"] = part.id
         return await chosen(turn)

@@ -30,3 +30,37 @@ def test_one_line_longer_than_the_limit_is_cut_between_characters_nothing_lost()
 def test_length_is_counted_as_telegram_counts_it():
     assert visible_length("<b>a&amp;b</b>") == 3
     assert visible_length("📺") == 2  # one emoji is two UTF-16 code units
+
+
+def test_van_requests_and_count_sheets_fit_one_message_at_their_largest():
+    """A van request has at most 20 parts and a count sheet's message lists at most 20
+    differences on a sheet's card (then "…and N more"); part names are at most 100 characters, typed in HTML
+    that escaping lengthens. Each fits one message, its buttons with it."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from core.count_sheets import SheetLine, SheetView
+    from core.van_requests import LINES_MAX, RequestLine, RequestView
+    from handlers.count_sheets import SHEET_SHOWN
+    from handlers.texts import Texts
+
+    texts = Texts(ZoneInfo("Asia/Shanghai"))
+    name = "压缩机 <&> " * 12  # 100 characters that escaping makes longer
+    now = datetime(2026, 11, 24, 2, tzinfo=timezone.utc)
+    lines = tuple(RequestLine(i, f"SKU-{i:027d}", name[:100], 999, 999, 99999, 99999)
+                  for i in range(LINES_MAX))
+    sheet_lines = tuple(SheetLine(i, f"SKU-{i:027d}", name[:100], 99999, 0, -99999)
+                        for i in range(SHEET_SHOWN))
+    for lang in ("en", "zh"):
+        for status in ("pending", "approved", "refused"):
+            request = RequestView(1, 1, "李" * 64, status, now, "王" * 64, now, "理" * 300, lines)
+            for template in ("van_request_card", "reminder_van_request_decided",
+                             "van_request_change_confirm"):
+                text = texts.render(lang, template, request=request, chosen={})
+                assert visible_length(text) <= MESSAGE_MAX, (lang, template)
+        draft = [(i, f"SKU-{i:027d}", name[:100], 999, 0) for i in range(LINES_MAX)]
+        assert visible_length(texts.render(lang, "van_request_lines", lines=draft)) <= MESSAGE_MAX
+        sheet = SheetView(1, 1, "awaiting", 1, "王" * 64, now, None, None, sheet_lines)
+        text = texts.render(lang, "reminder_count_sheet", sheet=sheet, warehouse="李" * 70,
+                            differences=sheet_lines, more=5000)
+        assert visible_length(text) <= MESSAGE_MAX, lang

@@ -231,6 +231,15 @@ async def test_the_demo_seeds_early_in_the_morning_and_late_at_night(desk, clock
     on_site = orders[2]
     assert on_site.status == "on_site" and on_site.arrived_at == clock.at
     assert str(on_site.booked_date) == "2026-11-24"
+    # A van request of 李师傅 waits for 王芳's approval; her notice of it is still to go.
+    from core.models import Reminder, VanRequest
+    async with desk.uow() as uow:
+        request = await uow.session.scalar(select(VanRequest))
+        li = await uow.session.get(User, request.technician_id)
+        notice = await uow.session.scalar(select(Reminder).where(Reminder.kind == "van_request"))
+        manager = await uow.session.get(User, notice.recipient_id)
+    assert (request.status, li.name, len(request.lines)) == ("pending", "李师傅", 2)
+    assert manager.name == "王芳" and notice.dropped_at is None and notice.sent_at is None
 
 
 # ------------------------------------------------------------------ the JSON API
@@ -457,7 +466,11 @@ async def test_in_a_browser_a_customer_books_a_repair_and_the_manager_starts(san
             # The manager, in Chinese, in another tab.
             manager = await browser.new_page(viewport={"width": 1280, "height": 900})
             await manager.goto(f"{sandbox.url}/#{demo.MANAGER.telegram_id}")
-            await manager.get_by_role("button", name="START").click()
+            # A technician's van request waits for her (the demo's), so her chat is not empty:
+            # she starts with /start rather than the START button of an empty chat.
+            await expect(manager.locator(".msg.bot").first).to_contain_text("调拨申请")
+            await manager.locator("#text").fill("/start")
+            await manager.locator("#text").press("Enter")
             await expect(manager.locator(".msg.bot").last).to_contain_text("经理")
             await expect(manager.locator(".chat-name")).to_have_text("王芳")
 

@@ -12,9 +12,11 @@ from core.jobs import JobCard
 from core.lifecycle import APPLIANCE_CATEGORIES, STATUSES
 from core.periods import Period
 from core.quotes import QuoteLineView, QuoteView
+from core.count_sheets import SheetLine, SheetSummary, SheetView
 from core.repair_reports import RepairReport, ReportLabour, ReportPart
 from core.reports import RatingComment, Summary, TechnicianFigures
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
+from core.van_requests import RequestLine as VanRequestLine, RequestSummary, RequestView, Short
 from core.triage import LoadLine, OrderTriage, RequestLine
 from core.triage_model import LikelyFault, Suggestion
 from handlers.menus import ROLE_COMMANDS
@@ -301,6 +303,60 @@ SAMPLES = {
     "staff_pick": dict(what="areas", name=TYPED),
 }
 
+# Van requests and count sheets (issue 15).
+_NOW = datetime(2026, 11, 24, 2, tzinfo=timezone.utc)
+_REQUEST_LINES = (VanRequestLine(1, "CMP-01", TYPED, 2, 1, 3, 0),
+                  VanRequestLine(2, "FAN-03", TYPED, 1, 0, 0, 1))
+_SHEET = SheetView(1, 1, "awaiting", 1, TYPED, _NOW, None, None,
+                   (SheetLine(1, "CMP-01", TYPED, 5, 4, -1),))
+_LINES = [(1, "CMP-01", TYPED, 2, 1)]
+_REQUESTS = {status: dict(request=RequestView(1, 2, TYPED, status, _NOW, TYPED, _NOW, TYPED,
+                                              _REQUEST_LINES))
+             for status in ("pending", "approved", "refused")}
+SAMPLES.update({
+    "van_request_quantity": dict(sku="CMP-01", name=TYPED, in_main=3, in_van=0, asked=2,
+                                 maximum=999),
+    "van_request_lines": dict(lines=_LINES),
+    "van_request_sent": dict(number=1, lines=_LINES),
+    "van_request_card": _REQUESTS["pending"],
+    "reminder_van_request": _REQUESTS["pending"],
+    "reminder_van_request_decided": _REQUESTS["approved"],
+    "reminder_van_short": dict(day="Wed 25 Nov", lines=[Short(1, "CMP-01", TYPED, 2, 1, 1)]),
+    "van_request_change": dict(request=_REQUESTS["pending"]["request"],
+                               line=_REQUEST_LINES[0], position=1, total=2, chosen=1,
+                               maximum=999),
+    "van_request_change_confirm": dict(request=_REQUESTS["pending"]["request"],
+                                       chosen={1: 1}),
+    "van_request_reason": dict(request=_REQUESTS["pending"]["request"]),
+    "error_van_request_decided": dict(number=1, status="approved", by=TYPED),
+    "error_van_request_short": dict(number=1, lines=[("CMP-01", TYPED, 2, 1)]),
+    "van_stock": dict(lines=[LevelLine(1, "CMP-01", TYPED, 2, 0, False, True)], total=1,
+                      page=1, pages=1),
+    "count_sheet_card": dict(sheet=_SHEET, warehouse=TYPED, differences=_SHEET.lines, more=0),
+    "reminder_count_sheet": dict(sheet=_SHEET, warehouse=TYPED, differences=_SHEET.lines,
+                                 more=2),
+    "reminder_count_due": dict(),
+    "count_sheet_not_yours": dict(),
+    "error_count_confirmed_already": dict(number=1, by=TYPED),
+    "count_sheet_csv": dict(sheet=_SHEET, warehouse=TYPED),
+    "van_request_stopped": dict(),
+    "van_request_appliance_parts": dict(appliance=TYPED, total=3, page=1, pages=2),
+    "van_decision_stopped": dict(),
+    "van_request_list": dict(requests=[RequestSummary(1, TYPED, "pending", _NOW, 2)], total=1,
+                             page=1, pages=1),
+    "count_sheet_list": dict(sheets=[SheetSummary(1, 1, "awaiting", _NOW, TYPED, 1)],
+                             places={1: TYPED}, total=1, page=1, pages=1),
+})
+# Other states of the same texts, rendered and checked like the samples.
+VARIANTS = [("van_request_card", v) for v in _REQUESTS.values()] + [
+    ("reminder_van_request_decided", _REQUESTS["refused"]),
+    ("stock_count_done", dict(SAMPLES["stock_count_done"], sheet=_SHEET)),
+    ("stock_ledger", dict(SAMPLES["stock_ledger"], lines=[LedgerLine(
+        1, _NOW, "transfer_in", 1, "CMP-01", TYPED, 1, 2, 3, 2, None, 5, TYPED, TYPED, 7, None)])),
+    ("count_sheet_card", dict(sheet=SheetView(1, 1, "confirmed", 1, TYPED, _NOW, TYPED, _NOW,
+                                              _SHEET.lines), warehouse=TYPED,
+                              differences=_SHEET.lines, more=0))]
+
 
 class TelegramHtml(HTMLParser):
     """Fails on tags Telegram's HTML mode does not know."""
@@ -390,3 +446,12 @@ def test_a_count_of_one_is_singular_in_english():
                                       pages=2, parts=[])
     assert "— 1 part\n" in texts.render("en", "stock_levels", warehouse="Main", main=True,
                                         total=1, page=1, pages=1, low_only=False, lines=[]) + "\n"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("index", range(len(VARIANTS)))
+def test_other_states_of_van_requests_and_count_sheets_render_and_escape(lang, index):
+    name, values = VARIANTS[index]
+    text = texts.render(lang, name, **values)
+    TelegramHtml().feed(text)
+    assert "<b>Tom" not in text and "&lt;b&gt;Tom" in text

@@ -28,6 +28,7 @@ from core import (
     sales,
     stock,
     triage_import,
+    van_requests,
     windows,
 )
 from core.desk import Desk
@@ -176,6 +177,7 @@ async def seed(desk: Desk) -> bool:
         for reminder in await reminder_queue.claim_due(uow, "demo", limit=1000):
             await reminder_queue.mark_dropped(uow, reminder.id, "demo_setup")
         await uow.commit()
+    await _van_request(desk, li)
     log.info("sandbox: demo company seeded")
     return True
 
@@ -285,3 +287,12 @@ async def people_in(desk: Desk) -> list[User]:
 async def order_count(desk: Desk) -> int:
     async with desk.uow() as uow:
         return len((await uow.session.scalars(select(ServiceOrder.id))).all())
+
+
+async def _van_request(desk: Desk, technician: User) -> None:
+    """李师傅 asks for parts for his van (issue 15): it waits for 王芳's approval, whose notice
+    (approve, change the quantities, refuse) is the first thing in her chat."""
+    async with desk.uow() as uow:
+        technician = await uow.session.get(User, technician.id)
+        await van_requests.create(uow, technician, [("AC-CAP-35", 2), ("AC-R32-1KG", 1)])
+        await uow.commit()
