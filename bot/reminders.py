@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from core import reminders
+from core import reminders, scorecards
 from core.desk import Desk
 from handlers.reminders import render
 from handlers.texts import split_message
@@ -99,7 +99,8 @@ class ReminderService:
                 log.exception("sending reminders failed")
 
     async def plan_mornings(self) -> None:
-        """Today's technicians' job lists (07:30) and managers' digests (08:00), once each."""
+        """Today's technicians' job lists (07:30) and managers' digests (08:00), once each;
+        on the 1st, the technicians' monthly scorecards (09:00)."""
         zone = self.desk.company.timezone
         async with self.desk.uow() as uow:
             today = uow.now().astimezone(zone).date()
@@ -110,6 +111,8 @@ class ReminderService:
             for manager in managers:
                 await reminders.add_daily(uow, "digest", manager, today.isoformat(),
                                           datetime.combine(today, DIGEST_AT, tzinfo=zone))
+            # On the 1st: last month's scorecard to each technician at 09:00.
+            await scorecards.plan_monthly(uow, technicians)
             await uow.commit()
 
     async def send_due(self) -> int:

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 # Reminders proper (ahead of something) and notifications (due the moment a change happens).
 CUSTOMER_KINDS = ("confirmed", "day_before", "two_hours", "on_my_way", "parts_wait", "quote",
                   "quote_waiting", "report", "rating", "warranty_ending")
-TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered")
+TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered",
+                    "scorecard")  # scorecard: planned by core.scorecards on the 1st
 MANAGER_KINDS = ("unassigned", "declined", "overdue", "parts_missing", "quote_unanswered",
                  "digest", "low_stock", "low_rating", "parts_request")
 # Notices of something that happened, worth sending even when the order has moved on since

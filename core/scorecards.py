@@ -251,3 +251,70 @@ def scored_month(reminder_key: str) -> date | None:
         return datetime.strptime(reminder_key.rsplit(":", 1)[-1], "%Y-%m").date()
     except ValueError:
         return None
+
+
+# --- the ranking chart --------------------------------------------------------------------------
+
+CHART_MAX = 40  # technicians drawn; a bigger company's chart shows its first forty
+
+
+@dataclass(frozen=True)
+class RankingWords:
+    """The chart's texts, in one language (the front end takes them from its labels)."""
+
+    title: str
+    jobs_axis: str
+    nobody: str
+    on_time: str  # "on time {percent}%"
+    no_arrivals: str
+    rating: str  # "★ {rating}"
+    no_rating: str
+
+
+def draw_ranking(cards: list[Scorecard], words: RankingWords) -> bytes:
+    """A PNG: one bar per technician (jobs done, best at the top), each with its on-time rate
+    and rating. Blocking: call it in a thread."""
+    with reports._drawing:  # matplotlib's settings are global: one chart at a time
+        return _draw_ranking(cards[:CHART_MAX], words)
+
+
+def _draw_ranking(cards: list[Scorecard], words: RankingWords) -> bytes:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    family = [f for f in (reports.cjk_font(), "DejaVu Sans") if f]
+    with rc_context({"font.family": family, "font.size": 9, "axes.unicode_minus": False}):
+        figure = Figure(figsize=(8, max(3.0, 1.2 + 0.45 * len(cards))), dpi=100,
+                        layout="constrained")
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        ys = list(range(len(cards)))
+        done = [c.completed for c in cards]
+        axes.barh(ys, done, color="#43a047", height=0.6)
+        axes.set_yticks(ys, [c.name or "?" for c in cards])
+        axes.invert_yaxis()  # the first at the top
+        top = max(done, default=0)
+        axes.set_xlim(0, max(top, 1) * 1.6)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_xlabel(words.jobs_axis)
+        axes.set_title(words.title)
+        for y, card in zip(ys, cards):
+            on_time = (words.on_time.format(percent=card.on_time_percent) if card.arrivals
+                       else words.no_arrivals)
+            rating = (words.rating.format(rating=f"{card.rating:.2f}") if card.ratings
+                      else words.no_rating)
+            axes.text(card.completed + max(top, 1) * 0.02, y,
+                      f"{card.completed} · {on_time} · {rating}", va="center", fontsize=8)
+        if not cards:
+            axes.text(0.5, 0.5, words.nobody, transform=axes.transAxes, ha="center",
+                      va="center", color="#757575")
+        out = io.BytesIO()
+        figure.savefig(out, format="png")
+    return out.getvalue()

@@ -21,6 +21,7 @@ def register(application: Application) -> None:
         parts_catalogue,
         reports,
         sales,
+        scorecards,
         staff,
         stock,
         stock_count,
@@ -34,7 +35,8 @@ def register(application: Application) -> None:
                      parts_catalogue.PARTS_CATALOGUE, sales.SALE])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
-    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour, common):
+    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
+                   scorecards, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from telegram import InlineKeyboardMarkup
 
-from core import customer_orders, jobs, lifecycle, quotes, reports, stock, triage
+from core import customer_orders, jobs, lifecycle, quotes, reports, scorecards, stock, triage
 from core.errors import DomainError, NotFound
 from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
@@ -53,6 +53,14 @@ async def render(uow, texts: Texts, default_language: str,
         values["windows"] = {j.id: window_label(j.window) for j in values["jobs"] if j.window}
     elif reminder.kind == "digest":
         values.update(await _digest(uow))
+    elif reminder.kind == scorecards.MONTHLY_KIND:
+        month = scorecards.scored_month(reminder.key)
+        card = await scorecards.monthly(uow, recipient.id, month) if month else None
+        if card is None:
+            return None  # no longer an active technician
+        values.update(card=card, month=texts.label(
+            lang, "scorecards.month", year=month.year, month=month.month,
+            month_name=texts.label(lang, f"month.{month.month}")))
     elif reminder.kind == "low_stock":
         lines = {line.part_id: line for line in await stock.low_stock(uow)}
         if reminder.part_id not in lines:

@@ -30,3 +30,25 @@ def test_one_line_longer_than_the_limit_is_cut_between_characters_nothing_lost()
 def test_length_is_counted_as_telegram_counts_it():
     assert visible_length("<b>a&amp;b</b>") == 3
     assert visible_length("📺") == 2  # one emoji is two UTF-16 code units
+
+
+def test_a_page_of_scorecards_fits_one_message_whatever_the_names():
+    """A manager's /scorecard with a full page of technicians with the longest names (64
+    characters of emoji and markup-like text) and the largest figures is one message."""
+    from zoneinfo import ZoneInfo
+
+    from core.scorecards import PAGE_SIZE, Scorecard, Scorecards
+    from handlers.texts import Texts
+
+    longest = ("📺<b>&" * 16)[:64]
+    card = Scorecard(technician_id=1, name=longest, active=False, completed=99999,
+                     first_visit_fixed=99998, arrivals=99999, on_time=99998, ratings=99999,
+                     stars=499995, revenue=99_999_999_99, on_site_jobs=99999,
+                     on_site_seconds=99999 * 86400, complaints=9999)
+    page = Scorecards(period=None, cards=(card,) * PAGE_SIZE,
+                      ranks=tuple(range(991, 991 + PAGE_SIZE)), page=99, pages=99, total=999)
+    texts = Texts(ZoneInfo("Asia/Shanghai"))
+    for lang in ("en", "zh"):
+        text = texts.render(lang, "scorecard_card", sc=page, manager=True, month="Sep 2026")
+        assert split_message(text) == [text], lang
+        assert text.count("📺") == longest.count("📺") * PAGE_SIZE  # nobody cut off

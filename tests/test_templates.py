@@ -13,6 +13,7 @@ from core.dispatch import DispatchCard
 from core.jobs import JobCard, RepairReport, ReportLabour, ReportPart
 from core.quotes import QuoteLineView, QuoteView
 from core.reports import Period, RatingComment, Summary, TechnicianFigures
+from core.scorecards import Scorecard, Scorecards
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
 from core.triage import LoadLine, OrderTriage, RequestLine
 from core.triage_model import LikelyFault, Suggestion
@@ -88,6 +89,17 @@ SAMPLE_SUMMARY = Summary(
 
 # A sample of what each template is given. A new template needs a line here, so that
 # every text is rendered at least once in both languages.
+_SAMPLE_SCORECARD = Scorecard(technician_id=7, name=TYPED, active=False, completed=4,
+                              first_visit_fixed=3, arrivals=5, on_time=4, ratings=1, stars=5,
+                              revenue=61000, on_site_jobs=4, on_site_seconds=18000, complaints=2)
+_SCORECARD_SAMPLES = {
+    "scorecard_card": dict(manager=True, month="Nov 2026", sc=Scorecards(
+        period=None, cards=(_SAMPLE_SCORECARD,), ranks=(1,), page=1, pages=2, total=9)),
+    "scorecard_lines": dict(card=_SAMPLE_SCORECARD, rank=3),
+    "reminder_scorecard": dict(card=_SAMPLE_SCORECARD, month="Nov 2026"),
+    "scorecard_chart": dict(month="Nov 2026"),
+}
+
 SAMPLES = {
     "ask_name": dict(first_name=TYPED),
     "ask_phone": dict(name=TYPED),
@@ -300,6 +312,8 @@ SAMPLES = {
     "staff_deactivated": dict(name=TYPED, role="technician", unassigned=["R-1001"],
                               under_way=["R-1002"], van_parts=2),
     "staff_pick": dict(what="areas", name=TYPED),
+    # technicians' scorecards
+    **_SCORECARD_SAMPLES,
 }
 
 
