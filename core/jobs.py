@@ -577,6 +577,9 @@ async def settle(uow: UnitOfWork, actor: User, order: ServiceOrder | int | str,
     if method == "waived" and (order.final_amount or 0) > 0 \
             and order.kind != lifecycle.WARRANTY:
         raise NotAllowed(reason="waive_not_allowed", amount=order.final_amount)
+    from .settlement import require_checked  # the bill checked first (core.settlement)
+
+    await require_checked(uow, order)
     order.payment_method = method
     return await orders.apply(uow, order, "settle", actor, note=method)
 

@@ -45,7 +45,8 @@ LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait"
 # beside them, the report at completion, "on my way", the booking's confirmation) goes at once.
 QUIET_KINDS = ("day_before", "two_hours", "quote_waiting", "rating", "warranty_ending")
 # Acts recorded on an order that keep its status and plan nothing anew.
-NOT_ENTERING = ("rate", "warranty_claim", "diagnose")
+NOT_ENTERING = ("rate", "warranty_claim", "diagnose",
+                "bill_difference_resolved")  # core.settlement
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 DAY_BEFORE_AT = time(18, 0)
 WARRANTY_NOTICE = timedelta(days=14)

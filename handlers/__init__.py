@@ -22,6 +22,7 @@ def register(application: Application) -> None:
         reports,
         sales,
         scorecards,
+        settlement,
         staff,
         stock,
         stock_count,
@@ -32,11 +33,12 @@ def register(application: Application) -> None:
 
     engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING, *jobs.flows(),
                      stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
-                     parts_catalogue.PARTS_CATALOGUE, sales.SALE])
+                     parts_catalogue.PARTS_CATALOGUE, sales.SALE,
+                     *settlement.flows()])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
     for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
-                   scorecards, common):
+                   scorecards, settlement, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():
