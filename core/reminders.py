@@ -34,7 +34,8 @@ CUSTOMER_KINDS = ("confirmed", "day_before", "two_hours", "on_my_way", "parts_wa
 TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered",
                     "scorecard")  # scorecard: planned by core.scorecards on the 1st
 MANAGER_KINDS = ("unassigned", "declined", "overdue", "parts_missing", "quote_unanswered",
-                 "digest", "low_stock", "low_rating", "parts_request")
+                 "digest", "low_stock", "low_rating", "parts_request",
+                 "bill_difference")  # core.settlement
 # Notices of something that happened, worth sending even when the order has moved on since
 # (a report after the bill was settled at once). Other reminders go when no longer called for.
 LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait", "low_rating",
@@ -149,6 +150,11 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
         rated = await uow.session.get(Rating, order.id)
         if rated is None:
             customer("rating", since + timedelta(hours=1), since.isoformat())
+        # A bill that differs from its quote or the parts issued: the managers check it.
+        from .settlement import check  # settlement needs nothing from here
+
+        if (await check(uow, order)).open:
+            await managers("bill_difference", since, since.isoformat())
     if status in (lifecycle.COMPLETED, lifecycle.CLOSED):
         # A low rating (1 or 2 stars) is told to the managers at once.
         rating = await uow.session.get(Rating, order.id)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from telegram import InlineKeyboardMarkup
 
-from core import customer_orders, jobs, lifecycle, quotes, reports, scorecards, stock, triage
+from core import (
+    customer_orders, jobs, lifecycle, quotes, reports, scorecards, settlement, stock, triage)
 from core.errors import DomainError, NotFound
 from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
@@ -103,6 +104,10 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
         if values["rating"] is None:
             raise NotFound(what="rating")
         return [[(label("button.see_order"), f"or:v:{card.id}")]]
+    if kind == "bill_difference":
+        values["check"] = await settlement.check(uow, await uow.session.get(ServiceOrder,
+                                                                           card.id))
+        return [[(label("settlement.button.resolve"), f"stl:o:{card.id}")]]
     if kind in ("quote_answered", "job_soon"):
         return [[(label("jobs.button.open_job"), f"jb:v:{card.id}")]]
     if recipient.role == lifecycle.CUSTOMER and kind != "on_my_way":

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core import jobs, people, quotes, settlement, stock
 from core.errors import InvalidInput, NotAllowed
-from core.models import CashSettlement, OrderEvent, ServiceOrder
+from core.models import CashSettlement, OrderEvent, Reminder, ServiceOrder
 from tests.workshop import ANN, BOB, BOSS, LI, TOMORROW, WANG, act, at, company, load, quoted
 
 
@@ -44,6 +44,12 @@ async def test_a_part_issued_and_not_billed_blocks_closing_until_a_manager_resol
     assert found.quoted > found.billed
     assert [(p.sku, p.quoted, p.issued, p.billed) for p in found.parts] == [("CMP-01", 1, 1, 0)]
 
+    # The managers are told at once.
+    async with desk.uow() as uow:
+        notices = list(await uow.session.scalars(select(Reminder).where(
+            Reminder.order_id == order.id, Reminder.kind == "bill_difference")))
+        boss_id = (await people.find_user(uow, BOSS)).id
+    assert [(n.recipient_id, n.due_at) for n in notices] == [(boss_id, done.completed_at)]
     for who in (LI, BOSS):  # neither the technician nor a manager can close it now
         with pytest.raises(settlement.BillDifferenceOpen) as refused:
             await act(desk, jobs.settle, who, order.number, "cash")
@@ -58,6 +64,9 @@ async def test_a_part_issued_and_not_billed_blocks_closing_until_a_manager_resol
         assert [c.number for c in await settlement.open_checks(uow, boss)] == [order.number]
 
     resolved = await act(desk, settlement.resolve, BOSS, order.id, "Compressor back in the van")
+    async with desk.uow() as uow:  # not sent yet: no longer wanted
+        notice = await uow.session.get(Reminder, notices[0].id)
+        assert notice.dropped_why == "no_longer_due" and notice.sent_at is None
     assert not resolved.open and resolved.resolved_reason == "Compressor back in the van"
     async with desk.uow() as uow:
         boss = await people.find_user(uow, BOSS)

@@ -123,6 +123,7 @@ _SETTLEMENT_SAMPLES = {
     "settle_csv": dict(first="Sun 1 Nov", last="Mon 30 Nov", rows=1),
     "settle_invalid": dict(field="reason", reason="length", minimum=2, maximum=300),
     "error_bill_difference": dict(order="R-1001"),
+    "reminder_bill_difference": dict(card=SAMPLE_CARD, check=_SAMPLE_CHECK),
 }
 
 SAMPLES = {

@@ -128,3 +128,24 @@ async def test_a_technician_can_settle_nothing(telegram, bots, db_url, clock):
         await li.press_data(data)
         refused = await li.reply()
         assert "Only managers can do that." in refused.text, data
+
+
+async def test_the_managers_hear_of_a_bill_that_differs_and_resolve_it_from_the_notice(
+        telegram, bots, db_url, clock):
+    await a_day_of_work(bots, db_url, clock)
+    bot = bots.running[0]
+    boss = telegram.user(MANAGER_ID, "Boss", started=True)
+    clock.at = at(TOMORROW, 8)  # another job of Li's, quoted with a part, billed without it
+    order = await _approved(bot.desk, clock, [("part", "CMP-01", 1), ("labour", "CALLOUT", 1)],
+                            day=TOMORROW, window="17-20", model="M-N")
+    clock.at = at(TOMORROW, 19, 30)
+    await act(bot.desk, jobs.complete, LI, order.number)
+    bot.reminders.wake()
+    notice = await until(boss, "the bill differs", timeout=10)
+    assert f"Order {order.number}: the bill differs (Li Wei)" in notice.text
+    assert "CMP-01 Compressor: quoted 1 · issued 0 · billed 0" in notice.text
+    await boss.press("⚠️ Check and resolve", message=notice)
+    await until(boss, f"Bill check · {order.number}")
+    await boss.send("Part not needed after all")
+    done = await boss.reply()
+    assert f"The difference on order {order.number} is resolved" in done.text
