@@ -19,7 +19,7 @@ What each figure means, all in one local month (the company's time zone), the ve
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select

@@ -98,53 +98,77 @@ class Check:
         return f"quote={self.quoted};bill={self.billed};{parts}"[:500]
 
 
-async def _approved_quote_id(uow: UnitOfWork, order_id: int) -> int | None:
-    return await uow.session.scalar(
-        select(Quote.id).where(Quote.order_id == order_id, Quote.status == "approved")
-        .order_by(Quote.version.desc()).limit(1))
-
-
 async def check(uow: UnitOfWork, order: ServiceOrder) -> Check:
     """The order's bill against its approved quote and the parts issued for it."""
-    counts: dict[int, list[int]] = {}  # part id -> [quoted, issued, billed]
+    return (await checks(uow, [order]))[0]
 
-    def add(part_id, at, quantity):
-        counts.setdefault(part_id, [0, 0, 0])[at] += int(quantity or 0)
 
-    quote_id = await _approved_quote_id(uow, order.id)
-    if quote_id is not None:
-        for part_id, quantity in await uow.session.execute(
-                select(QuoteLine.part_id, func.sum(QuoteLine.quantity))
-                .where(QuoteLine.quote_id == quote_id, QuoteLine.part_id.is_not(None))
-                .group_by(QuoteLine.part_id)):
-            add(part_id, 0, quantity)
-    for part_id, quantity in await uow.session.execute(
-            select(StockMovement.part_id, -func.sum(StockMovement.quantity))
-            .where(StockMovement.order_id == order.id, StockMovement.kind == "issue")
-            .group_by(StockMovement.part_id)):
-        add(part_id, 1, quantity)
-    for part_id, quantity in await uow.session.execute(
-            select(ReplacedPart.part_id, func.sum(ReplacedPart.quantity))
-            .where(ReplacedPart.order_id == order.id).group_by(ReplacedPart.part_id)):
-        add(part_id, 2, quantity)
-    differing = {i: c for i, c in counts.items() if len(set(c)) > 1}
-    parts = {}
-    if differing:
-        parts = {p.id: p for p in await uow.session.scalars(
-            select(Part).where(Part.id.in_(list(differing))))}
-    found = tuple(sorted((PartDifference(parts[i].sku, parts[i].name, *c)
-                          for i, c in differing.items()), key=lambda p: p.sku))
-    technician = (await uow.session.get(User, order.technician_id)
-                  if order.technician_id else None)
-    draft = Check(order.id, order.number, order.status,
-                  technician.name if technician else None, order.completed_at,
-                  order.quote_total if quote_id is not None else None,
-                  order.final_amount or 0, found, None, None)
-    resolution = await uow.session.get(BillCheck, order.id)
-    if resolution is not None and resolution.fingerprint == draft.fingerprint:
-        return Check(**{**vars(draft), "resolved_reason": resolution.reason,
-                        "resolved_at": resolution.resolved_at})
-    return draft
+async def checks(uow: UnitOfWork, orders: list[ServiceOrder]) -> list[Check]:
+    """`check` of many orders at once: a few grouped queries per 500 orders, not per order."""
+    found: list[Check] = []
+    for start in range(0, len(orders), 500):
+        found += await _checks(uow, orders[start:start + 500])
+    return found
+
+
+async def _checks(uow: UnitOfWork, orders: list[ServiceOrder]) -> list[Check]:
+    ids = [o.id for o in orders]
+    run = uow.session.execute
+    counts: dict[int, dict[int, list[int]]] = {}  # order -> part -> [quoted, issued, billed]
+
+    def add(order_id, part_id, at, quantity):
+        counts.setdefault(order_id, {}).setdefault(part_id, [0, 0, 0])[at] += int(quantity or 0)
+
+    approved: dict[int, tuple[int, int]] = {}  # order -> (version, quote id), the latest
+    for order_id, quote_id, version in await run(
+            select(Quote.order_id, Quote.id, Quote.version)
+            .where(Quote.order_id.in_(ids), Quote.status == "approved")):
+        if order_id not in approved or version > approved[order_id][0]:
+            approved[order_id] = (version, quote_id)
+    order_of_quote = {quote_id: order_id for order_id, (_, quote_id) in approved.items()}
+    if order_of_quote:
+        for quote_id, part_id, quantity in await run(
+                select(QuoteLine.quote_id, QuoteLine.part_id, func.sum(QuoteLine.quantity))
+                .where(QuoteLine.quote_id.in_(list(order_of_quote)),
+                       QuoteLine.part_id.is_not(None))
+                .group_by(QuoteLine.quote_id, QuoteLine.part_id)):
+            add(order_of_quote[quote_id], part_id, 0, quantity)
+    for order_id, part_id, quantity in await run(
+            select(StockMovement.order_id, StockMovement.part_id,
+                   -func.sum(StockMovement.quantity))
+            .where(StockMovement.order_id.in_(ids), StockMovement.kind == "issue")
+            .group_by(StockMovement.order_id, StockMovement.part_id)):
+        add(order_id, part_id, 1, quantity)
+    for order_id, part_id, quantity in await run(
+            select(ReplacedPart.order_id, ReplacedPart.part_id, func.sum(ReplacedPart.quantity))
+            .where(ReplacedPart.order_id.in_(ids))
+            .group_by(ReplacedPart.order_id, ReplacedPart.part_id)):
+        add(order_id, part_id, 2, quantity)
+    differing = {order_id: {i: c for i, c in parts.items() if len(set(c)) > 1}
+                 for order_id, parts in counts.items()}
+    part_ids = {i for parts in differing.values() for i in parts}
+    parts = {p.id: p for p in await uow.session.scalars(
+        select(Part).where(Part.id.in_(list(part_ids))))} if part_ids else {}
+    technician_ids = {o.technician_id for o in orders if o.technician_id}
+    names = dict((await run(select(User.id, User.name).where(
+        User.id.in_(list(technician_ids))))).all()) if technician_ids else {}
+    resolutions = {r.order_id: r for r in await uow.session.scalars(
+        select(BillCheck).where(BillCheck.order_id.in_(ids)))}
+    found = []
+    for order in orders:
+        part_list = tuple(sorted((PartDifference(parts[i].sku, parts[i].name, *c)
+                                  for i, c in differing.get(order.id, {}).items()),
+                                 key=lambda p: p.sku))
+        draft = Check(order.id, order.number, order.status, names.get(order.technician_id),
+                      order.completed_at,
+                      order.quote_total if order.id in approved else None,
+                      order.final_amount or 0, part_list, None, None)
+        resolution = resolutions.get(order.id)
+        if resolution is not None and resolution.fingerprint == draft.fingerprint:
+            draft = Check(**{**vars(draft), "resolved_reason": resolution.reason,
+                             "resolved_at": resolution.resolved_at})
+        found.append(draft)
+    return found
 
 
 async def require_checked(uow: UnitOfWork, order: ServiceOrder) -> None:
@@ -164,12 +188,7 @@ async def open_checks(uow: UnitOfWork, manager: User) -> list[Check]:
     completed = await uow.session.scalars(
         select(ServiceOrder).where(ServiceOrder.status == lifecycle.COMPLETED)
         .order_by(ServiceOrder.completed_at, ServiceOrder.id))
-    found = []
-    for order in completed:
-        checked = await check(uow, order)
-        if checked.open:
-            found.append(checked)
-    return found
+    return [c for c in await checks(uow, list(completed)) if c.open]
 
 
 async def order_check(uow: UnitOfWork, manager: User, order_id: int) -> Check:
