@@ -180,3 +180,45 @@ async def test_a_manager_confirms_each_technicians_day_of_cash_differences_with_
     assert by_name["Wang Fang"]["handed_in"] == f"{wang_money['cash'] // 100}.00"
     with pytest.raises(NotAllowed):
         await act(desk, settlement.export, LI, date(2026, 11, 1), date(2026, 11, 30), header)
+
+
+async def test_the_open_differences_of_a_random_history_are_the_bills_that_differ(desk, clock):
+    """The summary's random work (quotes with and without parts, completions with and without
+    them, payments): the open differences are exactly the completed orders whose approved
+    quote, stock issues and billed parts or amounts disagree, counted here row by row; the
+    orders closed since all had none."""
+    from core.models import Quote, QuoteLine, ReplacedPart, StockMovement
+    from tests.test_scorecards import _history
+
+    await _history(desk, clock, 9, steps=250)
+    async with desk.uow() as uow:
+        boss = await people.find_user(uow, BOSS)
+        listed = {c.order_id for c in await settlement.open_checks(uow, boss)}
+        done = list(await uow.session.scalars(select(ServiceOrder).where(
+            ServiceOrder.status.in_(("completed", "closed")))))
+        expected, closed_clean = set(), 0
+        for order in done:
+            quote = await uow.session.scalar(
+                select(Quote).where(Quote.order_id == order.id, Quote.status == "approved")
+                .order_by(Quote.version.desc()).limit(1))
+            quoted = {}
+            for line in (await uow.session.scalars(select(QuoteLine).where(
+                    QuoteLine.quote_id == quote.id))) if quote else ():
+                if line.part_id:
+                    quoted[line.part_id] = quoted.get(line.part_id, 0) + line.quantity
+            issued, billed = {}, {}
+            for move in await uow.session.scalars(select(StockMovement).where(
+                    StockMovement.order_id == order.id, StockMovement.kind == "issue")):
+                issued[move.part_id] = issued.get(move.part_id, 0) - move.quantity
+            for part in await uow.session.scalars(select(ReplacedPart).where(
+                    ReplacedPart.order_id == order.id)):
+                billed[part.part_id] = billed.get(part.part_id, 0) + part.quantity
+            parts_differ = any(len({q.get(i, 0) for q in (quoted, issued, billed)}) > 1
+                               for i in {*quoted, *issued, *billed})
+            amount_differs = quote is not None and order.quote_total != order.final_amount
+            if parts_differ or amount_differs:
+                assert order.status == "completed", order.number  # never closed
+                expected.add(order.id)
+            elif order.status == "closed":
+                closed_clean += 1
+    assert listed == expected and expected and closed_clean
