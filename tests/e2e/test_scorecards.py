@@ -152,3 +152,19 @@ async def test_customers_get_no_scorecards(telegram, bot):
         refused = await ann.reply()
         assert refused.kind == "text"
         assert "Only staff can do that." in refused.text
+
+
+async def test_a_chinese_manager_gets_the_scorecards_and_the_chart_in_chinese(
+        telegram, bots, db_url, clock):
+    await a_known_week(bots, db_url, clock)
+    boss = telegram.user(MANAGER_ID, "Boss", language_code="zh")
+    li = await _expected(bots.running[0], LI)
+    await boss.send("/scorecard")
+    card = await boss.reply()
+    assert "技师考核 · 2026年11月" in card.text and "按完成单数排名" in card.text
+    assert f"完成工单：{li['done']} 单 · 营收 {money(li['revenue'])}" in card.text
+    assert card.buttons == [["本月", "上月"], ["📊 排名图"]]
+    await boss.press("📊 排名图", message=card)
+    chart = await boss.reply(timeout=20)
+    assert chart.kind == "photo" and chart.photo.startswith(PNG)
+    assert "2026年11月：技师按完成单数排名" in chart.caption
