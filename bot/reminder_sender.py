@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from core import count_sheets, reminder_queue, van_requests
+from core import count_sheets, reminder_queue, scorecards, van_requests
 from core.desk import Desk
 from handlers.reminder_texts import render
 from handlers.texts import split_message
@@ -104,7 +104,8 @@ class ReminderService:
                 log.exception("sending reminders failed")
 
     async def plan_mornings(self) -> None:
-        """Today's technicians' job lists (07:30) and managers' digests (08:00), once each."""
+        """Today's technicians' job lists (07:30) and managers' digests (08:00), once each;
+        on the 1st, the technicians' monthly scorecards (09:00)."""
         zone = self.desk.company.timezone
         async with self.desk.uow() as uow:
             today = uow.now().astimezone(zone).date()
@@ -117,6 +118,8 @@ class ReminderService:
                                           datetime.combine(today, DIGEST_AT, tzinfo=zone))
             await count_sheets.plan_count_reminder(
                 uow, datetime.combine(today, COUNT_REMINDER_AT, tzinfo=zone))
+            # On the 1st: last month's scorecard to each technician at 09:00.
+            await scorecards.plan_monthly(uow, technicians)
             await uow.commit()
 
     async def plan_evenings(self) -> None:

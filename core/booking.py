@@ -235,14 +235,14 @@ async def reschedule(uow: UnitOfWork, customer: User, order: ServiceOrder, day: 
     require_customer(customer)
     if not orders.may_see(customer, order):
         raise NotFound(what="order")
-    _check_reschedulable(order)
+    check_reschedulable(order)
     day, start, end = check_slot(uow, day, window, windows)
     if (day, window) == (order.booked_date, order.window):
         raise InvalidInput(field="window", reason="unchanged", day=day, window=window)
     await take_place(uow, day, window, order.category or await _category_of(uow, order),
                      exclude_order_id=order.id)
     await lock_order(uow, order)
-    _check_reschedulable(order)  # as it is now, not as it was read
+    check_reschedulable(order)  # as it is now, not as it was read
     old = f"{order.booked_date} {order.window}" if order.booked_date else "-"
     event = orders.record(uow, order, "reschedule", customer,
                           note=f"{old} → {day} {window}")
@@ -253,7 +253,7 @@ async def reschedule(uow: UnitOfWork, customer: User, order: ServiceOrder, day: 
     return event
 
 
-def _check_reschedulable(order: ServiceOrder) -> None:
+def check_reschedulable(order: ServiceOrder) -> None:
     if order.status not in RESCHEDULABLE_STATUSES:
         raise TransitionRefused(action="reschedule", status=order.status, reason="status",
                                 order=order.number)

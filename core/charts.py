@@ -33,7 +33,7 @@ STATUS_COLOURS = {
     AWAITING_APPROVAL: "#ffb300", IN_PROGRESS: "#8e24aa", WAITING_PARTS: "#f4511e",
     lifecycle.COMPLETED: "#43a047", lifecycle.CLOSED: "#1b5e20", CANCELLED: "#e53935",
 }
-_drawing = threading.Lock()  # matplotlib's settings are global: one chart at a time
+drawing = threading.Lock()  # matplotlib's settings are global: one chart at a time
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +96,7 @@ class ChartWords:
 def draw_chart(summary: Summary, words: ChartWords) -> bytes:
     """A PNG: orders created per day, stacked by status, and the on-time rate as a line.
     Blocking (a fraction of a second): call it in a thread."""
-    with _drawing:
+    with drawing:
         return _draw(summary, words)
 
 

@@ -99,7 +99,7 @@ async def record(uow: UnitOfWork, manager: User, warehouse, counted: dict) -> Co
     for key, value in counted.items():
         part = await get_part(uow, key, include_inactive=True)
         wanted[part.id] = whole_number(value, "counted", 0, stock.QUANTITY_MAX)
-    levels = await stock._lock_levels(uow, [(warehouse.id, p) for p in wanted])
+    levels = await stock.lock_levels(uow, [(warehouse.id, p) for p in wanted])
     sheet = CountSheet(warehouse_id=warehouse.id, status=AWAITING, counted_by_id=manager.id,
                        counted_at=uow.now())
     sheet.lines = [CountSheetLine(part_id=p, system=levels[(warehouse.id, p)], counted=n)
@@ -126,7 +126,7 @@ async def _confirm(uow: UnitOfWork, manager: User, sheet: CountSheet) -> None:
     differing = {line.part_id: line.counted - line.system for line in sheet.lines
                  if line.counted != line.system}
     if differing:
-        levels = await stock._lock_levels(uow, [(sheet.warehouse_id, p) for p in differing])
+        levels = await stock.lock_levels(uow, [(sheet.warehouse_id, p) for p in differing])
         parts = {p.id: p for p in await uow.session.scalars(
             select(Part).where(Part.id.in_(list(differing))))}
         for part_id, difference in differing.items():
@@ -136,7 +136,7 @@ async def _confirm(uow: UnitOfWork, manager: User, sheet: CountSheet) -> None:
                 raise stock.NotEnoughStock(sku=parts[part_id].sku, requested=-difference,
                                            available=have, warehouse=warehouse.key)
         for part_id, difference in sorted(differing.items(), key=lambda pd: parts[pd[0]].sku):
-            await stock._move(uow, levels, stock.COUNT_ADJUSTMENT, parts[part_id],
+            await stock.move(uow, levels, stock.COUNT_ADJUSTMENT, parts[part_id],
                               sheet.warehouse_id, difference, manager,
                               count_sheet_id=sheet.id)
     sheet.status, sheet.confirmed_by_id, sheet.confirmed_at = CONFIRMED, manager.id, uow.now()

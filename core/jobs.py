@@ -42,6 +42,7 @@ from .models import (
 from .paging import Page, page_bounds
 from .parsing import clean_text
 from .roles import require_technician
+from .settlement import require_checked
 from .warranty import claimed_parts
 from .windows import local_today
 
@@ -419,6 +420,7 @@ async def settle(uow: UnitOfWork, actor: User, order: ServiceOrder | int | str,
         raise
     if method not in payment_methods(order.final_amount, order.kind):
         raise NotAllowed(reason="waive_not_allowed", amount=order.final_amount)
+    await require_checked(uow, order)
     order.payment_method = method
     return await orders.apply(uow, order, "settle", actor, note=method)
 

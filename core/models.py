@@ -705,3 +705,43 @@ class CountSheetLine(Base):
     @property
     def difference(self) -> int:
         return self.counted - self.system
+
+
+# --- settlement: bills checked against quote and stock, technicians' cash handed in ----------
+
+class BillCheck(Base):
+    """A manager's resolution of a completed job's bill differing from its approved quote or
+    from the parts issued for it (core.settlement): the differences it resolved (their
+    fingerprint) and why. Different differences found later are open again."""
+
+    __tablename__ = "bill_checks"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(Text)
+    resolved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CashSettlement(Base):
+    """A technician's day of payments confirmed by a manager: the cash they collected (and the
+    transfers, for the record), what they handed in, and why it differed (core.settlement)."""
+
+    __tablename__ = "cash_settlements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    day: Mapped[date] = mapped_column(Date, index=True)  # local
+    cash_expected: Mapped[int] = mapped_column(Integer)  # fen
+    transfers: Mapped[int] = mapped_column(Integer)  # fen, paid to the company directly
+    payments: Mapped[int] = mapped_column(Integer)  # how many orders were paid that day
+    handed_in: Mapped[int] = mapped_column(Integer)  # fen, as the manager typed it
+    reason: Mapped[str | None] = mapped_column(Text)  # when handed_in != cash_expected
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("technician_id", "day"),)
+
+    @property
+    def difference(self) -> int:
+        return self.handed_in - self.cash_expected

@@ -25,6 +25,7 @@ from .desk import UnitOfWork
 from .lifecycle import MANAGER, TECHNICIAN
 from .models import OrderEvent, Rating, Reminder, ReplacedPart, ServiceOrder, User
 from .ratings import LOW_RATING
+from .settlement import check
 from .stock import low_stock
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,11 @@ log = logging.getLogger(__name__)
 # Reminders proper (ahead of something) and notifications (due the moment a change happens).
 CUSTOMER_KINDS = ("confirmed", "day_before", "two_hours", "on_my_way", "parts_wait", "quote",
                   "quote_waiting", "report", "rating", "warranty_ending")
-TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered")
+TECHNICIAN_KINDS = ("assigned", "job_soon", "morning_list", "quote_answered",
+                    "scorecard")  # scorecard: planned by core.scorecards on the 1st
 MANAGER_KINDS = ("unassigned", "declined", "overdue", "parts_missing", "quote_unanswered",
-                 "digest", "low_stock", "low_rating", "parts_request")
+                 "digest", "low_stock", "low_rating", "parts_request",
+                 "bill_difference")  # core.settlement
 # Notices of something that happened, worth sending even when the order has moved on since
 # (a report after the bill was settled at once). Other reminders go when no longer called for.
 LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait", "low_rating",
@@ -45,7 +48,8 @@ LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait"
 # beside them, the report at completion, "on my way", the booking's confirmation) goes at once.
 QUIET_KINDS = ("day_before", "two_hours", "quote_waiting", "rating", "warranty_ending")
 # Acts recorded on an order that keep its status and plan nothing anew.
-NOT_ENTERING = ("rate", "warranty_claim", "diagnose")
+NOT_ENTERING = ("rate", "warranty_claim", "diagnose",
+                "bill_difference_resolved")  # core.settlement
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 DAY_BEFORE_AT = time(18, 0)
 WARRANTY_NOTICE = timedelta(days=14)
@@ -148,6 +152,9 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
         rated = await uow.session.get(Rating, order.id)
         if rated is None:
             customer("rating", since + timedelta(hours=1), since.isoformat())
+        # A bill that differs from its quote or the parts issued: the managers check it.
+        if (await check(uow, order)).open:
+            await managers("bill_difference", since, since.isoformat())
     if status in (lifecycle.COMPLETED, lifecycle.CLOSED):
         # A low rating (1 or 2 stars) is told to the managers at once.
         rating = await uow.session.get(Rating, order.id)

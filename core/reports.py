@@ -147,6 +147,13 @@ class Summary:
         return (self.completion_seconds + 30 * self.completed) // (60 * self.completed)
 
 
+def arrived_on_time():
+    """1 for an arrival inside the booked window (neither before it began nor after it ended,
+    core.jobs.is_on_time), else 0: the one on-time rule in SQL (the summary, the scorecards)."""
+    return case((and_(ServiceOrder.arrived_at >= ServiceOrder.window_start,
+                      ServiceOrder.arrived_at <= ServiceOrder.window_end), 1), else_=0)
+
+
 def summary_statements(period: Period) -> dict[str, object]:
     """The summary's queries for `period`, by name (the benchmark times each one)."""
     created = (select(day_of(ServiceOrder.created_at, period).label("day"),
@@ -157,9 +164,7 @@ def summary_statements(period: Period) -> dict[str, object]:
     waited = select(OrderEvent.order_id).where(OrderEvent.action == PARTS_MISSING)
     paid = ServiceOrder.kind != lifecycle.WARRANTY
     arrived = (select(day_of(ServiceOrder.arrived_at, period).label("day"),
-                      case((and_(ServiceOrder.arrived_at >= ServiceOrder.window_start,
-                                 ServiceOrder.arrived_at <= ServiceOrder.window_end), 1),
-                           else_=0).label("on_time"))
+                   arrived_on_time().label("on_time"))
                .where(within(ServiceOrder.arrived_at, period),
                       ServiceOrder.window_end.is_not(None)).subquery())
     return {

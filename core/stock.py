@@ -198,7 +198,7 @@ async def warehouse_info(uow: UnitOfWork, warehouse: Warehouse | int | str) -> W
 
 # --- locking levels and writing rows ----------------------------------------------------------
 
-async def _lock_levels(uow: UnitOfWork, keys) -> dict[tuple[int, int], int]:
+async def lock_levels(uow: UnitOfWork, keys) -> dict[tuple[int, int], int]:
     """Locks the level rows of these (warehouse id, part id) pairs, creating missing ones at
     0, and returns their quantities as they are now."""
     keys = sorted(set(keys))
@@ -218,7 +218,7 @@ async def _lock_levels(uow: UnitOfWork, keys) -> dict[tuple[int, int], int]:
     return {(w, p): q for w, p, q in rows}
 
 
-async def _move(uow: UnitOfWork, levels: dict[tuple[int, int], int], kind: str, part: Part,
+async def move(uow: UnitOfWork, levels: dict[tuple[int, int], int], kind: str, part: Part,
                 warehouse_id: int, quantity: int, actor: User | None, *,
                 other_warehouse_id: int | None = None, order_id: int | None = None,
                 note: str | None = None, van_request_id: int | None = None,
@@ -268,8 +268,8 @@ async def receive(uow: UnitOfWork, manager: User, part: Part | int | str, quanti
     quantity = _quantity(quantity)
     note = _note(note)
     target = await get_warehouse(uow, warehouse if warehouse is not None else MAIN)
-    levels = await _lock_levels(uow, [(target.id, part.id)])
-    movement = await _move(uow, levels, RECEIVE, part, target.id, quantity, manager, note=note)
+    levels = await lock_levels(uow, [(target.id, part.id)])
+    movement = await move(uow, levels, RECEIVE, part, target.id, quantity, manager, note=note)
     await uow.session.flush()
     log.info("stock: %s × %s received into %s", quantity, part.sku, target.key)
     return movement
@@ -287,12 +287,12 @@ async def transfer(uow: UnitOfWork, manager: User, part: Part | int | str, quant
     destination = await get_warehouse(uow, destination)
     if source.id == destination.id:
         raise InvalidInput(field="destination", reason="same_warehouse")
-    levels = await _lock_levels(uow, [(source.id, part.id), (destination.id, part.id)])
+    levels = await lock_levels(uow, [(source.id, part.id), (destination.id, part.id)])
     if levels[(source.id, part.id)] < quantity:
         raise _short(part, quantity, levels[(source.id, part.id)], source)
-    out = await _move(uow, levels, TRANSFER_OUT, part, source.id, -quantity, manager,
+    out = await move(uow, levels, TRANSFER_OUT, part, source.id, -quantity, manager,
                       other_warehouse_id=destination.id, note=note)
-    into = await _move(uow, levels, TRANSFER_IN, part, destination.id, quantity, manager,
+    into = await move(uow, levels, TRANSFER_IN, part, destination.id, quantity, manager,
                        other_warehouse_id=source.id, note=note)
     await uow.session.flush()
     log.info("stock: %s × %s moved %s → %s", quantity, part.sku, source.key, destination.key)
@@ -308,10 +308,10 @@ async def scrap(uow: UnitOfWork, manager: User, part: Part | int | str, quantity
     reason = clean_text(reason, "reason", minimum=REASON_MIN, maximum=NOTE_MAX,
                         multiline=True)
     warehouse = await get_warehouse(uow, warehouse)
-    levels = await _lock_levels(uow, [(warehouse.id, part.id)])
+    levels = await lock_levels(uow, [(warehouse.id, part.id)])
     if levels[(warehouse.id, part.id)] < quantity:
         raise _short(part, quantity, levels[(warehouse.id, part.id)], warehouse)
-    movement = await _move(uow, levels, SCRAP, part, warehouse.id, -quantity, manager,
+    movement = await move(uow, levels, SCRAP, part, warehouse.id, -quantity, manager,
                            note=reason)
     await uow.session.flush()
     return movement
@@ -352,12 +352,12 @@ async def count(uow: UnitOfWork, manager: User, warehouse: Warehouse | int | str
     warehouse = await get_warehouse(uow, warehouse)
     wanted = await _counted(uow, counted)
     note = _note(note)
-    levels = await _lock_levels(uow, [(warehouse.id, part_id) for part_id in wanted])
+    levels = await lock_levels(uow, [(warehouse.id, part_id) for part_id in wanted])
     lines = []
     for part, number in sorted(wanted.values(), key=lambda pn: pn[0].sku):
         expected = levels[(warehouse.id, part.id)]
         if number != expected:
-            await _move(uow, levels, COUNT_ADJUSTMENT, part, warehouse.id, number - expected,
+            await move(uow, levels, COUNT_ADJUSTMENT, part, warehouse.id, number - expected,
                         manager, note=note)
         lines.append(CountLine(part.id, part.sku, part.name, expected, number,
                                number - expected))
@@ -400,7 +400,7 @@ async def issue_parts(uow: UnitOfWork, technician: User, order: ServiceOrder,
         return []
     own_van = await van(uow, technician)
     main = await main_warehouse(uow)
-    levels = await _lock_levels(
+    levels = await lock_levels(
         uow, [(w.id, p) for p in totals for w in (own_van, main)])
     for part_id, quantity in totals.items():
         in_van, in_main = levels[(own_van.id, part_id)], levels[(main.id, part_id)]
@@ -412,7 +412,7 @@ async def issue_parts(uow: UnitOfWork, technician: User, order: ServiceOrder,
         from_van = min(quantity, levels[(own_van.id, part_id)])
         for warehouse, taken in ((own_van, from_van), (main, quantity - from_van)):
             if taken:
-                movements.append(await _move(uow, levels, ISSUE, parts[part_id], warehouse.id,
+                movements.append(await move(uow, levels, ISSUE, parts[part_id], warehouse.id,
                                              -taken, technician, order_id=order.id,
                                              note=note))
     await uow.session.flush()

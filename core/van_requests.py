@@ -195,7 +195,7 @@ async def approve(uow: UnitOfWork, manager: User, request_id: int,
     main = await stock.main_warehouse(uow)
     van = await stock.van(uow, technician)
     moving = {p: q for p, q in approved.items() if q}
-    levels = await stock._lock_levels(uow, [(w.id, p) for p in moving for w in (main, van)])
+    levels = await stock.lock_levels(uow, [(w.id, p) for p in moving for w in (main, van)])
     parts = {p.id: p for p in await uow.session.scalars(
         select(Part).where(Part.id.in_(list(moving))))}
     short = [(parts[p].sku, parts[p].name, q, levels[(main.id, p)])
@@ -204,9 +204,9 @@ async def approve(uow: UnitOfWork, manager: User, request_id: int,
         raise MainShort(lines=sorted(short), number=request.id)
     for part_id, quantity in sorted(moving.items(), key=lambda pq: parts[pq[0]].sku):
         part = parts[part_id]
-        await stock._move(uow, levels, stock.TRANSFER_OUT, part, main.id, -quantity, manager,
+        await stock.move(uow, levels, stock.TRANSFER_OUT, part, main.id, -quantity, manager,
                           other_warehouse_id=van.id, van_request_id=request.id)
-        await stock._move(uow, levels, stock.TRANSFER_IN, part, van.id, quantity, manager,
+        await stock.move(uow, levels, stock.TRANSFER_IN, part, van.id, quantity, manager,
                           other_warehouse_id=main.id, van_request_id=request.id)
     for line in request.lines:
         line.approved = approved[line.part_id]

@@ -24,6 +24,8 @@ def register(application: Application) -> None:
         quote_builder,
         reports,
         sales,
+        scorecards,
+        settlement,
         staff,
         stock,
         stock_count,
@@ -37,11 +39,12 @@ def register(application: Application) -> None:
                      quote_builder.DIAGNOSE, quote_builder.QUOTE, completion.COMPLETE,
                      completion.MISSING, job_flows.DECLINE,
                      stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
-                     parts_catalogue.PARTS_CATALOGUE, sales.SALE, *van_requests.FLOWS])
+                     parts_catalogue.PARTS_CATALOGUE, sales.SALE, *van_requests.FLOWS,
+                     *settlement.flows()])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
     for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
-                   van_requests, count_sheets, common):
+                   van_requests, count_sheets, scorecards, settlement, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():

@@ -159,7 +159,7 @@ async def reschedule_pressed(update: Update, context: Context):
     async with desk(context).uow() as uow:
         user = await person(uow, update, context)
         order = await orders.find_order_for(uow, user, order_id)
-        booking._check_reschedulable(order)
+        booking.check_reschedulable(order)
         days = await windows.offers(uow, order.category or "other", order=order)
     await update.callback_query.answer()
     buttons = [(day_label(update, context, d.day) + ("" if d.free else " · " + label(

@@ -17,10 +17,11 @@ log = logging.getLogger(__name__)
 
 ROLE_COMMANDS = {
     CUSTOMER: ("book", "deliver", "orders", "start", "help", "language", "cancel"),
-    TECHNICIAN: ("jobs", "van", "request", "status", "start", "help", "language", "cancel"),
-    MANAGER: ("dispatch", "orders", "status", "summary", "export", "staff", "invite", "stock",
-              "parts", "labour", "receive", "transfer", "count", "scrap", "sale", "start", "help",
-              "language", "cancel"),
+    TECHNICIAN: ("jobs", "van", "request", "scorecard", "status", "start", "help", "language",
+                 "cancel"),
+    MANAGER: ("dispatch", "orders", "status", "summary", "scorecard", "settle", "export", "staff",
+              "invite", "stock", "parts", "labour", "receive", "transfer", "count", "scrap", "sale",
+              "start", "help", "language", "cancel"),
 }
 
 

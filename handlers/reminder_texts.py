@@ -13,6 +13,8 @@ from core import (
     order_lists,
     quotes,
     repair_reports,
+    scorecards,
+    settlement,
     stock,
     triage,
 )
@@ -62,6 +64,14 @@ async def render(uow, texts: Texts, default_language: str,
         values["windows"] = {j.id: window_label(j.window) for j in values["jobs"] if j.window}
     elif reminder.kind == "digest":
         values.update(await _digest(uow))
+    elif reminder.kind == scorecards.MONTHLY_KIND:
+        month = scorecards.scored_month(reminder.key)
+        card = await scorecards.monthly(uow, recipient.id, month) if month else None
+        if card is None:
+            return None  # no longer an active technician
+        values.update(card=card, month=texts.label(
+            lang, "scorecards.month", year=month.year, month=month.month,
+            month_name=texts.label(lang, f"month.{month.month}")))
     elif reminder.kind == "low_stock":
         lines = {line.part_id: line for line in await stock.low_stock(uow)}
         if reminder.part_id not in lines:
@@ -111,6 +121,10 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
         if values["rating"] is None:
             raise NotFound(what="rating")
         return [[(label("button.see_order"), f"or:v:{card.id}")]]
+    if kind == "bill_difference":
+        values["check"] = await settlement.check(uow, await uow.session.get(ServiceOrder,
+                                                                           card.id))
+        return [[(label("settlement.button.resolve"), f"stl:o:{card.id}")]]
     if kind in ("quote_answered", "job_soon"):
         return [[(label("jobs.button.open_job"), f"jb:v:{card.id}")]]
     if recipient.role == lifecycle.CUSTOMER and kind != "on_my_way":

@@ -15,7 +15,7 @@ from typing import Callable
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import stock
+from core import stock, van_requests
 from core.errors import NotFound
 from core.roles import require_manager
 
@@ -103,8 +103,6 @@ async def _warehouses(update: Update, context: Context, *, edit: bool):
 
 async def stock_documents(uow, update: Update, context: Context) -> list[tuple[str, str]]:
     """The buttons to the van requests (with how many wait) and the count sheets."""
-    from core import van_requests
-
     waiting = await van_requests.pending_count(uow)
     return [(label(update, context, "van_button.list", waiting=waiting), "vl:1"),
             (label(update, context, "count_button.list"), "cl:1")]

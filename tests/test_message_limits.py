@@ -64,3 +64,25 @@ def test_van_requests_and_count_sheets_fit_one_message_at_their_largest():
         text = texts.render(lang, "reminder_count_sheet", sheet=sheet, warehouse="李" * 70,
                             differences=sheet_lines, more=5000)
         assert visible_length(text) <= MESSAGE_MAX, lang
+
+
+def test_a_page_of_scorecards_fits_one_message_whatever_the_names():
+    """A manager's /scorecard with a full page of technicians with the longest names (64
+    characters of emoji and markup-like text) and the largest figures is one message."""
+    from zoneinfo import ZoneInfo
+
+    from core.scorecards import PAGE_SIZE, Scorecard, Scorecards
+    from handlers.texts import Texts
+
+    longest = ("📺<b>&" * 16)[:64]
+    card = Scorecard(technician_id=1, name=longest, active=False, completed=99999,
+                     first_visit_fixed=99998, arrivals=99999, on_time=99998, ratings=99999,
+                     stars=499995, revenue=99_999_999_99, on_site_jobs=99999,
+                     on_site_seconds=99999 * 86400, complaints=9999)
+    page = Scorecards(period=None, cards=(card,) * PAGE_SIZE,
+                      ranks=tuple(range(991, 991 + PAGE_SIZE)), page=99, pages=99, total=999)
+    texts = Texts(ZoneInfo("Asia/Shanghai"))
+    for lang in ("en", "zh"):
+        text = texts.render(lang, "scorecard_card", sc=page, manager=True, month="Sep 2026")
+        assert split_message(text) == [text], lang
+        assert text.count("📺") == longest.count("📺") * PAGE_SIZE  # nobody cut off

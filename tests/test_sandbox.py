@@ -191,8 +191,14 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
         assert await chen.awaitable_attrs.areas
         orders = (await uow.session.scalars(select(ServiceOrder).order_by(ServiceOrder.id))).all()
         sales = (await uow.session.scalars(select(SalesOrder))).all()
-    assert [o.status for o in orders] == ["new", "scheduled", "on_site", "cancelled"]
+    assert [o.status for o in orders] == ["new", "scheduled", "on_site", "cancelled", "closed"]
     assert orders[1].technician_id == chen.id
+    # A settled day: Chen's job paid in cash today, the cash confirmed by the manager.
+    async with sandbox.service.desk.uow() as uow:
+        from core.models import CashSettlement
+        [settled] = (await uow.session.scalars(select(CashSettlement))).all()
+    assert settled.technician_id == chen.id and orders[4].payment_method == "cash"
+    assert settled.handed_in == settled.cash_expected == orders[4].final_amount > 0
     # The technician on site is there today, arrived (not "on site tomorrow" with no arrival).
     on_site = orders[2]
     today = on_site.arrived_at.astimezone(SHANGHAI).date() if on_site.arrived_at else None

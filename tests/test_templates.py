@@ -15,6 +15,8 @@ from core.quotes import QuoteLineView, QuoteView
 from core.count_sheets import SheetLine, SheetSummary, SheetView
 from core.repair_reports import RepairReport, ReportLabour, ReportPart
 from core.reports import RatingComment, Summary, TechnicianFigures
+from core.scorecards import Scorecard, Scorecards
+from core.settlement import CashDay, Check, PartDifference, Payment
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
 from core.van_requests import RequestLine as VanRequestLine, RequestSummary, RequestView, Short
 from core.triage import LoadLine, OrderTriage, RequestLine
@@ -89,6 +91,42 @@ SAMPLE_SUMMARY = Summary(
 
 # A sample of what each template is given. A new template needs a line here, so that
 # every text is rendered at least once in both languages.
+_SAMPLE_SCORECARD = Scorecard(technician_id=7, name=TYPED, active=False, completed=4,
+                              first_visit_fixed=3, arrivals=5, on_time=4, ratings=1, stars=5,
+                              revenue=61000, on_site_jobs=4, on_site_seconds=18000, complaints=2)
+_SCORECARD_SAMPLES = {
+    "scorecard_card": dict(manager=True, month="Nov 2026", sc=Scorecards(
+        period=None, cards=(_SAMPLE_SCORECARD,), ranks=(1,), page=1, pages=2, total=9)),
+    "scorecard_lines": dict(card=_SAMPLE_SCORECARD, rank=3),
+    "reminder_scorecard": dict(card=_SAMPLE_SCORECARD, month="Nov 2026"),
+    "scorecard_chart": dict(month="Nov 2026"),
+}
+_SAMPLE_CHECK = Check(order_id=1, number="R-1001", status="completed", technician_name=TYPED,
+                      completed_at=datetime(2026, 11, 24, 2, tzinfo=timezone.utc),
+                      quoted=53000, billed=8000,
+                      parts=(PartDifference("CMP-01", TYPED, 1, 1, 0),),
+                      resolved_reason=None, resolved_at=None)
+_SAMPLE_DAY = CashDay(technician_id=7, technician_name=TYPED, day=date(2026, 11, 24),
+                      payments=(Payment("R-1001", "cash", 53000,
+                                        datetime(2026, 11, 24, 2, tzinfo=timezone.utc)),
+                                Payment("R-1002", "transfer", 8000,
+                                        datetime(2026, 11, 24, 3, tzinfo=timezone.utc))),
+                      settled=None, earlier=SimpleNamespace(handed_in=50000))
+_SETTLEMENT_SAMPLES = {
+    "settle_menu": dict(checks_total=7, checks_shown=5, days_total=9, page=1, pages=2),
+    "settle_check": dict(c=_SAMPLE_CHECK, minimum=2, maximum=300),
+    "settle_check_done": dict(number="R-1001", reason=TYPED),
+    "settle_day": dict(d=_SAMPLE_DAY, day="Tue 24 Nov"),
+    "settle_reason": dict(handed_in=50000, cash=53000, minimum=2, maximum=300),
+    "settle_done": dict(name=TYPED, day="Tue 24 Nov", s=SimpleNamespace(
+        handed_in=50000, cash_expected=53000, difference=-3000, reason=TYPED, transfers=8000)),
+    "settle_cancelled": {},
+    "settle_csv": dict(first="Sun 1 Nov", last="Mon 30 Nov", rows=1),
+    "settle_invalid": dict(field="reason", reason="length", minimum=2, maximum=300),
+    "error_bill_difference": dict(order="R-1001"),
+    "reminder_bill_difference": dict(card=SAMPLE_CARD, check=_SAMPLE_CHECK),
+}
+
 SAMPLES = {
     "ask_name": dict(first_name=TYPED),
     "ask_phone": dict(name=TYPED),
@@ -301,6 +339,10 @@ SAMPLES = {
     "staff_deactivated": dict(name=TYPED, role="technician", unassigned=["R-1001"],
                               under_way=["R-1002"], van_parts=2),
     "staff_pick": dict(what="areas", name=TYPED),
+    # technicians' scorecards
+    **_SCORECARD_SAMPLES,
+    # settlement
+    **_SETTLEMENT_SAMPLES,
 }
 
 # Van requests and count sheets (issue 15).

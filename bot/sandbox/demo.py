@@ -19,13 +19,17 @@ from core import (
     booking,
     catalogue,
     dispatch,
+    job_completion,
     jobs,
     lifecycle,
     orders,
     parts_import,
     people,
+    quotes,
+    ratings,
     reminder_queue,
     sales,
+    settlement,
     stock,
     triage_import,
     van_requests,
@@ -170,6 +174,10 @@ async def seed(desk: Desk) -> bool:
                   description="Turntable does not spin.",
                   address="Room 1803, 1000 Lujiazui Ring Rd, Pudong", day=tomorrow,
                   window="09-12", moves=[("cancel", emma, None)])
+    await _settled_day(desk, emma, chen, manager, category="refrigerator", brand="Siemens",
+                       model="KG56NA", description="Fridge door does not seal, ice builds up.",
+                       address="Room 1803, 1000 Lujiazui Ring Rd, Pudong", day=tomorrow,
+                       window="09-12")
     async with desk.uow() as uow:
         # The notices the set-up itself caused (assigned, confirmed...) are history, not news:
         # nobody in the demo has opened the chat yet, and they would arrive in the middle of
@@ -275,6 +283,30 @@ async def _on_site_today(desk: Desk, customer: User, technician: User, manager: 
         await jobs.accept(uow, technician, order)
         await jobs.start_trip(uow, technician, order)
         await jobs.arrive(uow, technician, order)
+        await uow.commit()
+        return order.id
+
+
+async def _settled_day(desk: Desk, customer: User, technician: User, manager: User,
+                       **booking_fields) -> None:
+    """A job done today and paid in cash, rated, and the technician's day of cash confirmed
+    by the manager: a settled day in /settle's CSV, and a job on /scorecard."""
+    order_id = await _on_site_today(desk, customer, technician, manager, **booking_fields)
+    async with desk.uow() as uow:
+        order = await uow.session.get(ServiceOrder, order_id)
+        technician = await uow.session.get(User, technician.id)
+        customer = await uow.session.get(User, customer.id)
+        await jobs.diagnose(uow, technician, order, "Door gasket torn; replaced seal strip.")
+        await quotes.add_labour(uow, technician, order, "CALLOUT")
+        await quotes.add_labour(uow, technician, order, "LAB-H")
+        await quotes.send_quote(uow, technician, order)
+        await quotes.approve_quote(uow, customer, order)
+        await job_completion.complete(uow, technician, order)
+        await jobs.settle(uow, technician, order, "cash")
+        await ratings.rate(uow, customer, order, 5, "Quick and tidy, thank you!")
+        await settlement.confirm_day(uow, await uow.session.get(User, manager.id),
+                                     technician.id, windows.local_today(uow),
+                                     order.final_amount)
         await uow.commit()
 
 
