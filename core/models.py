@@ -628,3 +628,49 @@ class SummaryState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
     zone: Mapped[str] = mapped_column(String(64))
     built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- complaints and service recovery ----------------------------------------------------------
+
+class Complaint(Base):
+    """A customer's complaint about one of their orders: numbered like an order (C-1001), moved
+    by core.complaints' table only, each change an event row."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(16), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The order's technician when the complaint was made (whom it is about).
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))  # late, not_fixed, damage, rude, price, other
+    text: Mapped[str] = mapped_column(Text)
+    photos: Mapped[list] = mapped_column(JSON, default=list)  # Telegram file ids
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who handles it
+    # The latest resolution: apology, revisit, refund, discount, no_action.
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    amount: Mapped[int | None] = mapped_column(Integer)  # fen: refund or discount
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    revisit_order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ComplaintEvent(Base):
+    """A complaint's timeline: every change of its status and every other act on it."""
+
+    __tablename__ = "complaint_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -12,6 +12,7 @@ def register(application: Application) -> None:
     from . import (
         booking,
         common,
+        complaints,
         customer,
         dispatch,
         errors,
@@ -31,10 +32,12 @@ def register(application: Application) -> None:
 
     engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING, *jobs.flows(),
                      stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
-                     parts_catalogue.PARTS_CATALOGUE, sales.SALE])
+                     parts_catalogue.PARTS_CATALOGUE, sales.SALE,
+                     complaints.COMPLAINT, complaints.RESOLUTION])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
-    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour, common):
+    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
+                   complaints, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():

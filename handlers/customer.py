@@ -114,6 +114,8 @@ async def _send_card(update: Update, context: Context, number_or_id):
         rows.append([(label(update, context, "button.rate"), f"or:rt:{card.id}")])
     if claimable:
         rows.append([(label(update, context, "button.claim_warranty"), f"or:wc:{card.id}")])
+    if user.role == lifecycle.CUSTOMER:
+        rows.append([(label(update, context, "complaint.button.complain"), f"cm:o:{card.id}")])
     if user.role == lifecycle.MANAGER:
         if card.status in (lifecycle.NEW, lifecycle.SCHEDULED):
             rows.append([(label(update, context, "button.dispatch_order"), f"dp:v:{card.id}")])

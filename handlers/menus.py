@@ -16,9 +16,9 @@ from .texts import LANGUAGES, Texts
 log = logging.getLogger(__name__)
 
 ROLE_COMMANDS = {
-    CUSTOMER: ("book", "deliver", "orders", "start", "help", "language", "cancel"),
+    CUSTOMER: ("book", "deliver", "orders", "complain", "start", "help", "language", "cancel"),
     TECHNICIAN: ("jobs", "status", "start", "help", "language", "cancel"),
-    MANAGER: ("dispatch", "orders", "status", "summary", "export", "staff", "invite", "stock",
+    MANAGER: ("dispatch", "orders", "complaints", "status", "summary", "export", "staff", "invite", "stock",
               "parts", "labour", "receive", "transfer", "count", "scrap", "sale", "start", "help",
               "language", "cancel"),
 }
