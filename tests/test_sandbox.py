@@ -210,6 +210,11 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
     assert len({i.category for i in labour}) >= 6  # per appliance, and for any
     assert len({level.warehouse_id for level in levels if level.quantity}) == 3  # main, 2 vans
     assert [s.number for s in sales] == [demo.SALES_ORDER_NUMBER]
+    async with sandbox.service.desk.uow() as uow:
+        from core.models import Complaint
+        complaint = await uow.session.scalar(select(Complaint))
+    assert (complaint.number, complaint.status, complaint.order_id) == ("C-1001", "in_hand",
+                                                                        orders[1].id)
 
     # The next start keeps what people did and seeds nothing twice.
     await sandbox.stop()

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core import (
     booking,
     catalogue,
+    complaints,
     dispatch,
     jobs,
     lifecycle,
@@ -168,6 +169,7 @@ async def seed(desk: Desk) -> bool:
                   description="Turntable does not spin.",
                   address="Room 1803, 1000 Lujiazui Ring Rd, Pudong", day=tomorrow,
                   window="09-12", moves=[("cancel", emma, None)])
+    await _complaint(desk, emma, manager)
     async with desk.uow() as uow:
         # The notices the set-up itself caused (assigned, confirmed...) are history, not news:
         # nobody in the demo has opened the chat yet, and they would arrive in the middle of
@@ -272,6 +274,20 @@ async def _on_site_today(desk: Desk, customer: User, technician: User, manager: 
         await jobs.accept(uow, technician, order)
         await jobs.start_trip(uow, technician, order)
         await jobs.arrive(uow, technician, order)
+        await uow.commit()
+
+
+async def _complaint(desk: Desk, customer: User, manager: User) -> None:
+    """A complaint about the customer's TV order, taken by the manager (/complaints)."""
+    async with desk.uow() as uow:
+        customer = await uow.session.get(User, customer.id)
+        order = await uow.session.scalar(
+            select(ServiceOrder).where(ServiceOrder.customer_id == customer.id,
+                                       ServiceOrder.category == "tv"))
+        complaint = await complaints.open_complaint(
+            uow, customer, order, "rude",
+            "The call centre hung up on me twice when I asked about the visit time.")
+        await complaints.take(uow, await uow.session.get(User, manager.id), complaint)
         await uow.commit()
 
 
