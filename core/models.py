@@ -152,6 +152,10 @@ class ServiceOrder(Base):
     quote_total: Mapped[int | None] = mapped_column(Integer)
     final_amount: Mapped[int | None] = mapped_column(Integer)
     payment_method: Mapped[str | None] = mapped_column(String(16))  # cash, transfer, waived
+    # normal, urgent (no heating, no water, a leak: said by the customer or a manager) or
+    # important (a manager's call): see core.priority.
+    priority: Mapped[str] = mapped_column(String(12), default="normal",
+                                          server_default="normal")
 
     events: Mapped[list[OrderEvent]] = relationship(
         order_by="OrderEvent.id", back_populates="order", lazy="selectin"

@@ -1,5 +1,5 @@
 """complaints: a customer's complaint about an order, handled by one manager, with its
-timeline
+timeline; an order's priority (normal, urgent, important)
 
 Revision ID: 0010
 Revises: 0009
@@ -16,6 +16,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('service_orders') as batch:
+        batch.add_column(sa.Column('priority', sa.String(length=12), nullable=False,
+                                   server_default='normal'))
     op.create_table(
         'complaints',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -80,3 +83,5 @@ def downgrade() -> None:
                    'resolved_at'):
         op.drop_index(op.f(f'ix_complaints_{column}'), 'complaints')
     op.drop_table('complaints')
+    with op.batch_alter_table('service_orders') as batch:
+        batch.drop_column('priority')
