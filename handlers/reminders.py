@@ -71,6 +71,9 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
                         values: dict, occasion: str = "") -> list:
     """What some reminders show beyond the order (the quote, the report) and their buttons."""
     label = lambda key: texts.label(lang, key)  # noqa: E731
+    if kind == "unassigned":
+        values["urgent"] = occasion == "urgent"  # core.priority: after 30 minutes, not 2 hours
+        return []
     if kind in ("day_before", "two_hours"):
         return [[(label("button.reschedule"), f"or:rs:{card.id}"),
                  (label("button.cancel_order"), f"or:c:{card.id}")]]
