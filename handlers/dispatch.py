@@ -104,8 +104,9 @@ async def _card(update: Update, context: Context, order_id: int, *, everyone: bo
         rows.append([(label(update, context, "button.other_technician"), f"dp:o:{order.id}")])
     if order.status == lifecycle.SCHEDULED:
         rows.append([(label(update, context, "button.unassign"), f"dp:u:{order.id}")])
-    rows.append([(label(update, context, f"button.mark_{p}"), f"dp:pr:{order.id}:{p}")
-                 for p in priority.PRIORITIES if p != card.priority])
+    if not everyone:  # the card's own page: all technicians' pages keep to technicians
+        rows.append([(label(update, context, f"button.mark_{p}"), f"dp:pr:{order.id}:{p}")
+                     for p in priority.PRIORITIES if p != card.priority])
     rows.append([(label(update, context, "button.back"), "dp:p:1")])
     area = display_name(card.area, lang(update, context), desk(context).company.area_names)
     await show(update, context, "dispatch_card", order=card, area=area,
