@@ -191,7 +191,8 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
         assert await chen.awaitable_attrs.areas
         orders = (await uow.session.scalars(select(ServiceOrder).order_by(ServiceOrder.id))).all()
         sales = (await uow.session.scalars(select(SalesOrder))).all()
-    assert [o.status for o in orders] == ["new", "scheduled", "on_site", "cancelled"]
+    assert [o.status for o in orders] == ["new", "scheduled", "on_site", "cancelled", "new"]
+    assert [o.priority for o in orders] == ["normal"] * 4 + ["urgent"]
     assert orders[1].technician_id == chen.id
     # The technician on site is there today, arrived (not "on site tomorrow" with no arrival).
     on_site = orders[2]

@@ -170,6 +170,10 @@ async def seed(desk: Desk) -> bool:
                   address="Room 1803, 1000 Lujiazui Ring Rd, Pudong", day=tomorrow,
                   window="09-12", moves=[("cancel", emma, None)])
     await _complaint(desk, emma, manager)
+    # An urgent one (the words say a leak), not yet assigned: dispatch lists it first.
+    await _repair(desk, zhang, category="water_heater", brand="Haier", model="EC6002",
+                  description="热水器底部漏水，家里没有热水。",
+                  address="上海市徐汇区漕溪北路 398 号 5 楼", day=tomorrow, window="17-20")
     async with desk.uow() as uow:
         # The notices the set-up itself caused (assigned, confirmed...) are history, not news:
         # nobody in the demo has opened the chat yet, and they would arrive in the middle of
