@@ -538,6 +538,21 @@ async def complaint_list(uow: UnitOfWork, viewer: User, limit: int = 20) -> list
     return [ComplaintLine(*row) for row in await uow.session.execute(query.limit(limit))]
 
 
+async def about_order(uow: UnitOfWork, viewer: User, order_id: int) -> list[ComplaintLine]:
+    """The complaints about one order that `viewer` may see (the order's card shows them)."""
+    if viewer.role not in (MANAGER, CUSTOMER) or not viewer.active:
+        return []
+    handler = aliased(User)
+    query = (select(Complaint.id, Complaint.number, Complaint.status, Complaint.reason,
+                    ServiceOrder.number, handler.name)
+             .join(ServiceOrder, ServiceOrder.id == Complaint.order_id)
+             .outerjoin(handler, handler.id == Complaint.manager_id)
+             .where(Complaint.order_id == order_id).order_by(Complaint.id))
+    if viewer.role == CUSTOMER:
+        query = query.where(Complaint.customer_id == viewer.id)
+    return [ComplaintLine(*row) for row in await uow.session.execute(query)]
+
+
 async def waiting_count(uow: UnitOfWork) -> int:
     """Complaints waiting for a manager (open, in hand, reopened): the morning digest's."""
     return int(await uow.session.scalar(

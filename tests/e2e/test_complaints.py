@@ -137,6 +137,10 @@ async def test_a_complaint_from_the_card_to_a_satisfied_customer(telegram, bot):
     assert "☎️" not in card.text and "Handled by" not in card.text
     row = await complaint_row(bot)
     assert (row.status, row.resolution) == ("closed", "revisit")
+    await ann.send(f"/orders {number}")  # the order's card leads to its complaint
+    card = await ann.reply()
+    assert ["📣 C-1001: Closed"] in card.buttons and ["📣 Make a complaint"] in card.buttons
+
 
 
 async def test_a_chinese_customer_complains_with_complain_and_the_managers_see_the_figures(
@@ -172,6 +176,10 @@ async def test_a_chinese_customer_complains_with_complain_and_the_managers_see_t
     await ann.send("/complain")  # the same order again while the first is open
     await ann.press((await ann.reply()).buttons[0][0])
     assert "此订单已有投诉：C-1001" in (await ann.reply()).text
+    await ann.send(f"/orders {number}")  # while it is open, the card shows it, not another
+    card = await ann.reply()
+    assert ["📣 C-1001：待经理处理"] in card.buttons
+    assert ["📣 投诉"] not in card.buttons
 
     assert "New complaint C-1001" in (await boss.reply(timeout=10)).text
     notice = await qian.reply(timeout=10)  # in Chinese, his language
