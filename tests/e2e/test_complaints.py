@@ -79,6 +79,8 @@ async def test_a_complaint_from_the_card_to_a_satisfied_customer(telegram, bot):
     assert "not available to you" in (await bob.reply()).text
     await bob.press_data("cm:s:y:1")
     assert "not available to you" in (await bob.reply()).text
+    await bob.press_data("cm:o:1")  # a complaint on Ann's order
+    assert "not available to you" in (await bob.reply()).text
     await bob.send("/complaints")
     assert "Your complaints</b>: 0" in (await bob.reply()).html
     li_seen = await li.reply(timeout=10) if li.messages else None
