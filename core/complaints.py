@@ -28,7 +28,7 @@ import logging
 import statistics
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
@@ -341,15 +341,17 @@ async def require_holder(uow: UnitOfWork, manager: User,
     """The complaint if `manager` may record its resolution now: theirs, in hand or reopened."""
     require_manager(manager)
     complaint = await find(uow, manager, complaint)
-    _check_resolvable(uow, complaint, manager)
+    await _check_resolvable(uow, complaint, manager)
     return complaint
 
 
-def _check_resolvable(uow, complaint: Complaint, manager: User) -> None:
+async def _check_resolvable(uow, complaint: Complaint, manager: User) -> None:
     if complaint.manager_id is None:
         raise NotAllowed(reason="complaint_not_taken", complaint=complaint.number)
     if complaint.manager_id != manager.id:
-        raise NotAllowed(reason="complaint_taken", by="?", complaint=complaint.number)
+        holder = await uow.session.get(User, complaint.manager_id)
+        raise NotAllowed(reason="complaint_taken", by=holder.name if holder else "?",
+                         complaint=complaint.number)
     target_status("resolve", complaint.status, manager.role)
 
 
@@ -381,7 +383,7 @@ async def resolve(uow: UnitOfWork, manager: User, complaint: Complaint | int | s
     require_manager(manager)
     resolution, amount, note = clean_resolution(resolution, amount, note)
     complaint = await _lock(uow, manager, complaint)
-    _check_resolvable(uow, complaint, manager)
+    await _check_resolvable(uow, complaint, manager)
     detail = resolution
     revisit = None
     if resolution == REVISIT:

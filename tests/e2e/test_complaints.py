@@ -92,7 +92,7 @@ async def test_a_complaint_from_the_card_to_a_satisfied_customer(telegram, bot):
     await li.press_data("cm:r:1")
     assert "Only managers" in (await li.reply()).text
     await qian.press_data("cm:r:1")  # a manager, but not the one who has it
-    assert "Another manager handles complaint C-1001" in (await qian.reply()).text
+    assert "Zhang Min already handles complaint C-1001" in (await qian.reply()).text
     row = await complaint_row(bot)
     assert (row.status, row.resolution) == ("in_hand", None)
 
