@@ -321,7 +321,8 @@ async def take(uow: UnitOfWork, manager: User, complaint: Complaint | int | str)
         if complaint.manager_id == manager.id:
             return complaint  # pressed twice
         holder = await uow.session.get(User, complaint.manager_id)
-        raise NotAllowed(reason="complaint_taken", by=holder.name if holder and holder.name else "?",
+        raise NotAllowed(reason="complaint_taken",
+                         by=holder.name if holder and holder.name else "?",
                          complaint=complaint.number)
     _apply(uow, complaint, "take", manager)
     complaint.manager_id, complaint.taken_at = manager.id, uow.now()
@@ -350,7 +351,8 @@ async def _check_resolvable(uow, complaint: Complaint, manager: User) -> None:
         raise NotAllowed(reason="complaint_not_taken", complaint=complaint.number)
     if complaint.manager_id != manager.id:
         holder = await uow.session.get(User, complaint.manager_id)
-        raise NotAllowed(reason="complaint_taken", by=holder.name if holder and holder.name else "?",
+        raise NotAllowed(reason="complaint_taken",
+                         by=holder.name if holder and holder.name else "?",
                          complaint=complaint.number)
     target_status("resolve", complaint.status, manager.role)
 
