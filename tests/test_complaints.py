@@ -215,3 +215,18 @@ async def test_figures_and_export(desk, clock):
     with pytest.raises(NotAllowed):
         async with desk.uow() as uow:
             await complaints.figures(uow, await people.find_user(uow, LI), "today", 0)
+
+
+async def test_open_complaints_are_in_the_morning_digest(desk, clock):
+    from handlers.reminders import _digest
+
+    await company(desk)
+    order = await assigned(desk)
+    complaint = await act(desk, complaints.open_complaint, ANN, order.number, "late",
+                          "Nobody came")
+    async with desk.uow() as uow:
+        assert (await _digest(uow))["complaints"] == 1
+    await act(desk, complaints.take, BOSS, complaint.id)
+    await act(desk, complaints.resolve, BOSS, complaint.id, "apology")
+    async with desk.uow() as uow:  # resolved: waiting for the customer, not for a manager
+        assert (await _digest(uow))["complaints"] == 0
