@@ -524,7 +524,7 @@ async def book_repair(uow: UnitOfWork, customer: User, *, category: str,
         uow, customer, lifecycle.REPAIR, appliance_id=appliance.id, address_id=saved.id,
         phone=phone, description=description, category=category, booked_date=day,
         window=window, window_start=start, window_end=end,
-        priority=priority.for_booking(description, urgent))
+        priority=priority.for_booking(description, urgent, customer.important))
     order.photos = photos
     await uow.session.flush()
     log.info("order %s booked for %s %s", order.number, day, window)

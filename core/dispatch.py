@@ -74,6 +74,7 @@ class DispatchCard:
     photo_count: int
     created_at: datetime
     priority: str = "normal"  # core.priority
+    customer_important: bool = False
 
 
 async def unassigned_orders(uow: UnitOfWork, page: int = 1,
@@ -110,7 +111,8 @@ def _dispatch_card(order, appliance, address, customer, areas, names) -> Dispatc
         area=area_of(address.text if address else None, areas, names),
         customer_name=first_name(customer.name) if customer else None, phone=order.phone,
         description=order.description, photo_count=len(order.photos or ()),
-        created_at=order.created_at, priority=order.priority or NORMAL)
+        created_at=order.created_at, priority=order.priority or NORMAL,
+        customer_important=bool(customer.important) if customer else False)
 
 
 def priority_rank():

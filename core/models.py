@@ -70,6 +70,9 @@ class User(Base):
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The person blocked the bot: messages to them are not retried.
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A customer a manager marked important (a business account, say): their bookings are
+    # important orders (core.priority).
+    important: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     skills: Mapped[list[TechnicianSkill]] = relationship(

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from . import orders
+from . import lifecycle, orders
 from .access import locked
 from .desk import UnitOfWork
 from .errors import InvalidInput
@@ -41,11 +41,12 @@ def sounds_urgent(description: str | None) -> bool:
     return bool(description and _URGENT_WORDS.search(description))
 
 
-def for_booking(description: str | None, urgent: bool | None) -> str:
-    """A new booking's priority: the customer's own answer when given, else their words."""
+def for_booking(description: str | None, urgent: bool | None, important: bool = False) -> str:
+    """A new booking's priority: urgent by the customer's own answer when given, else by their
+    words; else important for a customer a manager marked important."""
     if urgent is None:
         urgent = sounds_urgent(description)
-    return URGENT if urgent else NORMAL
+    return URGENT if urgent else IMPORTANT if important else NORMAL
 
 
 async def mark(uow: UnitOfWork, manager: User, order: ServiceOrder | int | str,
@@ -60,6 +61,27 @@ async def mark(uow: UnitOfWork, manager: User, order: ServiceOrder | int | str,
         order.priority = priority
         await uow.session.flush()
     return order
+
+
+async def mark_customer(uow: UnitOfWork, manager: User, order: ServiceOrder | int | str,
+                        important: bool) -> User:
+    """A manager marks the customer of `order` important (or not): their open orders that are
+    normal become important (and back), and so will their next bookings."""
+    require_manager(manager)
+    order = await locked(uow, manager, order)
+    customer = await uow.session.get(User, order.customer_id)
+    if bool(customer.important) == bool(important):
+        return customer
+    customer.important = bool(important)
+    before, after = (NORMAL, IMPORTANT) if important else (IMPORTANT, NORMAL)
+    for other in await uow.session.scalars(
+            select(ServiceOrder).where(ServiceOrder.customer_id == customer.id,
+                                       ServiceOrder.status.in_(lifecycle.OPEN_STATUSES),
+                                       ServiceOrder.priority == before)):
+        orders.record(uow, other, MARK_ACTION, manager, note=after)
+        other.priority = after
+    await uow.session.flush()
+    return customer
 
 
 async def marked_at(uow: UnitOfWork, order: ServiceOrder):

@@ -107,6 +107,10 @@ async def _card(update: Update, context: Context, order_id: int, *, everyone: bo
     if not everyone:  # the card's own page: all technicians' pages keep to technicians
         rows.append([(label(update, context, f"button.mark_{p}"), f"dp:pr:{order.id}:{p}")
                      for p in priority.PRIORITIES if p != card.priority])
+        important = card.customer_important
+        rows.append([(label(update, context, "button.customer_not_important" if important
+                            else "button.customer_important"),
+                      f"dp:ic:{order.id}:{0 if important else 1}")])
     rows.append([(label(update, context, "button.back"), "dp:p:1")])
     area = display_name(card.area, lang(update, context), desk(context).company.area_names)
     await show(update, context, "dispatch_card", order=card, area=area,
@@ -189,8 +193,20 @@ async def priority_pressed(update: Update, context: Context):
     await _card(update, context, int(order_id), everyone=False)
 
 
+async def customer_important_pressed(update: Update, context: Context):
+    """A manager marks the order's customer important or not (dp:ic:<order>:<1|0>)."""
+    _, _, order_id, important = update.callback_query.data.split(":")
+    async with desk(context).uow() as uow:
+        manager = await person(uow, update, context)
+        await priority.mark_customer(uow, manager, int(order_id), important == "1")
+        await uow.commit()
+    await update.callback_query.answer()
+    await _card(update, context, int(order_id), everyone=False)
+
+
 def handlers():
     return [
+        CallbackQueryHandler(customer_important_pressed, pattern=rf"^dp:ic:{ID}:[01]$"),
         CallbackQueryHandler(priority_pressed,
                              pattern=rf"^dp:pr:{ID}:({'|'.join(priority.PRIORITIES)})$"),
         CallbackQueryHandler(unassign_pressed, pattern=rf"^dp:u:{ID}$"),

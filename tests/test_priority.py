@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core import dispatch, priority
+from core import dispatch, people, priority
 from core.errors import InvalidInput, NotAllowed
 from core.models import Reminder
-from tests.workshop import ANN, BOB, BOSS, LI, act, book, company, events
+from tests.workshop import ANN, BOB, BOSS, LI, act, book, company, events, load
 
 
 @pytest.mark.parametrize("words, urgent", [
@@ -62,3 +62,26 @@ async def test_urgent_first_in_dispatch_and_sooner_reminded(desk, clock):
         await act(desk, priority.mark, ANN, normal.id, "normal")
     with pytest.raises(InvalidInput):
         await act(desk, priority.mark, BOSS, normal.id, "asap")
+
+
+async def test_an_important_customer_makes_important_orders(desk, clock):
+    await company(desk)
+    first = await book(desk, window="09-12")
+    leaking = await book(desk, category="washing_machine", description="Leaking everywhere",
+                         window="13-17")
+    await act(desk, priority.mark_customer, BOSS, first.number, True)
+    later = await book(desk, BOB, window="13-17")
+    next_one = await book(desk, brand="Midea", window="17-20")
+    assert next_one.priority == "important"  # Ann's next booking
+    assert (await load(desk, first.id)).priority == "important"
+    assert (await load(desk, leaking.id)).priority == "urgent"  # urgent stays urgent
+    assert later.priority == "normal"  # Bob is not important
+    async with desk.uow() as uow:
+        ann = await people.find_user(uow, ANN)
+        assert ann.important
+    with pytest.raises(NotAllowed):
+        await act(desk, priority.mark_customer, LI, first.number, False)
+    await act(desk, priority.mark_customer, BOSS, first.number, False)
+    assert (await load(desk, first.id)).priority == "normal"
+    assert [e[0::4] for e in await events(desk, first.id)][-2:] == [
+        ("prioritise", "important"), ("prioritise", "normal")]

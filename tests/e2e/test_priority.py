@@ -54,6 +54,11 @@ async def test_an_urgent_repair_is_offered_the_earliest_visit_and_dispatched_fir
     marked = await boss.reply()
     assert boss.toasts[-1] == "⭐ 重要"
     assert "⭐ 重要" in marked.text and ["⭐ 标为重要"] not in marked.buttons
+    assert ["⭐ 设为重要客户（其所有订单）"] in marked.buttons
+    await boss.press("⭐ 设为重要客户（其所有订单）", message=marked)
+    customer_marked = await boss.reply()
+    assert "客户：Bob ⭐" in customer_marked.text
+    assert ["取消重要客户"] in customer_marked.buttons
     await boss.press("◀ 上一步", message=marked)
     again = await boss.reply()
     assert [row[0][:2] for row in again.buttons[:2]] == ["⚡ ", "⭐ "]

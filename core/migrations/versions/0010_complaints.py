@@ -1,5 +1,5 @@
 """complaints: a customer's complaint about an order, handled by one manager, with its
-timeline; an order's priority (normal, urgent, important)
+timeline; an order's priority (normal, urgent, important) and important customers
 
 Revision ID: 0010
 Revises: 0009
@@ -16,6 +16,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('users') as batch:
+        batch.add_column(sa.Column('important', sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
     with op.batch_alter_table('service_orders') as batch:
         batch.add_column(sa.Column('priority', sa.String(length=12), nullable=False,
                                    server_default='normal'))
@@ -85,3 +88,5 @@ def downgrade() -> None:
     op.drop_table('complaints')
     with op.batch_alter_table('service_orders') as batch:
         batch.drop_column('priority')
+    with op.batch_alter_table('users') as batch:
+        batch.drop_column('important')
