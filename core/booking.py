@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from . import lifecycle, orders
+from . import lifecycle, orders, priority
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from .lifecycle import RESCHEDULABLE_STATUSES, check_category
@@ -172,13 +172,15 @@ async def book_repair(uow: UnitOfWork, customer: User, *, category: str,
                       address: str | None = None, address_id: int | None = None,
                       latitude: float | None = None, longitude: float | None = None,
                       phone: str | None = None, day: date | str, window: str,
-                      windows: tuple[str, ...] | None = None) -> ServiceOrder:
+                      windows: tuple[str, ...] | None = None,
+                      urgent: bool | None = None) -> ServiceOrder:
     """Books a repair visit: checks everything, takes a place in the window (WindowFull if
     there is none), then saves the appliance and address and creates the order. An appliance
     with an open repair is refused (NotAllowed reason "already_booked", with its order).
 
     The address is either text (with an optional location) or the id of one of the customer's
-    saved addresses. Without `phone` the customer's registered phone is used.
+    saved addresses. Without `phone` the customer's registered phone is used. `urgent` is the
+    customer's own answer; without it the description decides (core.priority).
     """
     require_customer(customer)
     check_category(category)
@@ -205,7 +207,8 @@ async def book_repair(uow: UnitOfWork, customer: User, *, category: str,
     order = await orders.create_order(
         uow, customer, lifecycle.REPAIR, appliance_id=appliance.id, address_id=saved.id,
         phone=phone, description=description, category=category, booked_date=day,
-        window=window, window_start=start, window_end=end)
+        window=window, window_start=start, window_end=end,
+        priority=priority.for_booking(description, urgent, customer.important))
     order.photos = photos
     await uow.session.flush()
     log.info("order %s booked for %s %s", order.number, day, window)

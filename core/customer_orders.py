@@ -155,7 +155,7 @@ async def order_card(uow: UnitOfWork, viewer: User,
 # Acts whose meaning anyone who may see the order may read (amounts the customer agreed to).
 PUBLIC_DETAILS = ("send_quote", "approve_quote", "decline_quote", "decline_revision",
                   "request_requote",
-                  "complete", "settle", "rate", "reschedule")
+                  "complete", "settle", "rate", "reschedule", "prioritise")
 
 
 def event_detail(action: str, note: str | None) -> dict | None:
@@ -179,6 +179,8 @@ def event_detail(action: str, note: str | None) -> dict | None:
             return {"method": note}
         if action == "rate":
             return {"stars": int(note), "comment": None}
+        if action == "prioritise" and note in ("normal", "urgent", "important"):
+            return {"priority": note}
         if action == "cancel" and note in CANCEL_REASONS:
             return {"reason": note}
         if action == "reschedule":

@@ -26,7 +26,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from . import lifecycle, orders, parsing
 from .access import find, locked
@@ -37,6 +37,7 @@ from .errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from .lifecycle import MANAGER, TECHNICIAN
 from .models import Address, Appliance, ServiceOrder, User
 from .paging import Page, page_bounds
+from .priority import NORMAL, RANK
 from .roles import require_manager
 from .windows import check_slot, lock_window, take_place
 
@@ -73,6 +74,8 @@ class DispatchCard:
     description: str | None
     photo_count: int
     created_at: datetime
+    priority: str = "normal"  # core.priority
+    customer_important: bool = False
 
 
 async def unassigned_orders(uow: UnitOfWork, page: int = 1,
@@ -88,8 +91,8 @@ async def unassigned_orders(uow: UnitOfWork, page: int = 1,
         .outerjoin(Address, Address.id == ServiceOrder.address_id)
         .join(User, User.id == ServiceOrder.customer_id)
         .where(waiting)
-        .order_by(ServiceOrder.window_start.is_(None), ServiceOrder.window_start,
-                  ServiceOrder.id)
+        .order_by(priority_rank(), ServiceOrder.window_start.is_(None),
+                  ServiceOrder.window_start, ServiceOrder.id)
         .offset(offset).limit(page_size))
     areas = uow.company.service_areas
     items = tuple(_dispatch_card(order, appliance, address, customer, areas,
@@ -109,7 +112,14 @@ def _dispatch_card(order, appliance, address, customer, areas, names) -> Dispatc
         area=area_of(address.text if address else None, areas, names),
         customer_name=first_name(customer.name) if customer else None, phone=order.phone,
         description=order.description, photo_count=len(order.photos or ()),
-        created_at=order.created_at)
+        created_at=order.created_at, priority=order.priority or NORMAL,
+        customer_important=bool(customer.important) if customer else False)
+
+
+def priority_rank():
+    """Urgent orders first, then important ones, then the rest (core.priority)."""
+    return case(*((ServiceOrder.priority == p, rank) for p, rank in RANK.items()
+                  if p != NORMAL), else_=RANK[NORMAL])
 
 
 async def dispatch_card(uow: UnitOfWork, manager: User,

@@ -70,6 +70,9 @@ class User(Base):
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The person blocked the bot: messages to them are not retried.
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A customer a manager marked important (a business account, say): their bookings are
+    # important orders (core.priority).
+    important: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     skills: Mapped[list[TechnicianSkill]] = relationship(
@@ -152,6 +155,10 @@ class ServiceOrder(Base):
     quote_total: Mapped[int | None] = mapped_column(Integer)
     final_amount: Mapped[int | None] = mapped_column(Integer)
     payment_method: Mapped[str | None] = mapped_column(String(16))  # cash, transfer, waived
+    # normal, urgent (no heating, no water, a leak: said by the customer or a manager) or
+    # important (a manager's call): see core.priority.
+    priority: Mapped[str] = mapped_column(String(12), default="normal",
+                                          server_default="normal")
 
     events: Mapped[list[OrderEvent]] = relationship(
         order_by="OrderEvent.id", back_populates="order", lazy="selectin"
@@ -745,3 +752,49 @@ class CashSettlement(Base):
     @property
     def difference(self) -> int:
         return self.handed_in - self.cash_expected
+
+
+# --- complaints and service recovery ----------------------------------------------------------
+
+class Complaint(Base):
+    """A customer's complaint about one of their orders: numbered like an order (C-1001), moved
+    by core.complaints' table only, each change an event row."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(16), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The order's technician when the complaint was made (whom it is about).
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))  # late, not_fixed, damage, rude, price, other
+    text: Mapped[str] = mapped_column(Text)
+    photos: Mapped[list] = mapped_column(JSON, default=list)  # Telegram file ids
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who handles it
+    # The latest resolution: apology, revisit, refund, discount, no_action.
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    amount: Mapped[int | None] = mapped_column(Integer)  # fen: refund or discount
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    revisit_order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ComplaintEvent(Base):
+    """A complaint's timeline: every change of its status and every other act on it."""
+
+    __tablename__ = "complaint_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)

@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import lifecycle
+from . import lifecycle, priority
 from .desk import UnitOfWork
 from .lifecycle import MANAGER, TECHNICIAN
 from .models import OrderEvent, Rating, Reminder, ReplacedPart, ServiceOrder, User
@@ -48,7 +48,7 @@ LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait"
 # beside them, the report at completion, "on my way", the booking's confirmation) goes at once.
 QUIET_KINDS = ("day_before", "two_hours", "quote_waiting", "rating", "warranty_ending")
 # Acts recorded on an order that keep its status and plan nothing anew.
-NOT_ENTERING = ("rate", "warranty_claim", "diagnose",
+NOT_ENTERING = ("rate", "warranty_claim", "diagnose", "prioritise",
                 "bill_difference_resolved")  # core.settlement
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 DAY_BEFORE_AT = time(18, 0)
@@ -123,7 +123,12 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
             customer("day_before", eve, start.isoformat())
         customer("two_hours", start - timedelta(hours=2), start.isoformat())
     if status == lifecycle.NEW:
-        await managers("unassigned", order.created_at + timedelta(hours=2), "booked")
+        if order.priority == priority.URGENT:  # 30 minutes, from the booking or the marking
+            marked = await priority.marked_at(uow, order)
+            due = order.created_at + priority.UNASSIGNED_AFTER[priority.URGENT]
+            await managers("unassigned", max(due, marked) if marked else due, "urgent")
+        else:
+            await managers("unassigned", order.created_at + timedelta(hours=2), "booked")
         if action == "unassign":  # a technician declined, or a manager took the job back
             await managers("declined", since, f"{entered.id}")
     if status == lifecycle.SCHEDULED and order.technician_id and start:

@@ -13,6 +13,7 @@ def register(application: Application) -> None:
         booking,
         common,
         completion,
+        complaints,
         customer,
         dispatch,
         errors,
@@ -40,11 +41,11 @@ def register(application: Application) -> None:
                      completion.MISSING, job_flows.DECLINE,
                      stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
                      parts_catalogue.PARTS_CATALOGUE, sales.SALE, *van_requests.FLOWS,
-                     *settlement.flows()])
+                     *settlement.flows(), complaints.COMPLAINT, complaints.RESOLUTION])
     application.bot_data["flows"] = engine
     application.add_handler(TypeHandler(Update, engine.handle), group=-1)
     for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
-                   van_requests, count_sheets, scorecards, settlement, common):
+                   van_requests, count_sheets, scorecards, settlement, complaints, common):
         for handler in module.handlers():
             application.add_handler(handler)
     for handler in common.catch_alls():

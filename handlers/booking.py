@@ -9,7 +9,17 @@ from datetime import date
 
 from telegram import ReplyKeyboardRemove
 
-from core import access, booking, brands, parsing, people, sales, warranty, windows
+from core import (
+    access,
+    booking,
+    brands,
+    parsing,
+    people,
+    priority,
+    sales,
+    warranty,
+    windows,
+)
 from core.areas import area_of, display_name
 from core.errors import DomainError, InvalidInput
 from core.lifecycle import (
@@ -22,7 +32,7 @@ from core.lifecycle import (
 from core.windows import WindowFull
 
 from .common import phone_keyboard, shared_phone
-from .flow import Entry, Flow, Next, Question, Step, Turn
+from .flow import UNTIL, Entry, Flow, Next, Question, Step, Turn
 from .texts import window_label
 
 log = logging.getLogger(__name__)
@@ -154,7 +164,15 @@ async def q_day(turn: Turn) -> Question:
         if offer.free < 1:
             text += " · " + turn.label("button.full")
         rows.append((text, offer.day.isoformat()))
-    return Question("ask_day", _rows(rows))
+    rows = _rows(rows)
+    urgent = bool(turn.draft.get("urgent"))
+    soonest = next(((d.day, w.window) for d in days for w in d.windows if w.free > 0), None)
+    if urgent and soonest:  # an urgent repair: the earliest free place first, in one press
+        day, window = soonest
+        rows.insert(0, [(turn.label("button.soonest", day=turn.day(day),
+                                    window=window_label(window)),
+                         f"soonest:{day.isoformat()}:{window}")])
+    return Question("ask_day", rows, {"urgent": urgent and soonest is not None})
 
 
 async def q_window(turn: Turn) -> Question:
@@ -165,10 +183,11 @@ async def q_window(turn: Turn) -> Question:
 
 
 async def q_confirm(turn: Turn) -> Question:
-    return Question("booking_summary", [
-        [(turn.label("button.confirm"), "yes")],
-        [(turn.label("button.edit"), "!edit")],
-    ], _summary(turn))
+    rows = [[(turn.label("button.confirm"), "yes")], [(turn.label("button.edit"), "!edit")]]
+    if turn.draft["kind"] == REPAIR:  # the customer may say it cannot wait, or that it can
+        rows.insert(1, [(turn.label("button.not_urgent" if turn.draft.get("urgent")
+                                    else "button.urgent"), "urgent")])
+    return Question("booking_summary", rows, _summary(turn))
 
 
 async def q_warranty_parts(turn: Turn) -> Question:
@@ -231,6 +250,8 @@ async def typed_description(turn: Turn, text: str) -> Next:
     turn.draft["description"] = parsing.clean_text(
         text, "description", minimum=booking.DESCRIPTION_MIN, maximum=booking.DESCRIPTION_MAX,
         multiline=True)
+    if turn.draft["kind"] == REPAIR:  # no heating, no water, a leak: urgent (core.priority)
+        turn.draft["urgent"] = priority.sounds_urgent(turn.draft["description"])
     return turn.next()
 
 
@@ -328,6 +349,16 @@ def _phone_chosen(turn: Turn) -> Next:
 
 
 async def chose_day(turn: Turn, day: str) -> Next:
+    if day.startswith("soonest:"):  # the earliest free window, day and time in one press
+        _, day, window = day.split(":", 2)
+        try:
+            windows.check_slot(turn.uow, day, window)
+        except InvalidInput:
+            turn.toast("toast.stale_button")
+            return turn.refresh()
+        turn.draft.update(day=day, window=window)
+        turn.draft.pop(UNTIL, None)
+        return turn.goto("confirm")
     try:
         chosen = date.fromisoformat(day)
     except ValueError:
@@ -353,6 +384,9 @@ async def chose_window(turn: Turn, window: str) -> Next:
 
 async def confirmed(turn: Turn, answer: str) -> Next:
     d = turn.draft
+    if answer == "urgent" and d["kind"] == REPAIR:
+        d["urgent"] = not d.get("urgent")
+        return turn.refresh()
     if answer != "yes":
         turn.toast("toast.stale_button")
         return turn.stay()
@@ -386,7 +420,8 @@ async def _book(uow, user, d):
         return await booking.book_repair(
             uow, user, category=d["category"], brand=d.get("brand"), model=d.get("model"),
             serial=d.get("serial"), description=d["description"], photos=d.get("photos", []),
-            phone=d["phone"], day=d["day"], window=d["window"], **where)
+            phone=d["phone"], day=d["day"], window=d["window"], urgent=d.get("urgent"),
+            **where)
     return await sales.book_installation(uow, user, d["sales_order"], phone=d["phone"],
                                          day=d["day"], window=d["window"], **where)
 
@@ -455,7 +490,7 @@ def _summary(turn: Turn) -> dict:
         "brand": d.get("brand"), "model": d.get("model"), "serial": d.get("serial"),
         "description": d.get("description"), "photos": len(d.get("photos", [])),
         "address": address.get("text", ""), "located": address.get("latitude") is not None,
-        "phone": d.get("phone"), "day": turn.day(d["day"]),
+        "phone": d.get("phone"), "day": turn.day(d["day"]), "urgent": bool(d.get("urgent")),
         "window": window_label(d["window"]), "sales_number": d.get("sales_number"),
         "original_number": d.get("original_number"),
         "claimed": [name for part_id, name, _ in d.get("parts", [])

@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from core import (
     booking,
+    complaints,
     customer_orders,
     lifecycle,
     orders,
@@ -111,6 +112,7 @@ async def _send_card(update: Update, context: Context, number_or_id):
                      and (await warranty.warranty_status(uow, user, card.id)).claimable)
         rateable = (finished and user.role == lifecycle.CUSTOMER
                     and await ratings.order_rating(uow, user, card.id) is None)
+        complained = await complaints.about_order(uow, user, card.id)
     rows = []
     if "approve_quote" in card.actions:
         rows.append([(label(update, context, "button.see_quote"), f"or:q:{card.id}")])
@@ -124,6 +126,13 @@ async def _send_card(update: Update, context: Context, number_or_id):
         rows.append([(label(update, context, "button.rate"), f"or:rt:{card.id}")])
     if claimable:
         rows.append([(label(update, context, "button.claim_warranty"), f"or:wc:{card.id}")])
+    for line in complained[-3:]:  # the latest complaints about it, to follow them
+        rows.append([(label(update, context, "complaint.button.see_one", number=line.number,
+                            status=label(update, context, f"complaint.status.{line.status}")),
+                      f"cm:v:{line.id}")])
+    if user.role == lifecycle.CUSTOMER and not any(
+            line.status in complaints.UNFINISHED for line in complained):
+        rows.append([(label(update, context, "complaint.button.complain"), f"cm:o:{card.id}")])
     if user.role == lifecycle.MANAGER:
         if card.status in (lifecycle.NEW, lifecycle.SCHEDULED):
             rows.append([(label(update, context, "button.dispatch_order"), f"dp:v:{card.id}")])

@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from core.areas import display_name
-from core import dispatch, lifecycle, orders, triage
+from core import dispatch, lifecycle, orders, priority, triage
 from core.errors import DomainError
 from core.roles import require_manager
 
@@ -60,7 +60,8 @@ def _line(update, context, card) -> str:
     when = (f"{day_label(update, context, card.booked_date)} {window_label(card.window)}"
             if card.booked_date else "-")
     what = label(update, context, f"category.{card.category or 'other'}")
-    return f"{card.number} · {when} · {what}{' · ' + card.area if card.area else ''}"
+    mark = label(update, context, f"priority.mark.{card.priority}")
+    return f"{mark}{card.number} · {when} · {what}{' · ' + card.area if card.area else ''}"
 
 
 async def card_pressed(update: Update, context: Context):
@@ -103,6 +104,13 @@ async def _card(update: Update, context: Context, order_id: int, *, everyone: bo
         rows.append([(label(update, context, "button.other_technician"), f"dp:o:{order.id}")])
     if order.status == lifecycle.SCHEDULED:
         rows.append([(label(update, context, "button.unassign"), f"dp:u:{order.id}")])
+    if not everyone:  # the card's own page: all technicians' pages keep to technicians
+        rows.append([(label(update, context, f"button.mark_{p}"), f"dp:pr:{order.id}:{p}")
+                     for p in priority.PRIORITIES if p != card.priority])
+        important = card.customer_important
+        rows.append([(label(update, context, "button.customer_not_important" if important
+                            else "button.customer_important"),
+                      f"dp:ic:{order.id}:{0 if important else 1}")])
     rows.append([(label(update, context, "button.back"), "dp:p:1")])
     area = display_name(card.area, lang(update, context), desk(context).company.area_names)
     await show(update, context, "dispatch_card", order=card, area=area,
@@ -173,8 +181,34 @@ async def unassign_pressed(update: Update, context: Context):
     await _card(update, context, order_id, everyone=False)
 
 
+async def priority_pressed(update: Update, context: Context):
+    """A manager marks the order urgent, important or normal (dp:pr:<order>:<priority>)."""
+    _, _, order_id, chosen = update.callback_query.data.split(":")
+    async with desk(context).uow() as uow:
+        manager = await person(uow, update, context)
+        await priority.mark(uow, manager, int(order_id), chosen)
+        await uow.commit()
+    await update.callback_query.answer(label(update, context, f"priority.{chosen}"))
+    wake_reminders(context)
+    await _card(update, context, int(order_id), everyone=False)
+
+
+async def customer_important_pressed(update: Update, context: Context):
+    """A manager marks the order's customer important or not (dp:ic:<order>:<1|0>)."""
+    _, _, order_id, important = update.callback_query.data.split(":")
+    async with desk(context).uow() as uow:
+        manager = await person(uow, update, context)
+        await priority.mark_customer(uow, manager, int(order_id), important == "1")
+        await uow.commit()
+    await update.callback_query.answer()
+    await _card(update, context, int(order_id), everyone=False)
+
+
 def handlers():
     return [
+        CallbackQueryHandler(customer_important_pressed, pattern=rf"^dp:ic:{ID}:[01]$"),
+        CallbackQueryHandler(priority_pressed,
+                             pattern=rf"^dp:pr:{ID}:({'|'.join(priority.PRIORITIES)})$"),
         CallbackQueryHandler(unassign_pressed, pattern=rf"^dp:u:{ID}$"),
         CommandHandler("dispatch", dispatch_command),
         CallbackQueryHandler(page_pressed, pattern=r"^dp:p:\d{1,6}$"),

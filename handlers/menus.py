@@ -16,12 +16,12 @@ from .texts import LANGUAGES, Texts
 log = logging.getLogger(__name__)
 
 ROLE_COMMANDS = {
-    CUSTOMER: ("book", "deliver", "orders", "start", "help", "language", "cancel"),
+    CUSTOMER: ("book", "deliver", "orders", "complain", "start", "help", "language", "cancel"),
     TECHNICIAN: ("jobs", "van", "request", "scorecard", "status", "start", "help", "language",
                  "cancel"),
-    MANAGER: ("dispatch", "orders", "status", "summary", "scorecard", "settle", "export", "staff",
-              "invite", "stock", "parts", "labour", "receive", "transfer", "count", "scrap", "sale",
-              "start", "help", "language", "cancel"),
+    MANAGER: ("dispatch", "orders", "complaints", "status", "summary", "scorecard", "settle",
+              "export", "staff", "invite", "stock", "parts", "labour", "receive", "transfer",
+              "count", "scrap", "sale", "start", "help", "language", "cancel"),
 }
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from telegram import InlineKeyboardMarkup
 
 from core import (
+    complaints,
     customer_orders,
     lifecycle,
     order_lists,
@@ -62,6 +63,11 @@ async def render(uow, texts: Texts, default_language: str,
     elif reminder.kind == "morning_list":
         values["jobs"] = await _todays_jobs(uow, recipient)
         values["windows"] = {j.id: window_label(j.window) for j in values["jobs"] if j.window}
+    elif reminder.kind in complaints.KINDS:
+        found = await _complaint(uow, texts, lang, recipient, reminder, values)
+        if found is None:
+            return None
+        rows, number = found
     elif reminder.kind == "digest":
         values.update(await _digest(uow))
     elif reminder.kind == scorecards.MONTHLY_KIND:
@@ -92,6 +98,9 @@ async def _order_extras(uow, texts: Texts, lang: str, recipient: User, kind: str
                         values: dict, occasion: str = "") -> list:
     """What some reminders show beyond the order (the quote, the report) and their buttons."""
     label = lambda key: texts.label(lang, key)  # noqa: E731
+    if kind == "unassigned":
+        values["urgent"] = occasion == "urgent"  # core.priority: after 30 minutes, not 2 hours
+        return []
     if kind in ("day_before", "two_hours"):
         return [[(label("button.reschedule"), f"or:rs:{card.id}"),
                  (label("button.cancel_order"), f"or:c:{card.id}")]]
@@ -161,5 +170,35 @@ async def _todays_jobs(uow, technician: User) -> list[ServiceOrder]:
 
 
 async def _digest(uow) -> dict:
-    """Today's booked, unassigned and overdue orders, yesterday's completed (core.order_lists)."""
-    return vars(await order_lists.digest(uow))
+    """Today's booked, unassigned and overdue orders, yesterday's completed (core.order_lists),
+    and the complaints waiting for a manager (core.complaints)."""
+    return {**vars(await order_lists.digest(uow)),
+            "complaints": await complaints.waiting_count(uow)}
+
+
+async def _complaint(uow, texts: Texts, lang: str, recipient: User, reminder: Reminder,
+                     values: dict):
+    """A complaint's notice: (buttons, complaint number), or None when there is nothing to
+    say any more (taken meanwhile, answered meanwhile, or not the recipient's to see)."""
+    complaint_id = complaints.complaint_of(reminder)
+    try:
+        card = await complaints.complaint_card(uow, recipient, complaint_id or 0)
+    except DomainError:
+        return None
+    label = lambda key, **kw: texts.label(lang, key, **kw)  # noqa: E731
+    values.update(card=card, staff=recipient.role == lifecycle.MANAGER)
+    see = [(label("complaint.button.see"), f"cm:v:{card.id}")]
+    if reminder.kind in ("complaint_new", "complaint_unhandled"):
+        if card.manager_id is not None:
+            return None  # a manager has it
+        return [[(label("complaint.button.take"), f"cm:t:{card.id}")], see], card.number
+    if reminder.kind == "complaint_resolved":
+        if card.status != complaints.RESOLVED:
+            return None
+        return [[(label("complaint.button.satisfied"), f"cm:s:y:{card.id}"),
+                 (label("complaint.button.unsatisfied"), f"cm:s:n:{card.id}")]], card.number
+    if reminder.kind == "complaint_reopened":
+        if card.status != complaints.REOPENED:
+            return None
+        return [[(label("complaint.button.resolve"), f"cm:r:{card.id}")], see], card.number
+    return [see], card.number

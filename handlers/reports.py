@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import charts, exports, order_lists, reports
+from core import charts, complaints, exports, order_lists, reports
 from core.lifecycle import MANAGER
 from core.order_lists import FILTERS
 from core.periods import PERIODS
@@ -69,9 +69,10 @@ async def summary_pressed(update: Update, context: Context):
     async with desk(context).uow() as uow:
         manager = await person(uow, update, context)
         figures = await reports.summary(uow, manager, name)
+        complained = await complaints.figures(uow, manager, name, figures.completed)
     await update.callback_query.answer()
     span = _span(update, context, figures.period)
-    await show(update, context, "summary_card", s=figures, **span,
+    await show(update, context, "summary_card", s=figures, c=complained, **span,
                reply_markup=keyboard(_periods(update, context, "sm")))
     # Drawing (and, the first time, finding a font for Chinese) blocks: not on the loop.
     language, words = lang(update, context), texts(context)
@@ -105,8 +106,10 @@ def chart_words(words, wanted: str, span) -> charts.ChartWords:
 
 async def export_command(update: Update, context: Context):
     await _manager(update, context)
-    await say(update, context, "export_choose",
-              reply_markup=keyboard(_periods(update, context, "ex")))
+    await say(update, context, "export_choose", reply_markup=keyboard(
+        _periods(update, context, "ex") + [[(label(
+            update, context, "complaint.button.export", period=label(
+                update, context, f"reports.period.{p}")), f"exc:{p}") for p in PERIODS]]))
 
 
 async def export_pressed(update: Update, context: Context):
@@ -119,12 +122,22 @@ async def export_pressed(update: Update, context: Context):
                  "status": f"reports.status.{key}", "category": f"category.{key}"}[group]
         return words.label(language, found) if words.has_label(language, found) else key
 
+    def complaint_word(group: str, key: str) -> str:
+        found = {"column": f"complaint.column.{key}", "status": f"complaint.status.{key}",
+                 "reason": f"complaint.reason.{key}",
+                 "resolution": f"complaint.resolution.{key}"}[group]
+        return words.label(language, found) if words.has_label(language, found) else key
+
     async with desk(context).uow() as uow:
         manager = await person(uow, update, context)
-        exported = await exports.export_orders(uow, manager, name, word)
+        if update.callback_query.data.startswith("exc:"):
+            exported = await complaints.export_complaints(uow, manager, name, complaint_word)
+        else:
+            exported = await exports.export_orders(uow, manager, name, word)
     await update.callback_query.answer()
     try:
         caption = texts(context).render(language, "export_ready", rows=exported.rows,
+                                        complaints=exported.filename.startswith("complaints"),
                                         **_span(update, context, exported.period))
         # PTB reads a file object whole to upload it anyway: hand it the bytes.
         await context.bot.send_document(update.effective_chat.id,
@@ -204,7 +217,7 @@ def handlers():
         CommandHandler("summary", summary_command),
         CommandHandler("export", export_command),
         CallbackQueryHandler(summary_pressed, pattern=rf"^sm:({PERIOD})$"),
-        CallbackQueryHandler(export_pressed, pattern=rf"^ex:({PERIOD})$"),
+        CallbackQueryHandler(export_pressed, pattern=rf"^exc?:({PERIOD})$"),
         CallbackQueryHandler(filters_pressed, pattern=r"^mo:menu$"),
         CallbackQueryHandler(filter_pressed, pattern=rf"^mo:({FILTER}):\d{{1,6}}$"),
     ]

@@ -86,3 +86,30 @@ def test_a_page_of_scorecards_fits_one_message_whatever_the_names():
         text = texts.render(lang, "scorecard_card", sc=page, manager=True, month="Sep 2026")
         assert split_message(text) == [text], lang
         assert text.count("📺") == longest.count("📺") * PAGE_SIZE  # nobody cut off
+
+
+def test_a_complaint_card_at_its_longest_fits_one_message():
+    """The complaint's words (1000 characters), the resolution's (500) and a long history: the
+    card and every notice about it stay one message, in both languages."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from core.complaints import ComplaintCard, ComplaintEntry
+    from handlers.texts import LANGUAGES, Texts
+
+    moment = datetime(2026, 11, 24, 2, tzinfo=timezone.utc)
+    name = "<&>" * 21  # 63 characters, escaped to five times as many
+    card = ComplaintCard(
+        id=1, number="C-1001", status="reopened", reason="damage", text="&<" * 500,
+        photos=("x",) * 5, order_id=1, order_number="R-1001", category="tv",
+        technician_name=name, customer_name=name, customer_phone="+8613800138000",
+        manager_id=1, manager_name=name, resolution="refund", amount=100_000_000,
+        resolution_note="<" * 500, revisit_number="W-1002", created_at=moment,
+        timeline=tuple(ComplaintEntry(moment, "resolve", "resolved", "manager", name, "revisit",
+                                      None, "W-1002") for _ in range(40)))
+    texts = Texts(ZoneInfo("Asia/Shanghai"))
+    for lang in LANGUAGES:
+        for template in ("complaint_card", "reminder_complaint_new", "reminder_complaint_resolved",
+                         "reminder_complaint_reopened", "complaint_resolution_saved"):
+            text = texts.render(lang, template, card=card, staff=True)
+            assert visible_length(text) <= MESSAGE_MAX, (lang, template)

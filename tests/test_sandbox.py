@@ -191,7 +191,9 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
         assert await chen.awaitable_attrs.areas
         orders = (await uow.session.scalars(select(ServiceOrder).order_by(ServiceOrder.id))).all()
         sales = (await uow.session.scalars(select(SalesOrder))).all()
-    assert [o.status for o in orders] == ["new", "scheduled", "on_site", "cancelled", "closed"]
+    assert [o.status for o in orders] == ["new", "scheduled", "on_site", "cancelled", "closed",
+                                          "new"]
+    assert [o.priority for o in orders] == ["normal"] * 5 + ["urgent"]
     assert orders[1].technician_id == chen.id
     # A settled day: Chen's job paid in cash today, the cash confirmed by the manager.
     async with sandbox.service.desk.uow() as uow:
@@ -216,6 +218,11 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
     assert len({i.category for i in labour}) >= 6  # per appliance, and for any
     assert len({level.warehouse_id for level in levels if level.quantity}) == 3  # main, 2 vans
     assert [s.number for s in sales] == [demo.SALES_ORDER_NUMBER]
+    async with sandbox.service.desk.uow() as uow:
+        from core.models import Complaint
+        complaint = await uow.session.scalar(select(Complaint))
+    assert (complaint.number, complaint.status, complaint.order_id) == ("C-1001", "in_hand",
+                                                                        orders[1].id)
 
     # The next start keeps what people did and seeds nothing twice.
     await sandbox.stop()

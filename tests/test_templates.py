@@ -497,3 +497,56 @@ def test_other_states_of_van_requests_and_count_sheets_render_and_escape(lang, i
     text = texts.render(lang, name, **values)
     TelegramHtml().feed(text)
     assert "<b>Tom" not in text and "&lt;b&gt;Tom" in text
+
+
+# --- complaints -------------------------------------------------------------------------------
+
+from core.complaints import ComplaintCard, ComplaintEntry, ComplaintFigures  # noqa: E402
+
+SAMPLE_COMPLAINT = ComplaintCard(
+    id=1, number="C-1001", status="resolved", reason="damage", text=TYPED, photos=("AgAD1",),
+    order_id=1, order_number="R-1001", category="tv", technician_name=TYPED,
+    customer_name=TYPED, customer_phone="+8613800138000", manager_id=3, manager_name=TYPED,
+    resolution="refund", amount=15050, resolution_note=TYPED, revisit_number=None,
+    created_at=datetime(2026, 11, 24, 2, tzinfo=timezone.utc),
+    timeline=(ComplaintEntry(datetime(2026, 11, 24, 2, tzinfo=timezone.utc), "open", "open",
+                             "customer", TYPED),
+              ComplaintEntry(datetime(2026, 11, 24, 3, tzinfo=timezone.utc), "resolve",
+                             "resolved", "manager", TYPED, "refund", 15050, None)))
+SAMPLES.update({
+    "complaint_ask_order": {},
+    "complaint_no_orders": {},
+    "complaint_ask_reason": dict(number="R-1001"),
+    "complaint_ask_text": dict(reason="Late", number="R-1001"),
+    "complaint_ask_photos": dict(count=1, maximum=5, received=True),
+    "complaint_photos_or_send": {},
+    "complaint_opened": dict(number="C-1001", order="R-1001"),
+    "complaint_cancelled": {},
+    "complaint_invalid": dict(field="amount", reason="format", maximum=100),
+    "complaint_ask_resolution": dict(number="C-1001"),
+    "complaint_ask_amount": dict(number="C-1001", what="Refund"),
+    "complaint_ask_note": dict(number="C-1001", required=True),
+    "complaint_ask_day": dict(number="C-1001", none=False),
+    "complaint_ask_window": dict(day="Wed 25 Nov", none=False),
+    "complaint_resolution_saved": dict(card=SAMPLE_COMPLAINT),
+    "complaint_resolution_cancelled": {},
+    "complaint_answered": dict(number="C-1001", satisfied=False),
+    "complaint_list": dict(count=2, staff=True),
+    "complaint_card": dict(card=SAMPLE_COMPLAINT, staff=True),
+    "reminder_complaint_new": dict(card=SAMPLE_COMPLAINT, staff=True),
+    "reminder_complaint_unhandled": dict(card=SAMPLE_COMPLAINT, staff=True),
+    "reminder_complaint_resolved": dict(card=SAMPLE_COMPLAINT, staff=False),
+    "reminder_complaint_reopened": dict(card=SAMPLE_COMPLAINT, staff=True),
+})
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_complaint_figures_in_the_summary_and_the_digest(lang):
+    figures = ComplaintFigures(opened=2, completed=40, resolved=2, median_minutes=1500,
+                               average_minutes=95)
+    card = texts.render(lang, "summary_card", s=SAMPLE_SUMMARY, c=figures, title="Today",
+                        first="24 Nov", last="24 Nov")
+    assert ("5.0 per 100 completed orders" if lang == "en" else "每 100 个完工订单 5.0 件") in card
+    assert ("1 d 1 h 0 min (median)" if lang == "en" else "1 天 1 小时 0 分钟") in card
+    digest = texts.render(lang, "reminder_digest", **SAMPLES["reminder_digest"], complaints=3)
+    assert ("Open complaints: 3" if lang == "en" else "未结投诉：3") in digest

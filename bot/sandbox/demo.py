@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core import (
     booking,
     catalogue,
+    complaints,
     dispatch,
     job_completion,
     jobs,
@@ -178,6 +179,11 @@ async def seed(desk: Desk) -> bool:
                        model="KG56NA", description="Fridge door does not seal, ice builds up.",
                        address="Room 1803, 1000 Lujiazui Ring Rd, Pudong", day=tomorrow,
                        window="09-12")
+    await _complaint(desk, emma, manager)
+    # An urgent one (the words say a leak), not yet assigned: dispatch lists it first.
+    await _repair(desk, zhang, category="water_heater", brand="Haier", model="EC6002",
+                  description="热水器底部漏水，家里没有热水。",
+                  address="上海市徐汇区漕溪北路 398 号 5 楼", day=tomorrow, window="17-20")
     async with desk.uow() as uow:
         # The notices the set-up itself caused (assigned, confirmed...) are history, not news:
         # nobody in the demo has opened the chat yet, and they would arrive in the middle of
@@ -307,6 +313,20 @@ async def _settled_day(desk: Desk, customer: User, technician: User, manager: Us
         await settlement.confirm_day(uow, await uow.session.get(User, manager.id),
                                      technician.id, windows.local_today(uow),
                                      order.final_amount)
+        await uow.commit()
+
+
+async def _complaint(desk: Desk, customer: User, manager: User) -> None:
+    """A complaint about the customer's TV order, taken by the manager (/complaints)."""
+    async with desk.uow() as uow:
+        customer = await uow.session.get(User, customer.id)
+        order = await uow.session.scalar(
+            select(ServiceOrder).where(ServiceOrder.customer_id == customer.id,
+                                       ServiceOrder.category == "tv"))
+        complaint = await complaints.open_complaint(
+            uow, customer, order, "rude",
+            "The call centre hung up on me twice when I asked about the visit time.")
+        await complaints.take(uow, await uow.session.get(User, manager.id), complaint)
         await uow.commit()
 
 

@@ -93,7 +93,8 @@ async def test_reschedule_to_a_window_with_room_and_not_after_the_technician_set
     await ann.send(f"/orders {number}")
     card = await ann.reply()
     assert "Technician on the way" in card.text
-    assert card.buttons == [["📋 All my orders"]]  # no reschedule, no cancel any more
+    # no reschedule, no cancel any more; a complaint can always be made
+    assert card.buttons == [["📣 Make a complaint"], ["📋 All my orders"]]
     # An old reschedule button, pressed now, is refused with a reason.
     await ann.press_data(f"or:rw:{order.id}:2026-11-27:09-12", message=card)
     assert "cannot be done while the order is “Technician on the way”" in (await ann.reply()).text

@@ -62,7 +62,9 @@ async def test_a_manager_reads_the_summary_exports_and_filters_orders(
     assert "On time: 100% (4 of 4" in today.text and chart.photo.startswith(PNG)
 
     await boss.send("/export")
-    assert (await boss.reply()).buttons == [["Today", "This week", "This month"]]
+    assert (await boss.reply()).buttons == [
+        ["Today", "This week", "This month"],
+        ["📣 Complaints: Today", "📣 Complaints: This week", "📣 Complaints: This month"]]
     await boss.press("This week")
     sent = await boss.reply(timeout=10)
     assert sent.kind == "document" and sent.filename == "orders_2026-11-23_2026-11-29.csv"
