@@ -168,7 +168,8 @@ async def q_confirm(turn: Turn) -> Question:
 async def q_warranty_parts(turn: Turn) -> Question:
     d = turn.draft
     chosen = set(d.get("chosen", []))
-    rows = [[(("✅ " if part_id in chosen else "") + f"{name} ({until})", str(part_id))]
+    rows = [[(("✅ " if part_id in chosen else "")
+              + turn.label("button.warranty_part", name=name, until=until), str(part_id))]
             for part_id, name, until in d["parts"]]
     rows.append([(turn.label("button.done"), "done")])
     return Question("ask_warranty_parts", rows, {

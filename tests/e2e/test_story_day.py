@@ -40,7 +40,8 @@ FRIDGE-GAS,冰箱加氟,150,refrigerator
 
 def plain(who, message) -> None:
     """What a Chinese reader must never see: a raw code, an amount in fen, UTC."""
-    text = message.text or message.caption or ""
+    text = "\n".join([message.text or message.caption or "",
+                      *(b for row in message.buttons for b in row)])
     assert not RAW.search(text), f"{who.first_name} sees a raw code: {text}"
     assert "UTC" not in text and "+00:00" not in text, text
 
@@ -120,6 +121,7 @@ async def book_in_chinese(who, address: str, window: str, problem: str,
     plain(who, summary)
     await who.press("✅ 确认", message=summary)
     booked = await until(who, "您的订单号是")
+    assert f"技师将于 11月25日 周三 {window} 上门" in booked.text
     plain(who, booked)
     return re.search(r"R-\d{4}", booked.text).group(0)
 
@@ -175,6 +177,8 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
     clock.at = at(EVE, 21, 0)
     await boss.send("/dispatch")
     listing = await until(boss, "待派单：3 个")
+    plain(boss, listing)
+    assert listing.buttons[0] == [f"{morning} · 11月25日 周三 09:00–12:00 · 冰箱 · 浦东新区"]
     await boss.press(listing.buttons[0][0], message=listing)
     card = await until(boss, f"订单 {morning}")
     assert "客户：张伟，+8613800138000" in card.text
@@ -350,6 +354,8 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
         "delivered": True, "installed": True, "tested": True, "old_unit_removed": True},
         photos=["AgADinstalled1"])
     installed = await until(chen, f"安装报告，订单 {delivery}")
+    assert "安装检查：已送达；已安装；已测试，运行正常；旧机已拉走" in installed.text
+    assert "本次无需付款" in installed.text and "¥0.00" not in installed.text
     plain(chen, installed)
 
     # --- The evening visit runs late: arrived 20:40, the quote at 21:10 goes at once.
@@ -425,6 +431,7 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
     card = await until(zhang, f"订单 {morning}")
     await zhang.press("🛡 申请保修", message=card)
     ask = await until(zhang, "保修申请")
+    assert ask.buttons[0] == ["启动继电器（2027-05-25）"]  # the date its warranty runs to
     await tap(zhang, "启动继电器", ask)
     ask = await zhang.reply()
     await zhang.press("完成", message=ask)
@@ -447,6 +454,8 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
 
     # --- 22:00 the manager's evening: the claim, the morning order with its comment, a chart.
     clock.at = at(DAY, 22, 0)
+    digest = await until(boss, "早上好")  # 08:00, before any rating
+    assert "平均评分：暂无评价" in digest.text and "今日预约：3" in digest.text
     await boss.send(f"/status {claim}")
     status = await until(boss, f"订单 {claim}")
     assert morning in status.text and "启动继电器" in status.text, status.text
@@ -464,7 +473,7 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
     assert chart.kind == "photo" and chart.photo.startswith(b"\x89PNG")
     assert reports.chart_language("zh") == "zh"  # a CJK font is there: the chart is Chinese
     assert "李 师傅：2 · 2 · 5.00 ★（1）" in figures.text
-    assert "R-1001 ★★★★★「李师傅很准时，讲解清楚，没有乱收费」" in figures.text
+    assert "（1 条评价）\n• R-1001 ★★★★★「李师傅很准时，讲解清楚，没有乱收费」" in figures.text
     assert "营收（不含保修单）：¥380.00" in figures.text
     assert chart.caption.startswith("📈 今天 · 11月25日 周三")
     plain(boss, figures)
