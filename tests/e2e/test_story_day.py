@@ -35,6 +35,7 @@ LABOUR = """编号,名称,价格,家电
 CALLOUT,上门检测费,50,
 FRIDGE-FIX,冰箱维修人工,120,refrigerator
 FRIDGE-GAS,冰箱加氟,150,refrigerator
+AC-CLEAN,空调清洗,120,air_conditioner
 """
 
 
@@ -139,7 +140,7 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
         await uow.commit()
     await boss.send("/labour")
     menu = await until(boss, "人工收费项目")
-    assert "共 3 项" in menu.text
+    assert "共 4 项" in menu.text
     await boss.press("冰箱 (2)", message=menu)
     fridge = await until(boss, "人工收费项目 · 冰箱")
     assert "FRIDGE-FIX 冰箱维修人工 · ¥120.00" in fridge.text
@@ -245,6 +246,9 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
     menu = await until(li, f"工单 {morning} 的报价")
     await tap(li, "➕ 人工", menu)
     labour = await until(li, "人工项目")
+    assert [row[0] for row in labour.buttons[:3]] == [  # the fridge's own, then the general
+        "冰箱维修人工 · ¥120.00", "冰箱加氟 · ¥150.00", "上门检测费 · ¥50.00"]
+    assert "空调清洗" not in str(labour.buttons)
     await tap(li, "冰箱维修人工", labour)
     asked = await li.reply()
     await tap(li, "1", asked, exact=True)
