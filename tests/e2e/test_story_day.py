@@ -199,7 +199,8 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
         button = next(b for row in card.buttons for b in row if b.startswith(f"派给 {who}"))
         await boss.press(button, message=card)
         await until(boss, "已派单")
-    await until(zhao, "新工单")
+    told = await until(zhao, "新工单")
+    assert f"新工单 {delivery}（送货安装）：冰箱" in told.text  # not a repair: said at once
     await until(li, "新工单")
 
     # --- Wednesday 07:30: each technician's day, in Shanghai time.
