@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from core import catalogue, jobs, people, reports
+from core import catalogue, jobs, people, reports, stock
 from core.labour_import import import_labour
 from core.parts_import import import_parts
-from tests.e2e.job_steps import act, assign, drained, order_row, until
+from tests.e2e.job_steps import act, drained, until
 from tests.e2e.people import registered_customer, sales_order, technician
 from tests.workshop import at
 
@@ -40,7 +40,8 @@ AC-CLEAN,空调清洗,120,air_conditioner
 
 
 def plain(who, message) -> None:
-    """What a Chinese reader must never see: a raw code, an amount in fen, UTC."""
+    """What a Chinese reader must never see, in a message or on its buttons: a raw code (a
+    status, a payment method, an area's English key, None), a time in UTC."""
     text = "\n".join([message.text or message.caption or "",
                       *(b for row in message.buttons for b in row)])
     assert not RAW.search(text), f"{who.first_name} sees a raw code: {text}"
@@ -75,7 +76,6 @@ async def company(telegram, bot):
         boss = await people.ensure_user(uow, BOSS, "zh")
         assert (await import_parts(uow, boss, PARTS)).ok
         await uow.commit()
-    from core import stock
     async with bot.desk.uow() as uow:
         boss = await people.find_user(uow, BOSS)
         li = await people.find_user(uow, LI)
