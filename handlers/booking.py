@@ -10,6 +10,7 @@ from datetime import date
 from telegram import ReplyKeyboardRemove
 
 from core import access, booking, brands, people, sales, warranty
+from core.models import Appliance
 from core.areas import area_of, display_name
 from core.booking import WindowFull
 from core.errors import DomainError, InvalidInput
@@ -57,8 +58,12 @@ async def start_warranty_claim(turn: Turn, match) -> Next:
         turn.say("error_not_allowed", reason="warranty_expired")
         return turn.end()
     address = await booking.order_address(turn.uow, order)
+    appliance = (await turn.uow.session.get(Appliance, order.appliance_id)
+                 if order.appliance_id else None)  # shown on the summary, as on the claim
     return await _start(turn, WARRANTY, original=original,
                         original_number=status.order_number, category=order.category,
+                        brand=appliance.brand if appliance else None,
+                        model=appliance.model if appliance else None,
                         address={"text": address.text if address else ""},
                         parts=[[p.replaced_part_id, p.name, p.warranty_until.isoformat()]
                                for p in status.parts], chosen=[])

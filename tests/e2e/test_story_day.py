@@ -451,6 +451,7 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
     await zhang.press("09:00–12:00", message=await zhang.reply())
     summary = await zhang.reply()
     assert "地址：上海市浦东新区世纪大道 88 号 1201 室" in summary.text, summary.text
+    assert "家电：冰箱，海尔" in summary.text  # the appliance of the original order
     plain(zhang, summary)
     await zhang.press("✅ 确认", message=summary)
     claimed = await until(zhang, "您的订单号是")
