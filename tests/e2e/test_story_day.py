@@ -213,6 +213,7 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
     assert delivery not in day_list.text
     assert delivery in (await until(zhao, "今日工单")).text
 
+    first_line = len(li.transcript)
     await li.send("/jobs")
     listing = await until(li, "工单")
     await li.press(next(b for r in listing.buttons for b in r if b.startswith(morning)),
@@ -328,6 +329,11 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
     await li.press("📲 转账", message=done)
     paid = await until(li, "转账")
     plain(li, paid)
+    assert paid.message_id == confirm.message_id  # the screen Li pressed on, in place
+    # The whole morning job, two quotes included, in about ten new messages: each press
+    # turned the screen it was on into the next (it used to be about thirty).
+    new = [line for line in li.transcript[first_line:] if line.startswith("< bot:")]
+    assert len(new) <= 12, "\n".join(new)
 
     report = await until(zhang, f"维修报告，订单 {morning}")
     assert "启动继电器，序列号 RLY-2026-00417：¥60.00——保修至" in report.text, report.text
