@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from . import lifecycle, orders
+from . import lifecycle, orders, warranty
 from .booking import CANCEL_REASONS
 from .desk import UnitOfWork
 from .lifecycle import CUSTOMER, RESCHEDULABLE_STATUSES
@@ -72,6 +72,9 @@ class OrderCard:
     created_at: datetime  # aware UTC
     actions: tuple[str, ...]  # what the viewer may do now: reschedule, cancel, approve_quote...
     timeline: tuple[TimelineEntry, ...]
+    # A warranty claim: the order whose warranty it claims, and the parts claimed (names).
+    original_number: str | None = None
+    claimed_parts: tuple[str, ...] = ()
 
 
 def first_name(name: str | None) -> str | None:
@@ -114,6 +117,11 @@ async def order_card(uow: UnitOfWork, viewer: User,
     appliance = await session.get(Appliance, order.appliance_id) if order.appliance_id else None
     address = await session.get(Address, order.address_id) if order.address_id else None
     sales = await session.get(SalesOrder, order.sales_order_id) if order.sales_order_id else None
+    original_number, claimed = None, ()
+    if order.parent_order_id:
+        original_number = await session.scalar(select(ServiceOrder.number).where(
+            ServiceOrder.id == order.parent_order_id))
+        claimed = tuple(p.name for p in await warranty.claimed_parts(uow, order))
     technician_name = None
     if order.technician_id and order.status != lifecycle.NEW:
         technician_name = await session.scalar(select(User.name).where(
@@ -149,7 +157,7 @@ async def order_card(uow: UnitOfWork, viewer: User,
         technician_name=first_name(technician_name),
         sales_number=sales.number if sales else None, created_at=order.created_at,
         actions=customer_actions(order) if viewer.role == CUSTOMER else (),
-        timeline=timeline)
+        timeline=timeline, original_number=original_number, claimed_parts=claimed)
 
 
 # Acts whose meaning anyone who may see the order may read (amounts the customer agreed to).

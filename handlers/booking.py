@@ -20,6 +20,7 @@ from core import (
     warranty,
     windows,
 )
+from core.models import Appliance
 from core.areas import area_of, display_name
 from core.errors import DomainError, InvalidInput
 from core.lifecycle import (
@@ -73,8 +74,12 @@ async def start_warranty_claim(turn: Turn, match) -> Next:
         turn.say("error_not_allowed", reason="warranty_expired")
         return turn.end()
     address = await booking.order_address(turn.uow, order)
+    appliance = (await turn.uow.session.get(Appliance, order.appliance_id)
+                 if order.appliance_id else None)  # shown on the summary, as on the claim
     return await _start(turn, WARRANTY, original=original,
                         original_number=status.order_number, category=order.category,
+                        brand=appliance.brand if appliance else None,
+                        model=appliance.model if appliance else None,
                         address={"text": address.text if address else ""},
                         parts=[[p.replaced_part_id, p.name, p.warranty_until.isoformat()]
                                for p in status.parts], chosen=[])
@@ -193,7 +198,8 @@ async def q_confirm(turn: Turn) -> Question:
 async def q_warranty_parts(turn: Turn) -> Question:
     d = turn.draft
     chosen = set(d.get("chosen", []))
-    rows = [[(("✅ " if part_id in chosen else "") + f"{name} ({until})", str(part_id))]
+    rows = [[(("✅ " if part_id in chosen else "")
+              + turn.label("button.warranty_part", name=name, until=until), str(part_id))]
             for part_id, name, until in d["parts"]]
     rows.append([(turn.label("button.done"), "done")])
     return Question("ask_warranty_parts", rows, {

@@ -86,8 +86,10 @@ async def show(update: Update, context: Context, template: str, /, *, reply_mark
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
     except BadRequest as error:
-        if "not modified" not in str(error).lower():  # pressing twice changes nothing: fine
-            raise
+        if "not modified" in str(error).lower():  # pressing twice changes nothing: fine
+            return
+        # Telegram refuses to edit it (too old, not a text message): a new message instead.
+        await send_long(context, update.effective_chat.id, text, reply_markup)
 
 
 async def toast(update: Update, context: Context, key: str, /, **params) -> None:

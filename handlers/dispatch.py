@@ -61,7 +61,9 @@ def _line(update, context, card) -> str:
             if card.booked_date else "-")
     what = label(update, context, f"category.{card.category or 'other'}")
     mark = label(update, context, f"priority.mark.{card.priority}")
-    return f"{mark}{card.number} · {when} · {what}{' · ' + card.area if card.area else ''}"
+    area = (display_name(card.area, lang(update, context), desk(context).company.area_names)
+            if card.area else None)  # the district as the card names it (浦东新区, not Pudong)
+    return f"{mark}{card.number} · {when} · {what}{' · ' + area if area else ''}"
 
 
 async def card_pressed(update: Update, context: Context):

@@ -112,6 +112,10 @@ class Flow:
     # where to go (None: stay).
     refused: Callable[["Turn", DomainError], "Next | None"] | None = None
     stopped: Callable[["Turn"], None] | None = None  # says what Cancel says, not `cancelled`
+    # Telegram's convention for a screen of buttons: a press that moves the flow on (or starts
+    # it from a card) turns the pressed message into what comes next, instead of a new message
+    # below it. A typed answer still gets a new message (the question is above it).
+    in_place: bool = False
 
     def steps_of(self, draft: dict) -> list[str]:
         return self.order(draft) if callable(self.order) else list(self.order)
@@ -138,6 +142,7 @@ class Turn:
         self.draft: dict = copy.deepcopy(row.draft or {}) if flow else {}
         self.outbox: list[dict] = []
         self.toast_text: str | None = None
+        self.started_by_press = False  # this turn started the flow from a pressed message
         self.lang = context.user_data["lang"]
 
     async def undo(self) -> None:
@@ -324,6 +329,7 @@ class Engine:
             # Nothing started: the chat stays in whatever it was in.
             turn.flow, turn.step, turn.draft = current_flow, current_step, current_draft
             return Next("stay")
+        turn.started_by_press = got.kind == "press" and flow.in_place
         if nxt.kind == "goto":
             return Next("start", nxt.step, flow.name)
         return nxt
@@ -421,6 +427,9 @@ class Engine:
     async def _finish(self, turn: Turn, nxt: Next) -> None:
         """Writes the step's outcome into the row, with the question to send, and commits."""
         row = turn.row
+        query = turn.update.callback_query
+        pressed_question = (query is not None and query.message is not None
+                            and query.message.message_id == row.question_id)
         if nxt.kind == "start":
             turn.flow = self.flows[nxt.flow]
             row.flow = turn.flow.name
@@ -440,11 +449,29 @@ class Engine:
             row.draft = turn.draft
         else:  # stay
             row.draft = turn.draft if turn.flow else {}
+        self._in_place(turn, nxt, pressed_question)
         row.outbox = list(row.outbox or []) + turn.outbox
         conversations.save(turn.uow, row)
         await conversations.remember_update(turn.uow, turn.update.update_id)
         await turn.uow.commit()
         log.debug("chat %s: %s/%s", row.chat_id, row.flow, row.step)
+
+    @staticmethod
+    def _in_place(turn: Turn, nxt: Next, pressed_question: bool) -> None:
+        """In a flow `in_place`: what a press on the open question (or on the card that
+        started the flow) leads to replaces the pressed message. Only when the flow moved
+        on (a refusal that keeps the step is a new message, the question stays as it was),
+        and only a message with inline buttons or none (a reply keyboard needs a new one)."""
+        query = turn.update.callback_query
+        if (query is None or query.message is None or turn.flow is None
+                or not turn.flow.in_place or not turn.outbox):
+            return
+        if not (turn.started_by_press or (pressed_question and nxt.kind in ("goto", "end"))):
+            return
+        first = turn.outbox[0]
+        if first.get("edit") or "keyboard" in first or first.get("remove_keyboard"):
+            return
+        first["edit"] = query.message.message_id
 
     async def _question(self, turn: Turn) -> dict:
         flow = turn.flow

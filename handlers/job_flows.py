@@ -129,9 +129,11 @@ def stopped(turn: Turn) -> None:
 
 
 def job_flow(name: str, prefix: str, steps: dict, entries: list, **more) -> Flow:
-    """A flow of the jobs: 24 hours to finish it, Stop and refusals as above."""
+    """A flow of the jobs: 24 hours to finish it, Stop and refusals as above; a press turns
+    the pressed question (or card) into what comes next, so a job's chat stays readable."""
     return Flow(name=name, prefix=prefix, steps=steps, entries=entries, ttl=FLOW_TTL,
-                refused=more.pop("refused", refused), stopped=stopped, **more)
+                refused=more.pop("refused", refused), stopped=stopped,
+                in_place=more.pop("in_place", True), **more)
 
 
 def typed(field: str, *, minimum: int = 0, maximum: int, multiline: bool = False):

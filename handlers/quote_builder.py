@@ -17,6 +17,7 @@ jd:!cancel and jq:!cancel stop.
 from __future__ import annotations
 
 from core import catalogue, jobs, quotes
+from core.models import ServiceOrder
 from core.parsing import parse_money
 
 from .chat import keyboard
@@ -176,7 +177,10 @@ async def search_pressed(turn: Turn, value: str) -> Next:
 # --- labour -------------------------------------------------------------------------------
 
 async def ask_labour(turn: Turn) -> Question:
-    items = await catalogue.labour_items(turn.uow, turn.draft.get("labour_page", 1))
+    # The job's appliance's own labour first, then those for any appliance; not another's.
+    order = await turn.uow.session.get(ServiceOrder, turn.draft["order"])
+    items = await catalogue.labour_items(turn.uow, turn.draft.get("labour_page", 1),
+                                         category=order.category if order else None)
     rows = [[(short(f"{item.name} · {money(item.price)}"), f"li:{item.id}")]
             for item in items.items]
     rows += turn_pager(turn, items, "lp:{page}")

@@ -149,15 +149,19 @@ class Technician:
                 return
         await self.user.send("/jobs")
 
+    def bot_lines(self) -> int:
+        return len([line for line in self.user.transcript if line.startswith("< bot")])
+
     async def run(self, deadline: float) -> None:
         loop = asyncio.get_running_loop()
         while not self.sent and loop.time() < deadline:
-            before = len(self.user.messages)
+            # A press on the job's screens edits them in place: count what the bot did.
+            before = self.bot_lines()
             await self.act()
             if self.sent:
                 return
             try:
-                await self.user._wait_until(lambda: len(self.user.messages) > before, 6.0, "")
+                await self.user._wait_until(lambda: self.bot_lines() > before, 6.0, "")
             except AssertionError:
                 pass
             await asyncio.sleep(0.05)

@@ -459,7 +459,9 @@ async def test_an_installation_is_completed_with_its_checklist_and_a_photo(teleg
     assert card.buttons[0] == ["✅ Complete", "📦 Parts missing"]
 
     await li.press("✅ Complete")
-    assert "Installation checklist" in (await li.reply()).text and "Delivered?" in li.last_message.text
+    asked = await li.reply()
+    assert "Installation checklist" in asked.text and "Delivered?" in asked.text
+    assert asked.message_id == card.message_id  # the card became the first question
     await li.press("✅ Yes")
     question = await li.reply()
     assert "(2/4)" in question.text and "Installed?" in question.text
@@ -540,10 +542,13 @@ async def test_a_warranty_job_is_priced_at_zero(telegram, bot):
     await li.press("🔍 Diagnose")
     await li.reply()
     await li.send("/cancel")
-    assert f"Stopped (job {claim.number}). Nothing was saved." in (await li.reply()).text
+    stopped = await li.reply()
+    assert f"Stopped (job {claim.number}). Nothing was saved." in stopped.text
     await li.send("Compressor dead again")
     assert "did not understand" in (await li.reply()).text
 
+    await li.press("📄 Open the job", message=stopped)  # the card became the question: again
+    card = await until(li, f"Job {claim.number} · Warranty repair")
     await li.press("💰 Quote", message=card)
     await li.reply()
     await li.press("➕ Part")
