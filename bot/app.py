@@ -4,9 +4,9 @@ from __future__ import annotations
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-import handlers
 from core.desk import Desk
 from handlers.texts import Texts
+from handlers.wiring import register as register_handlers
 
 from .gate import ChatGate, DeskApplication, DeskBot
 from .rate_limit import RateLimiter
@@ -42,5 +42,5 @@ def build_application(settings: Settings, desk: Desk, *, with_updater: bool) -> 
         texts=Texts(settings.zone),
         default_language=settings.default_language,
     )
-    handlers.register(application)
+    register_handlers(application)
     return application

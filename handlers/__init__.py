@@ -1,53 +1,5 @@
 """The Telegram side, thin: parse the update, check who may do it, call core, render, reply.
 
-Every update meets the conversation engine first (handlers.flow, group -1): what answers an
-open question, or starts a flow, ends there; everything else (commands, the stateless buttons
-of cards and lists) goes on to the handlers below, the catch-alls last.
+Conversations are flows on one engine (handlers.flow, handlers.flow_engine); handlers.wiring
+puts every handler on the application.
 """
-from telegram import Update
-from telegram.ext import Application, TypeHandler
-
-
-def register(application: Application) -> None:
-    from . import (
-        booking,
-        common,
-        completion,
-        complaints,
-        customer,
-        dispatch,
-        errors,
-        job_flows,
-        jobs,
-        labour,
-        manager,
-        parts_catalogue,
-        quote_builder,
-        reports,
-        sales,
-        scorecards,
-        settlement,
-        staff,
-        stock,
-        stock_count,
-        stock_moves,
-        triage,
-    )
-    from .flow import Engine
-    from . import count_sheets, van_requests  # issue 15: van requests and count sheets
-
-    engine = Engine([common.REGISTRATION, booking.BOOKING, customer.RATING,
-                     quote_builder.DIAGNOSE, quote_builder.QUOTE, completion.COMPLETE,
-                     completion.MISSING, job_flows.DECLINE,
-                     stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
-                     parts_catalogue.PARTS_CATALOGUE, sales.SALE, *van_requests.FLOWS,
-                     *settlement.flows(), complaints.COMPLAINT, complaints.RESOLUTION])
-    application.bot_data["flows"] = engine
-    application.add_handler(TypeHandler(Update, engine.handle), group=-1)
-    for module in (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
-                   van_requests, count_sheets, scorecards, settlement, complaints, common):
-        for handler in module.handlers():
-            application.add_handler(handler)
-    for handler in common.catch_alls():
-        application.add_handler(handler)
-    application.add_error_handler(errors.on_error)

@@ -17,9 +17,10 @@ failing tests) is ``tests/local_bot_api``.
 from . import errors
 from .commands import scope_key
 from .errors import BotApiError, bad_request, forbidden, ptb_message, retry_after
+from .formatting import parse_formatted_text
 from .models import BotMessage, StoredFile, StoredMessage, UploadedFile
 from .server import LocalBotApi
-from .telegram_html import EntityParseError, FormattedText, parse_formatted_text, parse_html
+from .telegram_html import EntityParseError, FormattedText, parse_html
 from .updates import Webhook
 from .user_actions import detect_bot_commands, tiny_png
 from .users import SimulatedUser

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import errors as E
 from .errors import bad_request
-from .params import _Params, _canonical_json
+from .params import _canonical_json, _Params
 
 _COMMAND_RE = re.compile(r"^[a-z0-9_]+$")
 

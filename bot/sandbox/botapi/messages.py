@@ -7,16 +7,11 @@ from typing import Any
 
 from . import errors as E
 from .errors import bad_request, forbidden
+from .formatting import parse_formatted_text
 from .markup import _Markup, read_markup
 from .models import StoredFile, StoredMessage, message_kind
-from .params import _Params, _canonical_json
-from .telegram_html import (
-    CAPTION_LIMIT,
-    TEXT_LIMIT,
-    EntityParseError,
-    FormattedText,
-    parse_formatted_text,
-)
+from .params import _canonical_json, _Params
+from .telegram_html import CAPTION_LIMIT, TEXT_LIMIT, EntityParseError, FormattedText
 from .users import SimulatedUser
 
 CHAT_ACTIONS = frozenset(

@@ -8,13 +8,10 @@ webhook); everything the bot does to the chat lands in the user's view and trans
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from .models import BotMessage, StoredMessage, indent_continuation
 from .user_actions import UserActions
-
-if TYPE_CHECKING:
-    from .server import LocalBotApi
 
 
 class SimulatedUser(UserActions):
@@ -23,7 +20,7 @@ class SimulatedUser(UserActions):
 
     def __init__(
         self,
-        api: "LocalBotApi",
+        api: Any,  # the LocalBotApi (bot.sandbox.botapi.server) the user talks to
         user_id: int,
         first_name: str,
         *,
