@@ -10,7 +10,7 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import complaints, parsing
+from core import complaint_views, complaints, parsing
 from core.complaints import REASONS, RESOLUTIONS
 from core.lifecycle import MANAGER
 from core.parsing import parse_money
@@ -225,7 +225,7 @@ async def _resolve(turn: Turn, **given) -> Next:
     d = turn.draft
     complaint = await complaints.resolve(turn.uow, turn.user, d["complaint"], d["resolution"],
                                          **given)
-    card = await complaints.complaint_card(turn.uow, turn.user, complaint.id)
+    card = await complaint_views.complaint_card(turn.uow, turn.user, complaint.id)
     turn.say("complaint_resolution_saved", card=card)
     return turn.end()
 
@@ -271,7 +271,7 @@ def answer_buttons(update, context, complaint_id: int) -> list:
 async def _card(update: Update, context: Context, complaint_id, *, edit: bool = True):
     async with desk(context).uow() as uow:
         user = await person(uow, update, context)
-        card = await complaints.complaint_card(uow, user, complaint_id)
+        card = await complaint_views.complaint_card(uow, user, complaint_id)
     reply = show if edit else say
     await reply(update, context, "complaint_card", card=card, staff=user.role == MANAGER,
                 reply_markup=keyboard(card_buttons(update, context, user, card)))
@@ -312,7 +312,7 @@ async def answer_pressed(update: Update, context: Context):
 async def list_command(update: Update, context: Context):
     async with desk(context).uow() as uow:
         user = await person(uow, update, context)
-        lines = await complaints.complaint_list(uow, user)
+        lines = await complaint_views.complaint_list(uow, user)
     rows = [[(" · ".join(x for x in (
         line.number, line.order_number, label(update, context, f"complaint.status.{line.status}"),
         label(update, context, f"complaint.reason.{line.reason}"), line.manager_name) if x),

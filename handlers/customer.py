@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from core import (
     booking,
+    complaint_views,
     complaints,
     customer_orders,
     lifecycle,
@@ -112,7 +113,7 @@ async def _send_card(update: Update, context: Context, number_or_id):
                      and (await warranty.warranty_status(uow, user, card.id)).claimable)
         rateable = (finished and user.role == lifecycle.CUSTOMER
                     and await ratings.order_rating(uow, user, card.id) is None)
-        complained = await complaints.about_order(uow, user, card.id)
+        complained = await complaint_views.about_order(uow, user, card.id)
     rows = []
     if "approve_quote" in card.actions:
         rows.append([(label(update, context, "button.see_quote"), f"or:q:{card.id}")])

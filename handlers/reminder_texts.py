@@ -8,6 +8,7 @@ from sqlalchemy import select
 from telegram import InlineKeyboardMarkup
 
 from core import (
+    complaint_views,
     complaints,
     customer_orders,
     lifecycle,
@@ -173,7 +174,7 @@ async def _digest(uow) -> dict:
     """Today's booked, unassigned and overdue orders, yesterday's completed (core.order_lists),
     and the complaints waiting for a manager (core.complaints)."""
     return {**vars(await order_lists.digest(uow)),
-            "complaints": await complaints.waiting_count(uow)}
+            "complaints": await complaint_views.waiting_count(uow)}
 
 
 async def _complaint(uow, texts: Texts, lang: str, recipient: User, reminder: Reminder,
@@ -182,7 +183,7 @@ async def _complaint(uow, texts: Texts, lang: str, recipient: User, reminder: Re
     say any more (taken meanwhile, answered meanwhile, or not the recipient's to see)."""
     complaint_id = complaints.complaint_of(reminder)
     try:
-        card = await complaints.complaint_card(uow, recipient, complaint_id or 0)
+        card = await complaint_views.complaint_card(uow, recipient, complaint_id or 0)
     except DomainError:
         return None
     label = lambda key, **kw: texts.label(lang, key, **kw)  # noqa: E731

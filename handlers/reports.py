@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import charts, complaints, exports, order_lists, reports
+from core import charts, complaint_views, exports, order_lists, reports
 from core.lifecycle import MANAGER
 from core.order_lists import FILTERS
 from core.periods import PERIODS
@@ -69,7 +69,7 @@ async def summary_pressed(update: Update, context: Context):
     async with desk(context).uow() as uow:
         manager = await person(uow, update, context)
         figures = await reports.summary(uow, manager, name)
-        complained = await complaints.figures(uow, manager, name, figures.completed)
+        complained = await complaint_views.figures(uow, manager, name, figures.completed)
     await update.callback_query.answer()
     span = _span(update, context, figures.period)
     await show(update, context, "summary_card", s=figures, c=complained, **span,
@@ -131,7 +131,7 @@ async def export_pressed(update: Update, context: Context):
     async with desk(context).uow() as uow:
         manager = await person(uow, update, context)
         if update.callback_query.data.startswith("exc:"):
-            exported = await complaints.export_complaints(uow, manager, name, complaint_word)
+            exported = await complaint_views.export_complaints(uow, manager, name, complaint_word)
         else:
             exported = await exports.export_orders(uow, manager, name, word)
     await update.callback_query.answer()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import complaints, job_completion, people, quotes
+from core import complaint_views, complaints, job_completion, people, quotes
 from core.complaints import add_working_hours
 from core.errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from core.models import ComplaintEvent, Reminder, ServiceOrder
@@ -124,9 +124,9 @@ async def test_a_complaint_from_open_to_closed_and_reopened(desk, clock):
         ("unsatisfied", "resolved", "reopened"), ("resolve", "reopened", "resolved"),
         ("satisfied", "resolved", "closed")]
     async with desk.uow() as uow:
-        card = await complaints.complaint_card(uow, await people.find_user(uow, BOSS),
+        card = await complaint_views.complaint_card(uow, await people.find_user(uow, BOSS),
                                                complaint.id)
-        seen_by_ann = await complaints.complaint_card(uow, await people.find_user(uow, ANN),
+        seen_by_ann = await complaint_views.complaint_card(uow, await people.find_user(uow, ANN),
                                                       complaint.number)
     assert card.customer_phone == "+8613800138000" and seen_by_ann.customer_phone is None
     assert card.resolution == "no_action" and card.timeline[2].amount == 15050
@@ -152,7 +152,7 @@ async def test_who_may_do_what(desk, clock):
     for who in (BOB, LI):  # another customer, a technician: as if there were none
         for ref in (complaint.id, complaint.number):
             with pytest.raises(NotFound):
-                await act(desk, complaints.complaint_card, who, ref)
+                await act(desk, complaint_views.complaint_card, who, ref)
     with pytest.raises(NotFound):
         await act(desk, complaints.answer, BOB, complaint.number, True)
     with pytest.raises(NotAllowed) as refused:  # a technician cannot take or resolve
@@ -173,9 +173,9 @@ async def test_who_may_do_what(desk, clock):
     async with desk.uow() as uow:
         ann = await people.find_user(uow, ANN)
         bob = await people.find_user(uow, BOB)
-        assert [line.number for line in await complaints.complaint_list(uow, ann)] == \
+        assert [line.number for line in await complaint_views.complaint_list(uow, ann)] == \
             [complaint.number]
-        assert len(await complaints.complaint_list(uow, bob)) == 1
+        assert len(await complaint_views.complaint_list(uow, bob)) == 1
 
 
 async def test_a_free_revisit_is_a_warranty_order_in_a_free_window(desk, clock):
@@ -213,9 +213,9 @@ async def test_figures_and_export(desk, clock):
     await act(desk, complaints.resolve, BOSS, two.id, "apology", note="Sorry")
     async with desk.uow() as uow:
         boss = await people.find_user(uow, BOSS)
-        figures = await complaints.figures(uow, boss, "today", completed=1)
-        assert await complaints.waiting_count(uow) == 0
-        exported = await complaints.export_complaints(uow, boss, "today", lambda g, k: k)
+        figures = await complaint_views.figures(uow, boss, "today", completed=1)
+        assert await complaint_views.waiting_count(uow) == 0
+        exported = await complaint_views.export_complaints(uow, boss, "today", lambda g, k: k)
     assert (figures.opened, figures.resolved, figures.median_minutes,
             figures.average_minutes, figures.rate_percent) == (2, 2, 60, 60, 200.0)
     rows = list(csv.reader(io.TextIOWrapper(exported.file, encoding="utf-8-sig")))
@@ -225,7 +225,7 @@ async def test_figures_and_export(desk, clock):
     assert rows[1][-1].startswith("'=HYPERLINK")
     with pytest.raises(NotAllowed):
         async with desk.uow() as uow:
-            await complaints.figures(uow, await people.find_user(uow, LI), "today", 0)
+            await complaint_views.figures(uow, await people.find_user(uow, LI), "today", 0)
 
 
 async def test_open_complaints_are_in_the_morning_digest(desk, clock):

@@ -94,7 +94,7 @@ def test_a_complaint_card_at_its_longest_fits_one_message():
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
-    from core.complaints import ComplaintCard, ComplaintEntry
+    from core.complaint_views import ComplaintCard, ComplaintEntry
     from handlers.texts import LANGUAGES, Texts
 
     moment = datetime(2026, 11, 24, 2, tzinfo=timezone.utc)

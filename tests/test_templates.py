@@ -6,21 +6,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.count_sheets import SheetLine, SheetSummary, SheetView
 from core.customer_orders import OrderCard, TimelineEntry
 from core.dispatch import DispatchCard
 from core.jobs import JobCard
 from core.lifecycle import APPLIANCE_CATEGORIES, STATUSES
 from core.periods import Period
 from core.quotes import QuoteLineView, QuoteView
-from core.count_sheets import SheetLine, SheetSummary, SheetView
 from core.repair_reports import RepairReport, ReportLabour, ReportPart
 from core.reports import RatingComment, Summary, TechnicianFigures
 from core.scorecards import Scorecard, Scorecards
 from core.settlement import CashDay, Check, PartDifference, Payment
 from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
-from core.van_requests import RequestLine as VanRequestLine, RequestSummary, RequestView, Short
 from core.triage import LoadLine, OrderTriage, RequestLine
 from core.triage_model import LikelyFault, Suggestion
+from core.van_requests import RequestLine as VanRequestLine
+from core.van_requests import RequestSummary, RequestView, Short
 from handlers.menus import ROLE_COMMANDS
 from handlers.texts import LANGUAGES, Texts, money, pick_language
 
@@ -501,7 +502,7 @@ def test_other_states_of_van_requests_and_count_sheets_render_and_escape(lang, i
 
 # --- complaints -------------------------------------------------------------------------------
 
-from core.complaints import ComplaintCard, ComplaintEntry, ComplaintFigures  # noqa: E402
+from core.complaint_views import ComplaintCard, ComplaintEntry, ComplaintFigures
 
 SAMPLE_COMPLAINT = ComplaintCard(
     id=1, number="C-1001", status="resolved", reason="damage", text=TYPED, photos=("AgAD1",),
