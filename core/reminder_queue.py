@@ -26,7 +26,7 @@ from .lifecycle import MANAGER, TECHNICIAN
 from .models import OrderEvent, Rating, Reminder, ReplacedPart, ServiceOrder, User
 from .ratings import LOW_RATING
 from .settlement import check
-from .stock import low_stock
+from .stock_levels import low_stock
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from . import lifecycle, stock
-from .parsing import clean_text
+from . import lifecycle, stock, stock_levels
 from .catalogue import get_part, whole_number
 from .desk import UnitOfWork
 from .errors import DomainError, InvalidInput, NotFound
@@ -39,6 +38,7 @@ from .models import (
     VanRequestLine,
 )
 from .paging import Page, page_bounds
+from .parsing import clean_text
 from .reminder_queue import add_daily
 from .roles import require_manager, require_technician
 
@@ -254,8 +254,8 @@ async def view(uow: UnitOfWork, viewer: User, request_id: int) -> RequestView:
     main = await stock.main_warehouse(uow)
     van = await stock.van(uow, technician) if technician.role == lifecycle.TECHNICIAN else None
     ids = [line.part_id for line in request.lines]
-    in_main = await stock.quantities(uow, main, ids)
-    in_van = await stock.quantities(uow, van, ids) if van else {}
+    in_main = await stock_levels.quantities(uow, main, ids)
+    in_van = await stock_levels.quantities(uow, van, ids) if van else {}
     parts = {p.id: p for p in await uow.session.scalars(select(Part).where(Part.id.in_(ids)))}
     lines = tuple(sorted((RequestLine(line.part_id, parts[line.part_id].sku,
                                       parts[line.part_id].name, line.quantity, line.approved,
@@ -297,7 +297,7 @@ async def shortfall(uow: UnitOfWork, technician: User, day: date) -> list[Short]
     if not needed:
         return []
     van = await stock.van(uow, technician)
-    held = await stock.quantities(uow, van, list(needed))
+    held = await stock_levels.quantities(uow, van, list(needed))
     parts = {p.id: p for p in await uow.session.scalars(
         select(Part).where(Part.id.in_(list(needed))))}
     result = [Short(p, parts[p].sku, parts[p].name, n, held.get(p, 0), n - held.get(p, 0))

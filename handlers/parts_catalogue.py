@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
-from core import catalogue, stock
+from core import catalogue, stock, stock_levels
 from core.errors import InvalidInput, NotFound
 from core.parsing import clean_text
 
@@ -71,7 +71,7 @@ async def q_parts(turn: Turn) -> Question:
 async def _part_card(turn: Turn) -> Question:
     d = turn.draft
     part = await catalogue.get_part(turn.uow, d["view"], include_inactive=True)
-    in_main = await stock.level(turn.uow, stock.MAIN, part.id)
+    in_main = await stock_levels.level(turn.uow, stock.MAIN, part.id)
     label = turn.label
     rows = [
         [(label("stock_button.edit_name"), f"pe:{part.id}:name"),

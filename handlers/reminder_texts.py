@@ -17,7 +17,7 @@ from core import (
     repair_reports,
     scorecards,
     settlement,
-    stock,
+    stock_levels,
     triage,
 )
 from core.errors import DomainError, NotFound
@@ -80,7 +80,7 @@ async def render(uow, texts: Texts, default_language: str,
             lang, "scorecards.month", year=month.year, month=month.month,
             month_name=texts.label(lang, f"month.{month.month}")))
     elif reminder.kind == "low_stock":
-        lines = {line.part_id: line for line in await stock.low_stock(uow)}
+        lines = {line.part_id: line for line in await stock_levels.low_stock(uow)}
         if reminder.part_id not in lines:
             return None  # stocked up again meanwhile
         values["part"] = lines[reminder.part_id]

@@ -26,7 +26,7 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import ratings, staff, stock
+from core import ratings, staff, stock, stock_levels
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.lifecycle import APPLIANCE_CATEGORIES, TECHNICIAN
 from core.roles import require_manager
@@ -204,7 +204,7 @@ async def deactivate_confirmed(update: Update, context: Context):
         van_parts = 0
         if role == TECHNICIAN:
             van = await stock.van(uow, user)
-            van_parts = (await stock.levels(uow, van.id)).total
+            van_parts = (await stock_levels.levels(uow, van.id)).total
         await uow.commit()
     if not changed:
         await _card(update, context, user_id, notice="staff_toast.inactive_already")

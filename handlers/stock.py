@@ -15,7 +15,7 @@ from typing import Callable
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import stock, van_requests
+from core import stock, stock_levels, van_requests
 from core.errors import NotFound
 from core.roles import require_manager
 
@@ -81,7 +81,7 @@ async def _warehouses(update: Update, context: Context, *, edit: bool):
     async with desk(context).uow() as uow:
         await _manager(uow, update, context)
         choices = await stock.warehouse_choices(uow)
-        low = await stock.low_stock(uow)
+        low = await stock_levels.low_stock(uow)
         documents = await stock_documents(uow, update, context)
         await uow.commit()
     rows = []
@@ -117,7 +117,7 @@ async def levels_pressed(update: Update, context: Context):
         except NotFound:
             info = None
         if info is not None:
-            listing = await stock.levels(uow, info.id, int(page), LEVEL_PAGE,
+            listing = await stock_levels.levels(uow, info.id, int(page), LEVEL_PAGE,
                                          under_minimum_only=only == "l")
     if info is None:
         await toast(update, context, "toast.stale_button")
@@ -147,7 +147,7 @@ async def history_pressed(update: Update, context: Context):
         except NotFound:
             info = None
         if info is not None:
-            listing = await stock.ledger(uow, warehouse=info.id, page=int(page),
+            listing = await stock_levels.ledger(uow, warehouse=info.id, page=int(page),
                                          page_size=LEDGER_PAGE)
             for line in listing.items:
                 if line.other_warehouse_id and line.other_warehouse_id not in names:

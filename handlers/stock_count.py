@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Awaitable, Callable
 
-from core import catalogue, count_sheets, stock
+from core import catalogue, count_sheets, stock, stock_levels
 
 from .chat import keyboard
 from .flow import CANCEL, Entry, Flow, Next, Question, Step, Turn
@@ -34,7 +34,7 @@ async def start(turn: Turn, _) -> Next:
 
 async def source_chosen(turn: Turn) -> Next:
     d = turn.draft
-    d.update(parts=await stock.parts_to_count(turn.uow, d["source"]), index=0, counted={})
+    d.update(parts=await stock_levels.parts_to_count(turn.uow, d["source"]), index=0, counted={})
     return turn.goto("count_part" if d["parts"] else "count_confirm")
 
 
@@ -87,7 +87,7 @@ def with_back(step: Step, back: Callable[[Turn], Awaitable[Next]]) -> Step:
 async def _count_question(turn: Turn, part_id: int, **values) -> Question:
     d = turn.draft
     part = await catalogue.get_part(turn.uow, part_id, include_inactive=True)
-    d["expected"] = await stock.level(turn.uow, d["source"], part.id)
+    d["expected"] = await stock_levels.level(turn.uow, d["source"], part.id)
     rows = [[(turn.label("stock_button.as_recorded", quantity=d["expected"]), "cs")]]
     if values.get("position"):
         rows.append([(turn.label("button.skip"), "ck"),
@@ -142,7 +142,7 @@ def _after_count(turn: Turn) -> Next:
 
 
 async def typed_count(turn: Turn, text: str) -> Next:
-    number = stock.parse_counted(text)
+    number = stock_levels.parse_counted(text)
     turn.draft.setdefault("counted", {})[str(_counting(turn))] = number
     return _after_count(turn)
 
@@ -181,7 +181,7 @@ async def summary_pressed(turn: Turn, value: str) -> Next:
              for x in sheet.lines]
     differences = [line for line in lines if line.difference]
     confirmed = sheet.status == count_sheets.CONFIRMED
-    low = await stock.count_under_minimum(turn.uow, d["source"], lines) if confirmed else []
+    low = await stock_levels.count_under_minimum(turn.uow, d["source"], lines) if confirmed else []
     info = await stock.warehouse_info(turn.uow, d["source"])
     log.info("stock: %s counted by a manager, %s differences, sheet %s %s", info.key,
              len(differences), sheet.id, sheet.status)

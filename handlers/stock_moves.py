@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from core import catalogue, stock
+from core import catalogue, stock, stock_levels
 from core.errors import InvalidInput
 from core.parsing import clean_text, parse_quantity
 from core.stock import NotEnoughStock
@@ -54,7 +54,7 @@ def _start(turn: Turn, op: str) -> Next:
 async def _part_and_places(turn: Turn) -> dict:
     d = turn.draft
     part = await catalogue.get_part(turn.uow, d["part"], include_inactive=True)
-    available = await stock.level(turn.uow, d["source"], part.id) if d.get("source") else None
+    available = await stock_levels.level(turn.uow, d["source"], part.id) if d.get("source") else None
     return dict(op=d["op"], sku=part.sku, name=part.name, available=available,
                 source=await place(turn, d.get("source")),
                 destination=await place(turn, d.get("destination")))
@@ -94,7 +94,7 @@ async def typed_quantity(turn: Turn, text: str) -> Next:
     quantity = parse_quantity(text, maximum=stock.QUANTITY_MAX)
     if d.get("source"):
         try:
-            await stock.require_available(turn.uow, d["source"], d["part"], quantity)
+            await stock_levels.require_available(turn.uow, d["source"], d["part"], quantity)
         except NotEnoughStock as error:
             await not_enough(turn, error)
             return turn.stay()
@@ -147,7 +147,7 @@ async def confirmed(turn: Turn, value: str) -> Next:
         step = error.details.get("field")
         return turn.goto(step if step in STEPS[op] else "quantity")
     part = await catalogue.get_part(turn.uow, d["part"], include_inactive=True)
-    low = await stock.under_minimum_after(turn.uow, moved)
+    low = await stock_levels.under_minimum_after(turn.uow, moved)
     places = [(await place(turn, movement.warehouse_id), movement.balance) for movement in moved]
     log.info("stock: %s of %s × %s by a manager", op, d["quantity"], part.sku)
     turn.say("stock_done", op=op, sku=part.sku, name=part.name, quantity=d["quantity"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Awaitable, Callable
 
-from core import catalogue, stock
+from core import catalogue, stock, stock_levels
 from core.errors import NotFound
 from core.parsing import clean_text
 from core.roles import require_manager
@@ -96,14 +96,14 @@ def part_step(chosen: Chosen) -> Step:
         d = turn.draft
         query, page, source = d.get("query") or "", d.get("page", 1), d.get("source")
         if source and not query and d["op"] != "count":
-            listing = await stock.levels(turn.uow, source, page, PICK_PAGE)
+            listing = await stock_levels.levels(turn.uow, source, page, PICK_PAGE)
             items = [(line.part_id, line.sku, line.name, line.quantity)
                      for line in listing.items]
         else:
             listing = await catalogue.search_parts(turn.uow, query, page, PICK_PAGE,
                                                    include_inactive=d["op"] not in ("receive",
                                                                                "request"))
-            held = (await stock.quantities(turn.uow, source, [p.id for p in listing.items])
+            held = (await stock_levels.quantities(turn.uow, source, [p.id for p in listing.items])
                     if source else {})
             items = [(p.id, p.sku, p.name, held.get(p.id)) for p in listing.items]
         rows = [[(short(f"{sku} · {name}" + (f" · {have}" if have is not None else "")),

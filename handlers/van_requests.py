@@ -20,12 +20,12 @@ from functools import partial
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import catalogue, stock, van_requests
+from core import catalogue, stock, stock_levels, van_requests
 from core.catalogue import parse_number
 from core.errors import DomainError, InvalidInput, NotFound
+from core.lifecycle import APPLIANCE_CATEGORIES
 from core.models import Reminder, User
 from core.parsing import parse_quantity
-from core.lifecycle import APPLIANCE_CATEGORIES
 from core.roles import require_manager, require_technician
 
 from .chat import Context, desk, keyboard, label, person, rows_of, say, show
@@ -81,7 +81,7 @@ def request_part_step() -> Step:
         if d.get("appliance") and not d.get("query"):
             listing = await van_requests.parts_for_appliance(turn.uow, d["appliance"],
                                                              d.get("page", 1), PICK_PAGE)
-            held = await stock.quantities(turn.uow, d["source"], [p.id for p in listing.items])
+            held = await stock_levels.quantities(turn.uow, d["source"], [p.id for p in listing.items])
             rows = [[(short(f"{p.sku} · {p.name} · {held.get(p.id, 0)}"), f"pt:{p.id}")]
                     for p in listing.items]
             rows += page_buttons(turn, listing, "pp:{page}")
@@ -119,8 +119,8 @@ async def q_quantity(turn: Turn) -> Question:
     part = await catalogue.get_part(turn.uow, d["part"], include_inactive=True)
     van = await stock.van(turn.uow, turn.user)
     return Question("van_request_quantity", values=dict(
-        sku=part.sku, name=part.name, in_main=await stock.level(turn.uow, d["source"], part.id),
-        in_van=await stock.level(turn.uow, van, part.id), asked=d["lines"].get(str(part.id)),
+        sku=part.sku, name=part.name, in_main=await stock_levels.level(turn.uow, d["source"], part.id),
+        in_van=await stock_levels.level(turn.uow, van, part.id), asked=d["lines"].get(str(part.id)),
         maximum=van_requests.QUANTITY_MAX))
 
 
@@ -138,7 +138,7 @@ async def _lines(turn: Turn) -> list[tuple]:
     """(part id, sku, name, quantity, in main) of the draft, by SKU."""
     d = turn.draft
     ids = [int(p) for p in d.get("lines", {})]
-    held = await stock.quantities(turn.uow, d["source"], ids)
+    held = await stock_levels.quantities(turn.uow, d["source"], ids)
     result = []
     for part_id in ids:
         part = await catalogue.get_part(turn.uow, part_id, include_inactive=True)
@@ -339,7 +339,7 @@ async def _van(update: Update, context: Context, page: int, *, edit: bool):
             await say(update, context, f"error_{refused.code}", **refused.details)
             return
         van = await stock.van(uow, technician)
-        listing = await stock.levels(uow, van, page, VAN_PAGE)
+        listing = await stock_levels.levels(uow, van, page, VAN_PAGE)
         await uow.commit()
     if edit:
         await update.callback_query.answer()

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from core import count_sheets, people, stock
+from core import count_sheets, people, stock, stock_levels
 from core.count_sheets import AlreadyConfirmed
 from core.errors import InvalidInput, NotAllowed
 from core.models import Reminder, StockMovement, User
@@ -32,7 +32,7 @@ async def stocked(desk, *, second_manager=False):
 
 async def level(desk, sku):
     async with desk.uow() as uow:
-        return await stock.level(uow, "main", sku)
+        return await stock_levels.level(uow, "main", sku)
 
 
 async def adjustments(desk):

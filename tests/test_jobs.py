@@ -15,6 +15,7 @@ from core import (
     repair_reports,
     sales,
     stock,
+    stock_levels,
 )
 from core.errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from core.models import ReplacedPart, ServiceOrder, StockMovement
@@ -56,8 +57,8 @@ async def levels(desk, sku):
     """(Li's van, main) levels of a part."""
     async with desk.uow() as uow:
         li = await people.find_user(uow, LI)
-        return (await stock.level(uow, await stock.van(uow, li), sku),
-                await stock.level(uow, "main", sku))
+        return (await stock_levels.level(uow, await stock.van(uow, li), sku),
+                await stock_levels.level(uow, "main", sku))
 
 
 async def test_a_repair_from_assignment_to_closed(desk, clock, shop):

@@ -6,7 +6,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from core import orders, people, stock
+from core import orders, people, stock, stock_levels
 from core.errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from core.models import StockLevel, StockMovement, Warehouse
 from core.stock import NotEnoughStock
@@ -25,7 +25,7 @@ async def warehouses(desk):
 
 async def level(desk, warehouse_id, sku):
     async with desk.uow() as uow:
-        return await stock.level(uow, warehouse_id, sku)
+        return await stock_levels.level(uow, warehouse_id, sku)
 
 
 async def job_in_progress(desk, technician, customer=ANN, **overrides):
@@ -66,7 +66,7 @@ async def test_receive_transfer_scrap_each_leave_ledger_rows_with_who_and_balanc
         boss = await people.find_user(uow, BOSS)
         rows = (await uow.session.scalars(
             select(StockMovement).order_by(StockMovement.id))).all()
-        page = await stock.ledger(uow, warehouse=main)
+        page = await stock_levels.ledger(uow, warehouse=main)
     assert [(r.kind, r.warehouse_id, r.quantity, r.balance, r.other_warehouse_id, r.note)
             for r in rows] == [
         ("receive", main, 5, 5, None, "Supplier: Haier parts, invoice 778"),
@@ -142,26 +142,26 @@ async def test_what_a_manager_types_for_a_move_or_a_count(desk):
     main, li_van, _ = await warehouses(desk)
     await act(desk, stock.receive, BOSS, "CMP-01", 3)
     async with desk.uow() as uow:
-        await stock.require_available(uow, main, "CMP-01", 3)
+        await stock_levels.require_available(uow, main, "CMP-01", 3)
         with pytest.raises(NotEnoughStock) as short:
-            await stock.require_available(uow, li_van, "CMP-01", 1)
+            await stock_levels.require_available(uow, li_van, "CMP-01", 1)
         assert short.value.details == {"sku": "CMP-01", "requested": 1, "available": 0,
                                        "warehouse": (await stock.warehouse_info(uow, li_van)).key}
-        assert await stock.parts_to_count(uow, main) == [
-            line.part_id for line in (await stock.levels(uow, main)).items]
-        assert await stock.parts_to_count(uow, li_van) == []
-    assert [stock.parse_counted(t) for t in ("0", "０", "１２", " 7 ")] == [0, 0, 12, 7]
+        assert await stock_levels.parts_to_count(uow, main) == [
+            line.part_id for line in (await stock_levels.levels(uow, main)).items]
+        assert await stock_levels.parts_to_count(uow, li_van) == []
+    assert [stock_levels.parse_counted(t) for t in ("0", "０", "１２", " 7 ")] == [0, 0, 12, 7]
     for typed in ("-1", "1 2", "lots", str(stock.QUANTITY_MAX + 1)):
         with pytest.raises(InvalidInput) as refused:
-            stock.parse_counted(typed)
+            stock_levels.parse_counted(typed)
         assert refused.value.details["field"] == "counted"
         assert refused.value.details["minimum"] == 0
     # A count's adjustments tell which parts it leaves under their minimum, and whether it
     # was the count that took them there.
     lines = await act(desk, stock.count, BOSS, main, {"CMP-01": 1, "FAN-03": 0, "THERM-02": 4})
     async with desk.uow() as uow:
-        low = await stock.count_under_minimum(uow, main, lines)
-        in_van = await stock.count_under_minimum(uow, li_van, lines)
+        low = await stock_levels.count_under_minimum(uow, main, lines)
+        in_van = await stock_levels.count_under_minimum(uow, li_van, lines)
     assert [(u.sku, u.quantity, u.crossed) for u in low] == [("CMP-01", 1, True)]
     assert in_van == []
 
@@ -172,10 +172,10 @@ async def test_levels_mark_parts_under_their_minimum_in_the_main_warehouse(desk)
     await act(desk, stock.receive, BOSS, "CMP-01", 3)
     await act(desk, stock.transfer, BOSS, "CMP-01", 2, main, li_van)
     async with desk.uow() as uow:
-        main_levels = await stock.levels(uow, main)
-        van_levels = await stock.levels(uow, li_van)
-        low = await stock.low_stock(uow)
-        only_low = await stock.levels(uow, main, under_minimum_only=True)
+        main_levels = await stock_levels.levels(uow, main)
+        van_levels = await stock_levels.levels(uow, li_van)
+        low = await stock_levels.low_stock(uow)
+        only_low = await stock_levels.levels(uow, main, under_minimum_only=True)
     assert [(l.sku, l.quantity, l.under_minimum) for l in main_levels.items] == [
         ("CMP-01", 1, True), ("FAN-03", 0, True), ("THERM-02", 0, False)]
     assert [(l.sku, l.quantity, l.under_minimum) for l in van_levels.items] == [

@@ -17,7 +17,8 @@ from core.repair_reports import RepairReport, ReportLabour, ReportPart
 from core.reports import RatingComment, Summary, TechnicianFigures
 from core.scorecards import Scorecard, Scorecards
 from core.settlement import CashDay, Check, PartDifference, Payment
-from core.stock import CountLine, LedgerLine, LevelLine, UnderMinimum
+from core.stock import CountLine, LedgerLine, LevelLine
+from core.stock_levels import UnderMinimum
 from core.triage import LoadLine, OrderTriage, RequestLine
 from core.triage_model import LikelyFault, Suggestion
 from core.van_requests import RequestLine as VanRequestLine

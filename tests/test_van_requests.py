@@ -6,11 +6,22 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from core import jobs, people, quotes, stock, van_requests
+from core import jobs, people, quotes, stock, stock_levels, van_requests
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.models import Reminder, StockMovement, TriageHistory, User
 from core.van_requests import AlreadyDecided, MainShort
-from tests.workshop import BOSS, LI, TODAY, TOMORROW, WANG, act, at, company, make_user, on_site
+from tests.workshop import (
+    BOSS,
+    LI,
+    TODAY,
+    TOMORROW,
+    WANG,
+    act,
+    at,
+    company,
+    make_user,
+    on_site,
+)
 
 
 async def stocked(desk, compressors=3, thermostats=1):
@@ -28,7 +39,7 @@ async def level(desk, where, sku):
     async with desk.uow() as uow:
         if where != "main":
             where = (await stock.van(uow, await people.find_user(uow, where))).id
-        return await stock.level(uow, where, sku)
+        return await stock_levels.level(uow, where, sku)
 
 
 async def notices(desk, kind):

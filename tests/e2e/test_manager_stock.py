@@ -3,7 +3,7 @@ counts and levels; and register sales orders that customers then book delivery f
 movement is a ledger row; a level never goes below zero."""
 from sqlalchemy import select
 
-from core import catalogue, people, stock
+from core import catalogue, people, stock, stock_levels
 from core.models import Part, SalesOrder, ServiceOrder, StockMovement, User
 from tests.e2e.conftest import MANAGER_ID
 from tests.e2e.people import registered_customer, technician
@@ -42,7 +42,7 @@ async def level(bot, warehouse, sku):
             tech = await people.find_user(uow, warehouse)
             warehouse = (await stock.van(uow, tech)).id
             await uow.commit()
-        return await stock.level(uow, warehouse, sku)
+        return await stock_levels.level(uow, warehouse, sku)
 
 
 async def movements(bot):

@@ -5,7 +5,17 @@ checklists, parts missing, being paid; and nobody else's jobs are theirs.
 The tests' clock stands at Tue 24 Nov 2026, 10:00 in Shanghai; bookings are for Wed 25 Nov."""
 from sqlalchemy import select
 
-from core import booking, job_completion, jobs, people, quotes, staff, stock, warranty
+from core import (
+    booking,
+    job_completion,
+    jobs,
+    people,
+    quotes,
+    staff,
+    stock,
+    stock_levels,
+    warranty,
+)
 from core.models import (
     Completion,
     MissingPart,
@@ -43,7 +53,7 @@ GONE = "That is not available to you (any more). Please use /help to find your w
 async def van_level(bot, telegram_id: int, sku: str) -> int:
     async with bot.desk.uow() as uow:
         tech = await uow.session.scalar(select(User).where(User.telegram_id == telegram_id))
-        return await stock.level(uow, await stock.van(uow, tech), sku)
+        return await stock_levels.level(uow, await stock.van(uow, tech), sku)
 
 
 async def book_with_photo(ann, problem="Not cooling <at all> & it hums"):
