@@ -20,9 +20,8 @@ from core import (
     warranty,
     windows,
 )
-from core.models import Appliance
 from core.areas import area_of, display_name
-from core.errors import DomainError, InvalidInput
+from core.errors import InvalidInput
 from core.lifecycle import (
     APPLIANCE_CATEGORIES,
     CUSTOMER,
@@ -30,8 +29,17 @@ from core.lifecycle import (
     REPAIR,
     WARRANTY,
 )
+from core.models import Appliance
 from core.windows import WindowFull
 
+from .booking_checks import (
+    q_sales_number,
+    q_sales_phone,
+    q_warranty_parts,
+    toggled_warranty_part,
+    typed_sales_number,
+    typed_sales_phone,
+)
 from .common import phone_keyboard, shared_phone
 from .flow import UNTIL, Entry, Flow, Next, Question, Step, Turn
 from .texts import window_label
@@ -193,25 +201,6 @@ async def q_confirm(turn: Turn) -> Question:
         rows.insert(1, [(turn.label("button.not_urgent" if turn.draft.get("urgent")
                                     else "button.urgent"), "urgent")])
     return Question("booking_summary", rows, _summary(turn))
-
-
-async def q_warranty_parts(turn: Turn) -> Question:
-    d = turn.draft
-    chosen = set(d.get("chosen", []))
-    rows = [[(("✅ " if part_id in chosen else "")
-              + turn.label("button.warranty_part", name=name, until=until), str(part_id))]
-            for part_id, name, until in d["parts"]]
-    rows.append([(turn.label("button.done"), "done")])
-    return Question("ask_warranty_parts", rows, {
-        "number": d["original_number"], "has_parts": bool(d["parts"])})
-
-
-async def q_sales_number(turn: Turn) -> Question:
-    return Question("ask_sales_number")
-
-
-async def q_sales_phone(turn: Turn) -> Question:
-    return Question("ask_sales_phone")
 
 
 # --- the answers -------------------------------------------------------------------------
@@ -430,47 +419,6 @@ async def _book(uow, user, d):
             **where)
     return await sales.book_installation(uow, user, d["sales_order"], phone=d["phone"],
                                          day=d["day"], window=d["window"], **where)
-
-
-async def toggled_warranty_part(turn: Turn, choice: str) -> Next:
-    d = turn.draft
-    if choice == "done":
-        return turn.next()
-    if not choice.isdigit() or int(choice) not in {p[0] for p in d["parts"]}:
-        turn.toast("toast.stale_button")
-        return turn.stay()
-    part_id = int(choice)
-    chosen = d.setdefault("chosen", [])
-    chosen.remove(part_id) if part_id in chosen else chosen.append(part_id)
-    return turn.refresh()
-
-
-# --- delivery: proving the sales order is theirs ------------------------------------------
-
-async def typed_sales_number(turn: Turn, text: str) -> Next:
-    turn.draft["sales_number"] = parsing.clean_text(text, "sales_number", minimum=1, maximum=32)
-    return turn.next()
-
-
-async def typed_sales_phone(turn: Turn, text: str) -> Next:
-    d = turn.draft
-    try:
-        found = await sales.verify_sales_order(turn.uow, turn.user, d["sales_number"], text)
-        # Said now, not after the address and the time were chosen.
-        await sales.require_no_open_installation(turn.uow, turn.user, found)
-    except DomainError as error:
-        # A wrong try is kept (committed with the step): it counts toward the limit.
-        turn.say(f"error_{error.code}", **error.details)
-        if error.details.get("reason") in ("too_many_tries", "installation_booked"):
-            return turn.end()
-        return turn.goto("sales_number")
-    d.update(sales_order=found.id, sales_number=found.number, phone=found.phone,
-             sales_address=found.address, category=found.category, brand=found.brand,
-             model=found.model)
-    turn.say("sales_order_found", number=found.number,
-             category=turn.label(f"category.{found.category}"),
-             brand=found.brand or "", model=found.model or "")
-    return turn.next()
 
 
 # --- helpers -----------------------------------------------------------------------------
