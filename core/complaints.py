@@ -32,7 +32,7 @@ from . import booking, lifecycle, orders, parsing, windows
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from .lifecycle import CUSTOMER, MANAGER
-from .models import Complaint, ComplaintEvent, Reminder, ServiceOrder, User
+from .models import Complaint, ComplaintEvent, Reminder, SalesOrder, ServiceOrder, User
 from .parsing import parse_money
 from .reminder_queue import QUIET_FROM, QUIET_UNTIL
 from .roles import require_customer, require_manager
@@ -268,14 +268,40 @@ async def open_complaint(uow: UnitOfWork, customer: User, order: ServiceOrder | 
     found = await check_order(uow, customer, order)
     await orders.lock_order(uow, found)  # a submit pressed twice files one complaint
     found = await check_order(uow, customer, found.id)
+    return await _file(uow, found, customer.id, customer.id, reason, text, photos)
+
+
+async def open_for_delivery(uow: UnitOfWork, order: ServiceOrder, text: str,
+                            photos=()) -> Complaint:
+    """A damage claim on a delivery (core.handover), filed by the system on the customer's
+    behalf: reason "damage", the sales order's number first in its text; the managers are told
+    as for any complaint. One still unfinished damage complaint on the order is returned as it
+    is (the technician and the customer both saying "damaged" make one claim)."""
+    sales = await uow.session.get(SalesOrder, order.sales_order_id) \
+        if order.sales_order_id else None
+    if sales is None:
+        raise NotAllowed(reason="not_a_delivery", order=order.number)
+    existing = await uow.session.scalar(
+        select(Complaint).where(Complaint.order_id == order.id, Complaint.reason == "damage",
+                                Complaint.status.in_(UNFINISHED)).limit(1))
+    if existing is not None:
+        return existing
+    text = parsing.clean_text(f"{sales.number} · {order.number}: {text}", "complaint",
+                              minimum=TEXT_MIN, maximum=TEXT_MAX, multiline=True)
+    return await _file(uow, order, order.customer_id, None, "damage", text,
+                       booking.clean_photos(list(photos)))
+
+
+async def _file(uow: UnitOfWork, found: ServiceOrder, customer_id: int, actor_id: int | None,
+                reason: str, text: str, photos: list) -> Complaint:
     now = uow.now()
-    complaint = Complaint(order_id=found.id, customer_id=customer.id,
+    complaint = Complaint(order_id=found.id, customer_id=customer_id,
                           technician_id=found.technician_id, reason=reason, text=text,
                           photos=photos, status=OPEN, created_at=now, updated_at=now)
     uow.session.add(complaint)
     await uow.session.flush()
     complaint.number = complaint_number(complaint.id)
-    uow.session.add(ComplaintEvent(complaint_id=complaint.id, actor_id=customer.id, at=now,
+    uow.session.add(ComplaintEvent(complaint_id=complaint.id, actor_id=actor_id, at=now,
                                    action="open", from_status=None, to_status=OPEN,
                                    note=found.number))
     unhandled = add_working_hours(now, UNTAKEN_AFTER, uow.company.timezone)

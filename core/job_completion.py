@@ -16,7 +16,7 @@ import logging
 
 from sqlalchemy import func, select
 
-from . import lifecycle, orders, stock
+from . import handover, lifecycle, orders, stock
 from .bill import bill
 from .catalogue import get_part, whole_number
 from .desk import UnitOfWork
@@ -105,6 +105,7 @@ async def complete(uow: UnitOfWork, technician: User, order: ServiceOrder | int 
     work_done = clean_text(work_done, "work_done", maximum=WORK_DONE_MAX, multiline=True)
     order = await own_job(uow, technician, order)
     check_act(order, "complete")
+    await handover.require_not_held(uow, order)  # a damage claim awaits or holds it
     installation = order.kind == lifecycle.INSTALLATION
     if installation:
         checklist = _clean_checklist(checklist)

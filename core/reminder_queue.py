@@ -49,7 +49,10 @@ LASTING = ("report", "quote_answered", "declined", "parts_missing", "parts_wait"
 QUIET_KINDS = ("day_before", "two_hours", "quote_waiting", "rating", "warranty_ending")
 # Acts recorded on an order that keep its status and plan nothing anew.
 NOT_ENTERING = ("rate", "warranty_claim", "diagnose", "prioritise",
-                "bill_difference_resolved")  # core.settlement
+                "bill_difference_resolved",  # core.settlement
+                # core.handover's acts
+                "handover_recorded", "handover_confirmed", "handover_disputed",
+                "handover_install", "handover_hold")
 QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)
 DAY_BEFORE_AT = time(18, 0)
 WARRANTY_NOTICE = timedelta(days=14)

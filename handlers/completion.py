@@ -18,7 +18,7 @@ jm:pt:<part id> jm:n:<1-5> jm:note jm:send jm:back; jc:!cancel and jm:!cancel st
 """
 from __future__ import annotations
 
-from core import catalogue, job_completion, jobs, quotes
+from core import catalogue, handover, job_completion, jobs, quotes
 from core.access import find
 from core.errors import InvalidInput, NotAllowed
 from core.lifecycle import INSTALLATION
@@ -57,7 +57,9 @@ async def start(turn: Turn, match) -> Next:
     if card is None:
         return turn.end()
     allowed, labour = [], 0
-    if card.kind != INSTALLATION:
+    if card.kind == INSTALLATION:  # said now, not after the checklist and the photos
+        await handover.require_not_held(turn.uow, await find(turn.uow, turn.user, card.id))
+    else:
         order = await find(turn.uow, turn.user, card.id)
         quote = await quotes.approved_quote(turn.uow, order)
         view = quotes.view(quote, order) if quote else None

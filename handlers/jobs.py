@@ -30,7 +30,7 @@ from telegram import InputMediaPhoto, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import jobs, orders, quotes, triage
+from core import handover, jobs, orders, quotes, triage
 from core.errors import DomainError, NotFound
 from core.lifecycle import IN_PROGRESS
 
@@ -200,13 +200,15 @@ async def card_view(uow, user, order, words, day, lang: str) -> tuple[dict, list
     likely = await triage.for_job(uow, user, card.id, lang)
     rows = rows_of([(words(f"jobs.button.{action_label(card, a)}"),
                      f"{ACTION_BUTTONS[a][1]}:{card.id}") for a in card.actions], 2)
+    if await handover.may_record(uow, row):  # a delivery: the box's condition first
+        rows.insert(0, [(words("handover.button.record"), f"jb:ho:{card.id}")])
     if likely and likely.short and card.status in triage.ASK_STATUSES:
         rows.append([(words("triage.button.ask"), f"tr:ask:{card.id}")])
     if card.photos:
         rows.append([(words("jobs.button.photos", count=len(card.photos)), f"jb:ph:{card.id}")])
     rows.append([(words("jobs.button.all_jobs"), "jb:p:1")])
     values = dict(card=card, quote=quote, amount=row.final_amount, map_url=map_url(card),
-                  triage=likely,
+                  triage=likely, handover=await handover.view(uow, user, card.id),
                   day=day(card.booked_date) if card.booked_date else "",
                   window=window_label(card.window) if card.window else "")
     return values, rows

@@ -16,6 +16,7 @@ from . import (
     customer,
     dispatch,
     errors,
+    handover,
     job_flows,
     jobs,
     labour,
@@ -39,10 +40,10 @@ FLOWS = [common.REGISTRATION, booking.BOOKING, customer.RATING,
          quote_builder.DIAGNOSE, quote_builder.QUOTE, completion.COMPLETE, completion.MISSING,
          job_flows.DECLINE, stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
          parts_catalogue.PARTS_CATALOGUE, sales.SALE, *van_requests.FLOWS, *settlement.flows(),
-         complaints.COMPLAINT, complaints.RESOLUTION]
+         complaints.COMPLAINT, complaints.RESOLUTION, handover.HANDOVER]
 # Modules whose handlers() follow the engine, in this order; common's catch-alls come last.
 MODULES = (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
-           van_requests, count_sheets, scorecards, settlement, complaints, common)
+           van_requests, count_sheets, scorecards, settlement, complaints, handover, common)
 
 
 def register(application: Application) -> None:

@@ -113,3 +113,24 @@ def test_a_complaint_card_at_its_longest_fits_one_message():
                          "reminder_complaint_reopened", "complaint_resolution_saved"):
             text = texts.render(lang, template, card=card, staff=True)
             assert visible_length(text) <= MESSAGE_MAX, (lang, template)
+
+
+def test_every_handover_message_at_its_longest_fits_one_message():
+    """The longest sales order number (32) and technician's name (64), escaped: each handover
+    message stays one message, in both languages."""
+    from zoneinfo import ZoneInfo
+
+    from core.handover import HandoverView
+    from handlers.texts import LANGUAGES, Texts
+
+    texts = Texts(ZoneInfo("Asia/Shanghai"))
+    seen = HandoverView(order_id=1, number="I-999999999999", sales_number="<&>" * 10 + "<&",
+                        condition="damaged", photos=("x",) * 10, customer_answer="damaged",
+                        complaint_id=1, complaint_number="C-999999999999", decision="hold",
+                        technician_name="<&>" * 21 + "<")
+    for lang in LANGUAGES:
+        for template in ("handover_recorded", "handover_answered", "handover_decided",
+                         "reminder_handover_confirm", "reminder_handover_answered",
+                         "reminder_handover_claim", "reminder_handover_decided"):
+            text = texts.render(lang, template, handover=seen, decision="hold")
+            assert visible_length(text) <= 1024, (lang, template)  # even as a caption

@@ -192,8 +192,8 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
         orders = (await uow.session.scalars(select(ServiceOrder).order_by(ServiceOrder.id))).all()
         sales = (await uow.session.scalars(select(SalesOrder))).all()
     assert [o.status for o in orders] == ["new", "scheduled", "on_site", "cancelled", "closed",
-                                          "new"]
-    assert [o.priority for o in orders] == ["normal"] * 5 + ["urgent"]
+                                          "new", "on_site"]
+    assert [o.priority for o in orders] == ["normal"] * 5 + ["urgent", "normal"]
     assert orders[1].technician_id == chen.id
     # A settled day: Chen's job paid in cash today, the cash confirmed by the manager.
     async with sandbox.service.desk.uow() as uow:
@@ -217,7 +217,14 @@ async def test_the_demo_company_is_there_once(sandbox, http, tmp_path):
     assert {"CALLOUT", "AC-CLEAN"} <= {i.code for i in ac.items}
     assert len({i.category for i in labour}) >= 6  # per appliance, and for any
     assert len({level.warehouse_id for level in levels if level.quantity}) == 3  # main, 2 vans
-    assert [s.number for s in sales] == [demo.SALES_ORDER_NUMBER]
+    assert [s.number for s in sales] == [demo.SALES_ORDER_NUMBER, demo.HANDOVER_SALES_NUMBER]
+    # A delivery whose handover Chen recorded (intact, a photo) and 张伟 confirmed.
+    async with sandbox.service.desk.uow() as uow:
+        from core.models import Handover
+        [handed] = (await uow.session.scalars(select(Handover))).all()
+    assert (handed.order_id, handed.condition, handed.customer_answer, handed.complaint_id) == (
+        orders[6].id, "intact", "good", None)
+    assert orders[6].kind == "installation" and orders[6].sales_order_id == sales[1].id
     async with sandbox.service.desk.uow() as uow:
         from core.models import Complaint
         complaint = await uow.session.scalar(select(Complaint))

@@ -552,3 +552,55 @@ def test_complaint_figures_in_the_summary_and_the_digest(lang):
     assert ("1 d 1 h 0 min (median)" if lang == "en" else "1 天 1 小时 0 分钟") in card
     digest = texts.render(lang, "reminder_digest", **SAMPLES["reminder_digest"], complaints=3)
     assert ("Open complaints: 3" if lang == "en" else "未结投诉：3") in digest
+
+
+# a delivery's handover (core.handover)
+def _handover(**changes):
+    from core.handover import HandoverView
+    values = dict(order_id=1, number="I-1001", sales_number=TYPED, condition="damaged",
+                  photos=("AgADh1", "AgADh2"), customer_answer="damaged", complaint_id=2,
+                  complaint_number="C-1002", decision=None, technician_name=TYPED)
+    return HandoverView(**(values | changes))
+
+
+SAMPLES.update({
+    "handover_condition": dict(number="I-1001"),
+    "handover_photos": dict(condition="damaged", maximum=10),
+    "handover_photo_received": dict(count=1, maximum=10),
+    "handover_photo_needed": {},
+    "handover_recorded": dict(handover=_handover()),
+    "handover_answered": dict(handover=_handover()),
+    "handover_decided": dict(handover=_handover(decision="hold")),
+    "reminder_handover_confirm": dict(handover=_handover(customer_answer=None), decision="asked"),
+    "reminder_handover_answered": dict(handover=_handover(), decision="answered"),
+    "reminder_handover_claim": dict(handover=_handover(), decision="claim"),
+    "reminder_handover_decided": dict(handover=_handover(decision="install"), decision="install"),
+})
+SAMPLES["job_card"] = dict(SAMPLES["job_card"], handover=_handover())
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("changes", [
+    dict(condition="intact", customer_answer="good", complaint_id=None, complaint_number=None),
+    dict(condition="intact", customer_answer=None, complaint_id=None, complaint_number=None),
+    dict(decision="hold"), dict(decision="install")])
+def test_a_handover_in_each_state_renders_and_escapes(lang, changes):
+    seen = _handover(**changes)
+    for name in ("handover_recorded", "handover_answered", "handover_decided",
+                 "reminder_handover_confirm", "reminder_handover_answered",
+                 "reminder_handover_claim", "reminder_handover_decided"):
+        text = texts.render(lang, name, handover=seen, decision=seen.decision or "hold")
+        assert TYPED not in text and "&lt;b&gt;Tom" in text, name
+    card = texts.render(lang, "job_card", **dict(SAMPLES["job_card"], handover=seen))
+    assert ("C-1002" in card) == (seen.complaint_number is not None)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("reason", ["not_a_delivery", "handover_recorded", "handover_not_now",
+                                    "handover_answered", "handover_decided",
+                                    "handover_awaiting", "handover_held"])
+def test_every_handover_refusal_has_its_own_words(lang, reason):
+    text = texts.render(lang, "error_not_allowed", reason=reason, order="I-1001",
+                        decision="hold", by=TYPED)
+    generic = texts.render(lang, "error_not_allowed", reason="?")
+    assert "I-1001" in text and text != generic

@@ -20,6 +20,7 @@ from core import (
     catalogue,
     complaints,
     dispatch,
+    handover,
     job_completion,
     jobs,
     lifecycle,
@@ -184,6 +185,7 @@ async def seed(desk: Desk) -> bool:
     await _repair(desk, zhang, category="water_heater", brand="Haier", model="EC6002",
                   description="热水器底部漏水，家里没有热水。",
                   address="上海市徐汇区漕溪北路 398 号 5 楼", day=tomorrow, window="17-20")
+    await _handover(desk, zhang, chen, manager, tomorrow)
     async with desk.uow() as uow:
         # The notices the set-up itself caused (assigned, confirmed...) are history, not news:
         # nobody in the demo has opened the chat yet, and they would arrive in the middle of
@@ -278,19 +280,22 @@ async def _on_site_today(desk: Desk, customer: User, technician: User, manager: 
         customer = await uow.session.get(User, customer.id)
         order = await booking.book_repair(uow, customer, day=day, window=window,
                                           **booking_fields)
-        today, now = windows.local_today(uow), uow.now()
-        begun = [w for w in windows.WINDOWS if windows.window_bounds(uow, today, w)[0] <= now]
-        visit = begun[-1] if begun else windows.WINDOWS[0]
-        order.booked_date, order.window = today, visit
-        order.window_start, order.window_end = windows.window_bounds(uow, today, visit)
-        await dispatch.assign(uow, await uow.session.get(User, manager.id), order,
-                              technician.id)
-        technician = await uow.session.get(User, technician.id)
-        await jobs.accept(uow, technician, order)
-        await jobs.start_trip(uow, technician, order)
-        await jobs.arrive(uow, technician, order)
+        await _arrived_today(uow, order, technician, manager)
         await uow.commit()
         return order.id
+
+
+async def _arrived_today(uow, order: ServiceOrder, technician: User, manager: User) -> None:
+    today, now = windows.local_today(uow), uow.now()
+    begun = [w for w in windows.WINDOWS if windows.window_bounds(uow, today, w)[0] <= now]
+    visit = begun[-1] if begun else windows.WINDOWS[0]
+    order.booked_date, order.window = today, visit
+    order.window_start, order.window_end = windows.window_bounds(uow, today, visit)
+    await dispatch.assign(uow, await uow.session.get(User, manager.id), order, technician.id)
+    technician = await uow.session.get(User, technician.id)
+    await jobs.accept(uow, technician, order)
+    await jobs.start_trip(uow, technician, order)
+    await jobs.arrive(uow, technician, order)
 
 
 async def _settled_day(desk: Desk, customer: User, technician: User, manager: User,
@@ -347,4 +352,28 @@ async def _van_request(desk: Desk, technician: User) -> None:
     async with desk.uow() as uow:
         technician = await uow.session.get(User, technician.id)
         await van_requests.create(uow, technician, [("AC-CAP-35", 2), ("AC-R32-1KG", 1)])
+        await uow.commit()
+
+
+HANDOVER_SALES_NUMBER = "S-2026-0043"
+
+
+async def _handover(desk: Desk, customer: User, technician: User, manager: User, day) -> None:
+    """A delivery (张伟's new fridge, S-2026-0043) Chen Jun is at now: the box recorded intact
+    at handover with a photo, and 张伟 confirmed it in chat; the installation is Chen's to
+    complete (the card shows the handover, "✅ Complete" is on it)."""
+    async with desk.uow() as uow:
+        manager = await uow.session.get(User, manager.id)
+        customer = await uow.session.get(User, customer.id)
+        await sales.register_sales_order(
+            uow, manager, number=HANDOVER_SALES_NUMBER, customer_name=CUSTOMER_ZHANG.name,
+            phone=CUSTOMER_ZHANG.phone, address="上海市徐汇区漕溪北路 398 号 5 楼",
+            category="refrigerator", brand="Haier", model="BCD-470WDPG")
+        found = await sales.verify_sales_order(uow, customer, HANDOVER_SALES_NUMBER,
+                                               CUSTOMER_ZHANG.phone)
+        order = await sales.book_installation(uow, customer, found.id, day=day, window="13-17")
+        await _arrived_today(uow, order, technician, manager)
+        await handover.record(uow, await uow.session.get(User, technician.id), order, "intact",
+                              ["AgADdemoHandover1"])
+        await handover.answer(uow, customer, order.id, True)
         await uow.commit()

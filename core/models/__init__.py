@@ -7,6 +7,7 @@ from .base import (
 from .job import (
     Completion,
     Diagnosis,
+    Handover,
     MissingPart,
     Quote,
     QuoteLine,
@@ -86,6 +87,7 @@ __all__ = [
     "MissingPart",
     "ReplacedPart",
     "Completion",
+    "Handover",
     "Rating",
     "WarrantyClaimPart",
     "Reminder",

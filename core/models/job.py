@@ -191,3 +191,23 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (Index("ix_reminders_due", "sent_at", "dropped_at", "due_at"),)
+
+
+class Handover(Base):
+    """A delivery's handover (送货安装: 确认产品完好无损): the condition the technician found
+    the box in, with photos; the customer's answer in chat; and, when either says damaged,
+    the damage claim (a complaint) and the manager's decision on the installation."""
+
+    __tablename__ = "handovers"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    condition: Mapped[str] = mapped_column(String(16))  # intact, damaged
+    photos: Mapped[list] = mapped_column(JSON, default=list)  # Telegram file ids
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    customer_answer: Mapped[str | None] = mapped_column(String(16))  # good, damaged
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    decision: Mapped[str | None] = mapped_column(String(16))  # install, hold
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
