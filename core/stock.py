@@ -225,7 +225,9 @@ async def move(uow: UnitOfWork, levels: dict[tuple[int, int], int], kind: str, p
     """One ledger row and its level change; `levels` holds the locked quantities."""
     key = (warehouse_id, part.id)
     balance = levels[key] + quantity
-    assert balance >= 0, "checked by the caller before any row is written"
+    if balance < 0:  # callers check first; this holds under `python -O` too
+        raise NotEnoughStock(sku=part.sku, requested=-quantity, available=levels[key],
+                             warehouse=None)
     levels[key] = balance
     now = uow.now()
     await uow.session.execute(
