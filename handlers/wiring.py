@@ -21,7 +21,9 @@ from . import (
     labour,
     manager,
     parts_catalogue,
+    purchasing,
     quote_builder,
+    receiving,
     reports,
     sales,
     scorecards,
@@ -39,10 +41,11 @@ FLOWS = [common.REGISTRATION, booking.BOOKING, customer.RATING,
          quote_builder.DIAGNOSE, quote_builder.QUOTE, completion.COMPLETE, completion.MISSING,
          job_flows.DECLINE, stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
          parts_catalogue.PARTS_CATALOGUE, sales.SALE, *van_requests.FLOWS, *settlement.flows(),
-         complaints.COMPLAINT, complaints.RESOLUTION]
+         complaints.COMPLAINT, complaints.RESOLUTION, *purchasing.FLOWS,
+         receiving.PO_RECEIVE]
 # Modules whose handlers() follow the engine, in this order; common's catch-alls come last.
 MODULES = (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
-           van_requests, count_sheets, scorecards, settlement, complaints, common)
+           van_requests, count_sheets, scorecards, settlement, complaints, purchasing, common)
 
 
 def register(application: Application) -> None:
