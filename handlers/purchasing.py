@@ -22,7 +22,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from core import catalogue, purchasing
 from core.catalogue import parse_number, parse_price
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 from core.parsing import clean_text
 from core.roles import require_manager
 
@@ -123,7 +123,7 @@ SUPPLIER = Flow(
 
 async def spp_start(turn: Turn, match) -> Next:
     seen = await purchasing.supplier_view(turn.uow, turn.user, int(match.group(1)))
-    turn.draft.update(supplier=seen.id, op="receive", query="", page=1)
+    turn.draft.update(supplier=seen.id, op="supply", query="", page=1)
     return turn.goto("part")
 
 
@@ -251,7 +251,8 @@ async def order_pressed(update: Update, context: Context):
             await uow.commit()
     except DomainError as refused:
         await update.callback_query.answer()
-        await say(update, context, f"error_{refused.code}", **refused.details)
+        await say(update, context, "stock_invalid" if isinstance(refused, InvalidInput)
+                  else f"error_{refused.code}", **refused.details)
         return
     await update.callback_query.answer()
     if action == "mk":
