@@ -34,7 +34,7 @@ from .stock_picking import part_step, refuse
 log = logging.getLogger(__name__)
 
 ID = r"\d{1,12}"
-SHOWN = 30  # suggested lines in one message at most
+SHOWN = 10  # suggested lines in one message at most (then "…and N more")
 
 
 # --- suppliers ---------------------------------------------------------------------------------
@@ -57,8 +57,7 @@ async def _suppliers(update: Update, context: Context, *, edit: bool) -> None:
     if edit:
         await update.callback_query.answer()
     labels = partial(label, update, context)
-    rows = [[(short(labels("po_button.supplier_part", name=s.name), 60), f"spp:go:{s.id}")]
-            for s in listed[:20]]
+    rows = [[(short(f"🏭 {s.name}", 60), f"po:sv:{s.id}")] for s in listed[:20]]
     rows.append([(labels("po_button.add_supplier"), "sup:new")])
     await (show if edit else say)(update, context, "supplier_list", suppliers=listed[:20],
                                   total=len(listed), reply_markup=keyboard(rows))
@@ -283,8 +282,24 @@ async def csv_pressed(update: Update, context: Context):
                                     caption=caption, parse_mode=ParseMode.HTML)
 
 
+async def supplier_pressed(update: Update, context: Context):
+    supplier_id = int(update.callback_query.data.split(":")[2])
+    try:
+        async with desk(context).uow() as uow:
+            manager = await person(uow, update, context)
+            seen = await purchasing.supplier_view(uow, manager, supplier_id)
+    except DomainError as refused:
+        await update.callback_query.answer()
+        await say(update, context, f"error_{refused.code}", **refused.details)
+        return
+    await update.callback_query.answer()
+    await show(update, context, "supplier_card", supplier=seen,
+               reply_markup=keyboard(supplier_buttons(partial(label, update, context), seen.id)))
+
+
 def handlers():
     return [
+        CallbackQueryHandler(supplier_pressed, pattern=rf"^po:sv:{ID}$"),
         CommandHandler("suppliers", suppliers_command),
         CommandHandler("purchase", purchase_command),
         CallbackQueryHandler(suppliers_pressed, pattern=r"^po:sl:0$"),

@@ -50,6 +50,12 @@ async def test_suppliers_the_suggested_list_and_a_purchase_order_sent(telegram, 
     await boss.send("7")
     card = await boss.reply()
     assert "VALVE-04 Valve <V>: ¥85.50, delivered in 7 days" in card.text
+    await boss.send("/suppliers")
+    listed = await boss.reply()
+    assert "Haier Parts <SH> · Mr Xu 021-5555: 1 part" in listed.text
+    await boss.press("🏭 Haier Parts <SH>", message=listed)
+    card = await boss.reply()
+    assert card.edited and "VALVE-04 Valve <V>: ¥85.50" in card.text
 
     await boss.send("/purchase")
     suggested = await boss.reply()
