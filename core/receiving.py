@@ -18,16 +18,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from . import purchasing, stock
+from . import lifecycle, purchasing, stock
 from .catalogue import whole_number
 from .desk import UnitOfWork
 from .errors import InvalidInput, TransitionRefused
-from .models import Part, PurchaseReceipt, User
+from .models import Part, PurchaseReceipt, Reminder, User
 from .parsing import clean_text
 
 log = logging.getLogger(__name__)
 
 REASON_MIN, REASON_MAX = 2, 300
+NOTICE = "purchase_differences"  # the reminder kind telling the other managers
 ARRIVED_MAX = purchasing.QUANTITY_MAX
 
 
@@ -102,11 +103,13 @@ async def receive(uow: UnitOfWork, manager: User, order_id: int, results: dict) 
         select(Part).where(Part.id.in_([line.part_id for line in lines.values()])))}
     levels = await stock.lock_levels(uow, [(main.id, line.part_id) for line in lines.values()])
     now = uow.now()
+    rows = []
     for line_id, (arrived, failed, reason, photo) in sorted(checked.items()):
         line = lines[line_id]
-        uow.session.add(PurchaseReceipt(order_id=order.id, line_id=line.id, at=now,
-                                        actor_id=manager.id, arrived=arrived, failed=failed,
-                                        reason=reason, photo_file_id=photo))
+        rows.append(PurchaseReceipt(order_id=order.id, line_id=line.id, at=now,
+                                    actor_id=manager.id, arrived=arrived, failed=failed,
+                                    reason=reason, photo_file_id=photo))
+        uow.session.add(rows[-1])
         passed = arrived - failed
         if passed:
             await stock.move(uow, levels, stock.RECEIVE, parts[line.part_id], main.id, passed,
@@ -118,12 +121,50 @@ async def receive(uow: UnitOfWork, manager: User, order_id: int, results: dict) 
                                 purchasing.RECEIVED if done else purchasing.PARTLY)
     await uow.session.flush()
     log.info("purchase order %s received (%s)", order.number, order.status)
+    differs = any(failed for _, failed, *_ in checked.values()) or any(
+        line.received != line.quantity for line in lines.values())
+    if differs:
+        await _tell_managers(uow, manager, rows[0].id)
     receipt = tuple(sorted((Checked(parts[line.part_id].sku, parts[line.part_id].name,
                                     line.quantity, checked.get(line.id, (0, 0))[0],
                                     checked.get(line.id, (0, 0))[1],
                                     checked.get(line.id, (0, 0, None))[2], line.received)
                             for line in lines.values()), key=lambda c: c.sku))
     return Receipt(order.number, order.status, receipt)
+
+
+async def _tell_managers(uow: UnitOfWork, receiver: User, receipt_id: int) -> None:
+    """The other managers hear of a delivery that differs from its order (a notice, due now;
+    its key names the delivery's first receipt row)."""
+    now = uow.now()
+    for manager_id in await uow.session.scalars(
+            select(User.id).where(User.role == lifecycle.MANAGER, User.active.is_(True),
+                                  User.id != receiver.id)):
+        uow.session.add(Reminder(key=f"purchase_receipt:{receipt_id}:{manager_id}",
+                                 kind=NOTICE, recipient_id=manager_id, due_at=now,
+                                 created_at=now, attempts=0))
+    await uow.session.flush()
+
+
+def receipt_id_of(reminder: Reminder) -> int | None:
+    parts = (reminder.key or "").split(":")
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdecimal() else None
+
+
+async def delivery(uow: UnitOfWork, manager: User, receipt_id: int):
+    """The purchase order a notice is about, who received the delivery and the failed units'
+    reasons, or None."""
+    first = await uow.session.get(PurchaseReceipt, receipt_id) if receipt_id else None
+    if first is None:
+        return None
+    seen = await purchasing.view(uow, manager, first.order_id)
+    by = await uow.session.get(User, first.actor_id)
+    reasons = list(await uow.session.scalars(
+        select(PurchaseReceipt.reason).where(PurchaseReceipt.order_id == first.order_id,
+                                             PurchaseReceipt.at == first.at,
+                                             PurchaseReceipt.reason.is_not(None))
+        .order_by(PurchaseReceipt.id)))
+    return seen, (by.name or "?") if by else "?", reasons
 
 
 async def receive_without_order(uow: UnitOfWork, manager: User, part, quantity: int,

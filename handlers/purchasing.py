@@ -20,9 +20,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import catalogue, purchasing
+from core import catalogue, purchasing, receiving
 from core.catalogue import parse_number, parse_price
 from core.errors import DomainError, InvalidInput
+from core.models import Reminder, User
 from core.parsing import clean_text
 from core.roles import require_manager
 
@@ -307,3 +308,20 @@ def handlers():
         CallbackQueryHandler(order_pressed, pattern=rf"^po:(v|s|x|mk):{ID}$"),
         CallbackQueryHandler(order_pressed, pattern=rf"^po:[+-]:{ID}:{ID}$"),
     ]
+
+
+# --- the notice of a delivery that differs from its order (rendered by handlers.reminder_texts) ---
+
+KINDS = (receiving.NOTICE,)
+
+
+async def notice(uow, texts_, lang_: str, recipient: User,
+                 reminder: Reminder) -> tuple[dict, list] | None:
+    if recipient.role != "manager" or not recipient.active:
+        return None
+    found = await receiving.delivery(uow, recipient, receiving.receipt_id_of(reminder))
+    if found is None:
+        return None
+    seen, by, reasons = found
+    return (dict(order=seen, by=by, reasons=reasons),
+            [[(texts_.label(lang_, "po_button.open", number=seen.number), f"po:v:{seen.id}")]])

@@ -23,7 +23,7 @@ from core import (
 from core.errors import DomainError, NotFound
 from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
-from . import count_sheets, van_requests
+from . import count_sheets, purchasing, van_requests
 from .chat import keyboard
 from .texts import Texts, pick_language, window_label
 
@@ -84,8 +84,9 @@ async def render(uow, texts: Texts, default_language: str,
         if reminder.part_id not in lines:
             return None  # stocked up again meanwhile
         values["part"] = lines[reminder.part_id]
-    elif reminder.kind in van_requests.KINDS + count_sheets.KINDS:  # issue 15's notices
-        module = van_requests if reminder.kind in van_requests.KINDS else count_sheets
+    elif reminder.kind in van_requests.KINDS + count_sheets.KINDS + purchasing.KINDS:
+        module = van_requests if reminder.kind in van_requests.KINDS else \
+            purchasing if reminder.kind in purchasing.KINDS else count_sheets  # issue 15
         found = await module.notice(uow, texts, lang, recipient, reminder)
         if found is None:
             return None

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from core import people, purchasing, receiving, stock, stock_levels
 from core.errors import InvalidInput, NotAllowed, TransitionRefused
-from core.models import PurchaseOrderEvent, PurchaseReceipt, StockMovement
-from tests.workshop import BOSS, LI, act, company, on_site
+from core.models import PurchaseOrderEvent, PurchaseReceipt, Reminder, StockMovement
+from tests.workshop import BOSS, LI, act, company, make_user, on_site
 
 
 async def supplier_with_parts(desk):
@@ -127,6 +127,9 @@ async def test_receiving_line_by_line_until_received(desk):
             await act(desk, receiving.receive, BOSS, order.id, bad)
     with pytest.raises(NotAllowed):
         await act(desk, receiving.receive, LI, order.id, {cmp: {"arrived": 1}})
+    async with desk.uow() as uow:
+        await make_user(uow, 901, "manager", name="Mei")
+        await uow.commit()
 
     first = await act(desk, receiving.receive, BOSS, order.id, {
         cmp: {"arrived": 4, "failed": 1, "reason": "dented casing", "photo": "AgADx"},
@@ -135,6 +138,11 @@ async def test_receiving_line_by_line_until_received(desk):
     assert [(c.sku, c.ordered, c.arrived, c.failed, c.received, c.difference)
             for c in first.differences] == [("CMP-01", 5, 4, 1, 3, -2),
                                             ("THERM-02", 2, 3, 0, 3, 1)]
+    # The other manager hears of the differences; the one who received them saw them.
+    async with desk.uow() as uow:
+        told = [(r.kind, r.recipient_id) for r in await uow.session.scalars(select(Reminder))]
+        mei = await people.find_user(uow, 901)
+    assert told == [("purchase_differences", mei.id)]
     second = await act(desk, receiving.receive, BOSS, order.id, {cmp: {"arrived": 2}})
     assert second.status == "received"
     with pytest.raises(TransitionRefused):  # a received order is not received again

@@ -427,6 +427,8 @@ SAMPLES.update({
     "receive_po_photo": dict(order=_PO["sent"], line=_PO_LINES[0], result=_RESULT),
     "receive_po_confirm": dict(order=_PO["sent"], lines=[(_PO_LINES[0], _RESULT)]),
     "receive_po_done": dict(receipt=Receipt("P-1001", "partly_received", _CHECKED)),
+    "reminder_purchase_differences": dict(order=_PO["partly_received"], by=TYPED,
+                                          reasons=[TYPED]),
 })
 # Other states of the same texts, rendered and checked like the samples.
 VARIANTS = [("van_request_card", v) for v in _REQUESTS.values()] + [

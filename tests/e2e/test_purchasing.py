@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core import people, purchasing
 from core.models import PurchaseOrder, PurchaseReceipt, StockMovement
 from tests.e2e.conftest import MANAGER_ID
+from tests.e2e.job_steps import until
 from tests.e2e.people import technician
 from tests.e2e.test_manager_stock import level, parts, toast
 
@@ -136,6 +137,7 @@ async def test_suppliers_the_suggested_list_and_a_purchase_order_sent(telegram, 
 async def sent_order(bot):
     async with bot.desk.uow() as uow:
         boss = await people.ensure_user(uow, MANAGER_ID)
+        boss.name = "王经理"
         supplier = await purchasing.add_supplier(uow, boss, "海尔配件", "徐先生")
         order = await purchasing.create_order(uow, boss, supplier.id,
                                               [("CMP-01", 5), ("THERM-02", 2)])
@@ -148,6 +150,10 @@ async def test_receiving_against_the_order_line_by_line_until_it_is_closed(teleg
     await parts(bot.desk, *CATALOGUE)
     order_id, number = await sent_order(bot)
     boss = telegram.user(MANAGER_ID, "王经理", language_code="zh")
+    mei = telegram.user(950, "Mei", started=True)
+    async with bot.desk.uow() as uow:
+        people.make_staff(uow, await people.ensure_user(uow, 950), "manager", "Mei")
+        await uow.commit()
     await boss.send("/receive")
     choose = await boss.reply()
     assert "哪张采购订单到货了？" in choose.text
@@ -181,6 +187,12 @@ async def test_receiving_against_the_order_line_by_line_until_it_is_closed(teleg
     assert "CMP-01：订购 5，已收 3（尚缺 2），1 件验收不合格" in done.text
     assert "THERM-02：订购 2，已收 3（多到 1）" in done.text
     assert (await level(bot, "main", "CMP-01"), await level(bot, "main", "THERM-02")) == (8, 3)
+    told = await until(mei, "differs from the order")  # the other manager hears of it
+    assert f"{number} from 海尔配件" in told.text and "received by 王经理" in told.text
+    assert "CMP-01 Compressor: ordered 5, received 3 (2 missing), 1 failed inspection" in told.text
+    assert "Failed: 外壳凹陷 <严重>" in told.text and told.buttons == [[f"🧾 {number}"]]
+    await mei.press(f"🧾 {number}", message=told)
+    assert "· partly received" in (await mei.reply()).text
     receipts = await rows_of(bot, PurchaseReceipt, "arrived", "failed", "reason")
     assert receipts == [(4, 1, "外壳凹陷 <严重>"), (3, 0, None)]
     assert (await rows_of(bot, PurchaseReceipt, "photo_file_id"))[0][0]
