@@ -32,7 +32,6 @@ from . import (
     stock,
     stock_count,
     stock_moves,
-    triage,
     van_requests,
 )
 from .flow_engine import Engine
@@ -44,7 +43,7 @@ FLOWS = [common.REGISTRATION, booking.BOOKING, customer.RATING,
          complaints.COMPLAINT, complaints.RESOLUTION, *purchasing.FLOWS,
          receiving.PO_RECEIVE]
 # Modules whose handlers() follow the engine, in this order; common's catch-alls come last.
-MODULES = (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
+MODULES = (customer, manager, dispatch, reports, stock, staff, jobs, labour,
            van_requests, count_sheets, scorecards, settlement, complaints, purchasing, common)
 
 

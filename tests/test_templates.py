@@ -233,7 +233,6 @@ SAMPLES = {
                      map_url="https://maps.google.com/?q=31.230400,121.473700",
                      day="Wed 25 Nov", window="09:00–12:00", triage=SAMPLE_TRIAGE),
     "triage_block": dict(triage=SAMPLE_NO_TRIAGE),
-    "triage_asked": dict(lines=[RequestLine("WM-PUMP", TYPED, 1)], again=False),
     "job_photos": dict(number="R-1001", count=2),
     "job_off_day": dict(card=SAMPLE_JOB, action="arrive", off="early", day="Wed 25 Nov",
                         window="09:00–12:00"),
