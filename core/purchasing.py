@@ -265,16 +265,23 @@ async def cancel(uow: UnitOfWork, manager: User, order_id: int,
     return order
 
 
-async def set_quantity(uow: UnitOfWork, manager: User, order_id: int, line_id: int,
-                       quantity: int) -> PurchaseOrder:
-    """A draft line's new quantity (1 to QUANTITY_MAX); only a draft changes."""
-    order = await get_order(uow, manager, order_id, lock=True)
+async def editable_line(uow: UnitOfWork, manager: User, order_id: int, line_id: int, *,
+                        lock: bool = False) -> tuple[PurchaseOrder, PurchaseOrderLine]:
+    """A line of a draft (only a draft's quantities change): TransitionRefused otherwise."""
+    order = await get_order(uow, manager, order_id, lock=lock)
     if order.status != DRAFT:
         raise TransitionRefused(action="edit", status=order.status, reason="purchase_order",
                                 order=order.number)
     line = next((line for line in order.lines if line.id == line_id), None)
     if line is None:
         raise NotFound(what="purchase_order")
+    return order, line
+
+
+async def set_quantity(uow: UnitOfWork, manager: User, order_id: int, line_id: int,
+                       quantity: int) -> PurchaseOrder:
+    """A draft line's new quantity (1 to QUANTITY_MAX); only a draft changes."""
+    order, line = await editable_line(uow, manager, order_id, line_id, lock=True)
     line.quantity = whole_number(quantity, "quantity", 1, QUANTITY_MAX)
     order.updated_at = uow.now()
     await uow.session.flush()

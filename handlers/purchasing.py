@@ -24,7 +24,7 @@ from core import catalogue, purchasing, receiving
 from core.catalogue import parse_number, parse_price
 from core.errors import DomainError, InvalidInput
 from core.models import Reminder, User
-from core.parsing import clean_text
+from core.parsing import clean_text, parse_quantity
 from core.roles import require_manager
 
 from .chat import Context, desk, keyboard, label, lang, person, say, show, texts
@@ -176,7 +176,49 @@ SUPPLIER_PART = Flow(
     },
 )
 
-FLOWS = (SUPPLIER, SUPPLIER_PART)
+async def poq_start(turn: Turn, match) -> Next:
+    """A draft line's quantity typed (the middle button of its − / + row)."""
+    order_id, line_id = int(match.group(1)), int(match.group(2))
+    await purchasing.editable_line(turn.uow, turn.user, order_id, line_id)
+    turn.draft.update(po=order_id, line=line_id)
+    return turn.goto("quantity")
+
+
+async def q_po_quantity(turn: Turn) -> Question:
+    seen = await purchasing.view(turn.uow, turn.user, turn.draft["po"])
+    line = next(x for x in seen.lines if x.id == turn.draft["line"])
+    return Question("purchase_ask_quantity", values=dict(order=seen, line=line,
+                                                         maximum=purchasing.QUANTITY_MAX))
+
+
+async def typed_po_quantity(turn: Turn, text: str) -> Next:
+    d = turn.draft
+    quantity = parse_quantity(text, maximum=purchasing.QUANTITY_MAX)
+    await purchasing.set_quantity(turn.uow, turn.user, d["po"], d["line"], quantity)
+    seen = await purchasing.view(turn.uow, turn.user, d["po"])
+    turn.say("purchase_order_card", order=seen,
+             reply_markup=keyboard(card_buttons(turn.label, seen)))
+    return turn.end()
+
+
+def _quantity_refused(turn: Turn, error: DomainError) -> Next | None:
+    """The order is no longer a draft (sent meanwhile): the flow ends; a bad number stays."""
+    turn.say(turn.flow.invalid_input if isinstance(error, InvalidInput)
+             else f"error_{error.code}", **error.details)
+    return None if isinstance(error, InvalidInput) else turn.end()
+
+
+PO_QUANTITY = Flow(
+    name="po_quantity", prefix="poq",
+    entries=[Entry(poq_start, press=rf"^poq:go:({ID}):({ID})$")],
+    order=["quantity"],
+    cancelled="stock_cancelled",
+    invalid_input="stock_invalid",
+    refused=_quantity_refused,
+    steps={"quantity": Step(q_po_quantity, text=typed_po_quantity)},
+)
+
+FLOWS = (SUPPLIER, SUPPLIER_PART, PO_QUANTITY)
 
 
 # --- the suggested list and the purchase orders ----------------------------------------------------
@@ -206,12 +248,13 @@ async def purchase_command(update: Update, context: Context):
               reply_markup=keyboard(rows))
 
 
-async def _card(update: Update, context: Context, seen) -> None:
-    labels = partial(label, update, context)
+def card_buttons(labels, seen) -> list[list[tuple[str, str]]]:
+    """A purchase order card's buttons: a draft's lines (− / typed / +), then what its status
+    allows."""
     rows = []
     if seen.status == purchasing.DRAFT:
-        for line in seen.lines[:20]:
-            row = [(short(f"{line.sku} × {line.quantity}", 30), f"po:v:{seen.id}")]
+        for line in seen.lines[:15]:
+            row = [(short(f"{line.sku} × {line.quantity}", 30), f"poq:go:{seen.id}:{line.id}")]
             if line.quantity > 1:
                 row.insert(0, ("−", f"po:-:{seen.id}:{line.id}"))
             row.append(("+", f"po:+:{seen.id}:{line.id}"))
@@ -222,7 +265,12 @@ async def _card(update: Update, context: Context, seen) -> None:
     rows.append([(labels("po_button.csv"), f"po:c:{seen.id}")])
     if seen.status in purchasing.OPEN:
         rows.append([(labels("po_button.cancel"), f"po:x:{seen.id}")])
-    await show(update, context, "purchase_order_card", order=seen, reply_markup=keyboard(rows))
+    return rows
+
+
+async def _card(update: Update, context: Context, seen) -> None:
+    await show(update, context, "purchase_order_card", order=seen,
+               reply_markup=keyboard(card_buttons(partial(label, update, context), seen)))
 
 
 async def order_pressed(update: Update, context: Context):

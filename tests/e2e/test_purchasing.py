@@ -85,8 +85,14 @@ async def test_suppliers_the_suggested_list_and_a_purchase_order_sent(telegram, 
     assert "× 1 at ¥85.50" in po.text and po.buttons[0] == ["VALVE-04 × 1", "+"]
     await boss.press_data(f"po:-:{order.id}:{order.lines[0].id}", message=po)  # below 1
     assert "Please type a number from 1 to 99999" in (await boss.reply()).text
-    await boss.press("+", message=po)
+    await boss.press("VALVE-04 × 1", message=po)  # typed instead
+    assert "How many to order?" in (await boss.reply()).text
+    for bad in ("-2", "0"):
+        await boss.send(bad)
+        assert "Please type a number from 1 to 99999" in (await boss.reply()).text
+    await boss.send("２")
     po = await boss.reply()
+    assert "VALVE-04 Valve <V> × 2 at ¥85.50 = ¥171.00" in po.text
 
     # A technician touches none of it, not even with a forged button.
     await technician(bot.desk, LI, "Li Wei", ["refrigerator"], telegram=telegram)
@@ -95,6 +101,7 @@ async def test_suppliers_the_suggested_list_and_a_purchase_order_sent(telegram, 
         await li.send(command)
         assert "Only managers can do that." in (await li.reply()).text, command
     for data in (f"po:s:{order.id}", f"po:c:{order.id}", f"po:+:{order.id}:{order.lines[0].id}",
+                 f"poq:go:{order.id}:{order.lines[0].id}",
                  f"prc:go:{order.id}", "po:mk:0", "sup:new", "spp:go:1"):
         await li.press_data(data)  # on Li's own latest message
         assert "Only managers can do that." in (await li.reply()).text, data
@@ -104,6 +111,8 @@ async def test_suppliers_the_suggested_list_and_a_purchase_order_sent(telegram, 
     assert "· sent" in po.text and "× 2 at ¥85.50" in po.text
     assert ["−", "VALVE-04 × 2", "+"] not in po.buttons and ["📥 Receive"] in po.buttons
     await boss.press_data(f"po:+:{order.id}:{order.lines[0].id}", message=po)  # no longer a draft
+    assert f"Purchase order {number} is “sent”" in (await boss.reply()).text
+    await boss.press_data(f"poq:go:{order.id}:{order.lines[0].id}", message=po)
     assert f"Purchase order {number} is “sent”" in (await boss.reply()).text
     await boss.press("📄 CSV for the supplier", message=po)
     sent = await boss.reply()
