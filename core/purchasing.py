@@ -400,3 +400,15 @@ def export_csv(order: POView, words) -> tuple[bytes, str]:
                          yuan(line.unit_price), yuan(line.amount)])
     writer.writerow(["", words("total"), "", "", yuan(order.total)])
     return out.getvalue().encode("utf-8-sig"), f"{order.number}.csv"
+
+
+def suggestions_csv(listed: list[Suggestion], words, day: str) -> tuple[bytes, str]:
+    """The whole suggested purchase list, every active part, as CSV (UTF-8 with a BOM)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([words(k) for k in ("sku", "name", "on_hand", "likely_use", "minimum",
+                                        "on_order", "suggested", "supplier")])
+    for s in listed:
+        writer.writerow([_cell(s.sku), _cell(s.name), s.on_hand, s.likely_use, s.minimum,
+                         s.on_order, s.suggested, _cell(s.supplier)])
+    return out.getvalue().encode("utf-8-sig"), f"purchase_list_{day}.csv"

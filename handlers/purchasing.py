@@ -242,7 +242,8 @@ async def purchase_command(update: Update, context: Context):
     rows = [[order_item(labels, o)] for o in open_orders]
     if any(s.supplier_id for s in to_buy):
         rows.insert(0, [(labels("po_button.make_drafts"), "po:mk:0")])
-    rows.append([(labels("po_button.suppliers"), "po:sl:0")])
+    rows.append([(labels("po_button.list_csv"), "po:lc:0"),
+                 (labels("po_button.suppliers"), "po:sl:0")])
     await say(update, context, "purchase_list", lines=to_buy[:SHOWN],
               more=max(0, len(to_buy) - SHOWN), parts=len(listed), orders=open_orders,
               reply_markup=keyboard(rows))
@@ -346,8 +347,29 @@ async def supplier_pressed(update: Update, context: Context):
                reply_markup=keyboard(supplier_buttons(partial(label, update, context), seen.id)))
 
 
+async def list_csv_pressed(update: Update, context: Context):
+    """The whole suggested list, every active part, as a CSV document."""
+    language = lang(update, context)
+    words = lambda key: texts(context).label(language, f"po_column.{key}")  # noqa: E731
+    try:
+        async with desk(context).uow() as uow:
+            manager = await person(uow, update, context)
+            listed = await purchasing.suggestions(uow, manager)
+            day = uow.now().astimezone(uow.company.timezone).date().isoformat()
+            data, filename = purchasing.suggestions_csv(listed, words, day)
+    except DomainError as refused:
+        await update.callback_query.answer()
+        await say(update, context, f"error_{refused.code}", **refused.details)
+        return
+    await update.callback_query.answer()
+    caption = texts(context).render(language, "purchase_list_csv", parts=len(listed))
+    await context.bot.send_document(update.effective_chat.id, document=data, filename=filename,
+                                    caption=caption, parse_mode=ParseMode.HTML)
+
+
 def handlers():
     return [
+        CallbackQueryHandler(list_csv_pressed, pattern=r"^po:lc:0$"),
         CallbackQueryHandler(supplier_pressed, pattern=rf"^po:sv:{ID}$"),
         CommandHandler("suppliers", suppliers_command),
         CommandHandler("purchase", purchase_command),

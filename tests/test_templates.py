@@ -416,6 +416,7 @@ SAMPLES.update({
     "purchase_drafts": dict(orders=[_PO["draft"]], unsupplied=[_SUGGESTED]),
     "purchase_order_card": dict(order=_PO["partly_received"]),
     "purchase_order_csv": dict(order=_PO["sent"]),
+    "purchase_list_csv": dict(parts=3),
     "purchase_ask_quantity": dict(order=_PO["draft"], line=_PO_LINES[0], maximum=99999),
     "receive_choose": dict(),
     "receive_ask_reason": dict(minimum=2, maximum=300),

@@ -64,6 +64,17 @@ async def test_suppliers_the_suggested_list_and_a_purchase_order_sent(telegram, 
             "Haier Parts <SH>") in suggested.text
     assert "BELT-05 Belt: buy 2" in suggested.text and "⚠ no supplier" in suggested.text
     assert "CMP-01" not in suggested.text  # 5 on hand, minimum 2: nothing to buy
+    await boss.press("📄 Every part (CSV)", message=suggested)
+    sent = await boss.reply()
+    assert sent.kind == "document" and sent.filename == "purchase_list_2026-11-24.csv"
+    assert "all 4 active parts" in sent.text
+    rows = list(csv.reader(io.StringIO(sent.document.decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["SKU", "Part", "On hand", "Likely use", "Minimum", "On order", "To buy",
+                       "Supplier"]
+    assert rows[1:] == [["BELT-05", "Belt", "0", "0", "2", "0", "2", ""],
+                        ["CMP-01", "Compressor", "5", "0", "2", "0", "0", ""],
+                        ["THERM-02", "Thermostat", "0", "0", "0", "0", "0", ""],
+                        ["VALVE-04", "Valve <V>", "0", "0", "4", "0", "4", "Haier Parts <SH>"]]
     await boss.press("🧾 Make draft purchase orders")
     drafts = await boss.reply()
     assert "Draft purchase orders made: 1" in drafts.text
@@ -102,7 +113,7 @@ async def test_suppliers_the_suggested_list_and_a_purchase_order_sent(telegram, 
         assert "Only managers can do that." in (await li.reply()).text, command
     for data in (f"po:s:{order.id}", f"po:c:{order.id}", f"po:+:{order.id}:{order.lines[0].id}",
                  f"poq:go:{order.id}:{order.lines[0].id}",
-                 f"prc:go:{order.id}", "po:mk:0", "sup:new", "spp:go:1"):
+                 f"prc:go:{order.id}", "po:mk:0", "po:lc:0", "sup:new", "spp:go:1"):
         await li.press_data(data)  # on Li's own latest message
         assert "Only managers can do that." in (await li.reply()).text, data
 
