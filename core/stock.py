@@ -221,7 +221,8 @@ async def move(uow: UnitOfWork, levels: dict[tuple[int, int], int], kind: str, p
                 warehouse_id: int, quantity: int, actor: User | None, *,
                 other_warehouse_id: int | None = None, order_id: int | None = None,
                 note: str | None = None, van_request_id: int | None = None,
-                count_sheet_id: int | None = None) -> StockMovement:
+                count_sheet_id: int | None = None,
+                purchase_order_id: int | None = None) -> StockMovement:
     """One ledger row and its level change; `levels` holds the locked quantities."""
     key = (warehouse_id, part.id)
     balance = levels[key] + quantity
@@ -239,7 +240,8 @@ async def move(uow: UnitOfWork, levels: dict[tuple[int, int], int], kind: str, p
                              quantity=quantity, balance=balance,
                              other_warehouse_id=other_warehouse_id, order_id=order_id,
                              actor_id=actor.id if actor else None, note=note,
-                             van_request_id=van_request_id, count_sheet_id=count_sheet_id)
+                             van_request_id=van_request_id, count_sheet_id=count_sheet_id,
+                             purchase_order_id=purchase_order_id)
     uow.session.add(movement)
     uow.stock_moved(part.id)  # managers hear of a part now under its minimum (reminder_queue)
     return movement

@@ -13,8 +13,9 @@ each source and takes well under a second (bench/triage.py --database: 65 ms for
 jobs on SQLite, 13 ms cached). Nobody retrains anything.
 
 A technician sees the suggestion on their job card with what their van holds of each part;
-when the van lacks some, one press asks the managers for them (`request_parts`: a notice to
-every active manager, until van replenishment requests exist). A manager sees it on the
+when the van lacks some, one press starts a van request (core.van_requests) prefilled with
+what it lacks (`missing_for_van`); `request_parts` (a notice to every active manager) is the
+earlier form, still rendered for notices already written. A manager sees it on the
 dispatch card, with which suggested technicians' vans hold the whole load.
 """
 from __future__ import annotations
@@ -261,12 +262,9 @@ async def vans_ready(uow: UnitOfWork, manager: User, triage: OrderTriage | None,
 
 # --- asking for the parts the van lacks --------------------------------------------------------
 
-async def request_parts(uow: UnitOfWork, technician: User, order,
-                        language: str = "zh") -> tuple[PartsRequest, bool]:
-    """The technician asks the managers for the suggested parts their van lacks (the
-    shortfall of each). Returns (the request, True if it was new); the same shortfall asked
-    again returns the earlier request and tells nobody twice. NotAllowed "nothing_to_ask"
-    (why: van_ready, no_suggestion) when the van holds the load or nothing is suggested now."""
+async def _wanted(uow: UnitOfWork, technician: User, order,
+                  language: str) -> tuple[ServiceOrder, list[list]]:
+    """The order (locked) and the [sku, quantity] its suggested load lacks on the van."""
     if technician is None or technician.role != TECHNICIAN:
         raise NotAllowed(reason="technician_only")
     order = await locked(uow, technician, order)  # two quick presses ask once
@@ -276,6 +274,31 @@ async def request_parts(uow: UnitOfWork, technician: User, order,
     wanted = [[line.sku, line.quantity - (line.on_van or 0)] for line in triage.short]
     if not wanted:
         raise NotAllowed(reason="nothing_to_ask", why="van_ready")
+    return order, wanted
+
+
+async def missing_for_van(uow: UnitOfWork, technician: User, order,
+                          language: str = "zh") -> dict[int, int]:
+    """What the technician's van lacks of the parts to bring to this job of theirs, as part
+    id → quantity (active catalogue parts), to prefill a van request (core.van_requests).
+    NotAllowed "nothing_to_ask" as for request_parts."""
+    _, wanted = await _wanted(uow, technician, order, language)
+    parts = dict((await uow.session.execute(
+        select(Part.sku, Part.id).where(Part.sku.in_([sku for sku, _ in wanted]),
+                                        Part.active.is_(True)))).all())
+    missing = {parts[sku]: int(quantity) for sku, quantity in wanted if sku in parts}
+    if not missing:
+        raise NotAllowed(reason="nothing_to_ask", why="no_suggestion")
+    return missing
+
+
+async def request_parts(uow: UnitOfWork, technician: User, order,
+                        language: str = "zh") -> tuple[PartsRequest, bool]:
+    """The technician asks the managers for the suggested parts their van lacks (the
+    shortfall of each). Returns (the request, True if it was new); the same shortfall asked
+    again returns the earlier request and tells nobody twice. NotAllowed "nothing_to_ask"
+    (why: van_ready, no_suggestion) when the van holds the load or nothing is suggested now."""
+    order, wanted = await _wanted(uow, technician, order, language)
     earlier = await uow.session.scalars(
         select(PartsRequest).where(PartsRequest.order_id == order.id,
                                    PartsRequest.technician_id == technician.id)

@@ -21,7 +21,7 @@ ROLE_COMMANDS = {
                  "cancel"),
     MANAGER: ("dispatch", "orders", "complaints", "status", "summary", "scorecard", "settle",
               "export", "staff", "invite", "stock", "parts", "labour", "receive", "transfer",
-              "count", "scrap", "sale", "start", "help", "language", "cancel"),
+              "count", "scrap", "purchase", "suppliers", "sale", "start", "help", "language", "cancel"),
 }
 
 

@@ -23,7 +23,7 @@ from core import (
 from core.errors import DomainError, NotFound
 from core.models import OrderEvent, Rating, Reminder, ServiceOrder, User
 
-from . import count_sheets, handover, van_requests
+from . import count_sheets, handover, purchasing, van_requests
 from .chat import keyboard
 from .texts import Texts, pick_language, window_label
 
@@ -84,9 +84,11 @@ async def render(uow, texts: Texts, default_language: str,
         if reminder.part_id not in lines:
             return None  # stocked up again meanwhile
         values["part"] = lines[reminder.part_id]
-    elif reminder.kind in van_requests.KINDS + count_sheets.KINDS + handover.KINDS:
+    elif reminder.kind in (van_requests.KINDS + count_sheets.KINDS + handover.KINDS
+                           + purchasing.KINDS):
         module = (van_requests if reminder.kind in van_requests.KINDS else
-                  handover if reminder.kind in handover.KINDS else count_sheets)
+                  handover if reminder.kind in handover.KINDS else
+                  purchasing if reminder.kind in purchasing.KINDS else count_sheets)
         found = await module.notice(uow, texts, lang, recipient, reminder)
         if found is None:
             return None

@@ -3,28 +3,30 @@ and write-offs (/scrap). One flow on the conversation engine (handlers.flow): a 
 step, each with Back and Cancel, then a summary to confirm; the movement is recorded by
 core.stock, which refuses a level below zero at that moment (the quantity is then asked again).
 
-Steps: receive: part, quantity, note, confirm; transfer: source, destination, part, quantity,
+Steps: receive: which purchase order (when any is open: handlers.receiving takes a chosen one
+over) or none, then part, quantity, the reason for receiving without an order, confirm; transfer: source, destination, part, quantity,
 confirm; scrap: source, part, quantity, reason, confirm. Button values after "stk:": those of
-handlers.stock_picking, "nonote", "ok". "stk:go:<op>" (on /stock and on a finished operation)
+handlers.stock_picking, "ok"; at the first step of receive "po:<id>" and "nopo". "stk:go:<op>" (on /stock and on a finished operation)
 starts one.
 """
 from __future__ import annotations
 
 import logging
 
-from core import catalogue, stock, stock_levels
+from core import catalogue, receiving, stock, stock_levels
 from core.errors import InvalidInput
 from core.parsing import clean_text, parse_quantity
 from core.stock import NotEnoughStock
 
 from .chat import keyboard
 from .flow import Entry, Flow, Next, Question, Step, Turn
+from .receiving import choose_step, open_orders
 from .stock_picking import manager, next_step, part_step, place, refuse, warehouse_step
 
 log = logging.getLogger(__name__)
 
 STEPS = {
-    "receive": ("part", "quantity", "note", "confirm"),
+    "receive": ("po", "part", "quantity", "why", "confirm"),
     "transfer": ("source", "destination", "part", "quantity", "confirm"),
     "scrap": ("source", "part", "quantity", "reason", "confirm"),
 }
@@ -34,19 +36,33 @@ STEPS = {
 
 def _starter(op: str):
     async def start(turn: Turn, _) -> Next:
-        return _start(turn, op)
+        return await _start(turn, op)
     return start
 
 
 async def go_pressed(turn: Turn, match) -> Next:
     """"stk:go:<op>", from /stock's overview or a finished operation."""
-    return _start(turn, match.group(1))
+    return await _start(turn, match.group(1))
 
 
-def _start(turn: Turn, op: str) -> Next:
+async def _start(turn: Turn, op: str) -> Next:
     manager(turn)
     turn.draft.update(op=op, query="", page=1)
-    return turn.goto(STEPS[op][0])
+    if op == "receive" and await open_orders(turn):
+        turn.draft["with_po"] = True
+    return turn.goto(_steps(turn.draft)[0])
+
+
+def _steps(draft: dict) -> list[str]:
+    steps = list(STEPS[draft["op"]])
+    if draft["op"] == "receive" and not draft.get("with_po"):
+        steps.remove("po")
+    return steps
+
+
+async def without_order(turn: Turn) -> Next:
+    turn.draft.update(query="", page=1)
+    return turn.goto("part")
 
 
 # --- the questions -------------------------------------------------------------------------
@@ -65,14 +81,19 @@ async def q_quantity(turn: Turn) -> Question:
     return Question("stock_ask_quantity", values={**values, "maximum": stock.QUANTITY_MAX})
 
 
-async def q_note(turn: Turn) -> Question:
-    return Question("stock_ask_note", [[(turn.label("stock_button.no_note"), "nonote")]],
-                    dict(maximum=stock.NOTE_MAX))
-
-
 async def q_reason(turn: Turn) -> Question:
     return Question("stock_ask_reason", values=dict(minimum=stock.REASON_MIN,
                                                     maximum=stock.NOTE_MAX))
+
+
+async def q_why(turn: Turn) -> Question:
+    return Question("receive_ask_reason", values=dict(minimum=receiving.REASON_MIN,
+                                                      maximum=receiving.REASON_MAX))
+
+
+async def typed_why(turn: Turn, text: str) -> Next:
+    turn.draft["note"] = receiving.clean_reason(text)
+    return turn.next()
 
 
 async def q_confirm(turn: Turn) -> Question:
@@ -102,18 +123,6 @@ async def typed_quantity(turn: Turn, text: str) -> Next:
     return turn.next()
 
 
-async def typed_note(turn: Turn, text: str) -> Next:
-    turn.draft["note"] = clean_text(text, "note", maximum=stock.NOTE_MAX, multiline=True)
-    return turn.next()
-
-
-async def no_note(turn: Turn, value: str) -> Next:
-    if value != "nonote":
-        return refuse(turn)
-    turn.draft["note"] = None
-    return turn.next()
-
-
 async def typed_reason(turn: Turn, text: str) -> Next:
     turn.draft["note"] = clean_text(text, "reason", minimum=stock.REASON_MIN,
                                     maximum=stock.NOTE_MAX, multiline=True)
@@ -123,7 +132,8 @@ async def typed_reason(turn: Turn, text: str) -> Next:
 async def _record(turn: Turn) -> list:
     d, uow, user = turn.draft, turn.uow, turn.user
     if d["op"] == "receive":
-        return [await stock.receive(uow, user, d["part"], d["quantity"], d.get("note"))]
+        return [await receiving.receive_without_order(uow, user, d["part"], d["quantity"],
+                                                      d.get("note"))]
     if d["op"] == "transfer":
         return list(await stock.transfer(uow, user, d["part"], d["quantity"], d["source"],
                                          d["destination"], d.get("note")))
@@ -163,7 +173,7 @@ STOCK_MOVES = Flow(
         *(Entry(_starter(op), command=op) for op in STEPS),
         Entry(go_pressed, press=r"^stk:go:(receive|transfer|scrap)$"),
     ],
-    order=lambda d: STEPS[d["op"]],
+    order=_steps,
     cancelled="stock_cancelled",
     invalid_input="stock_invalid",
     steps={
@@ -171,7 +181,8 @@ STOCK_MOVES = Flow(
         "destination": warehouse_step("destination", next_step),
         "part": part_step(next_step),
         "quantity": Step(q_quantity, text=typed_quantity),
-        "note": Step(q_note, text=typed_note, press=no_note),
+        "po": choose_step(without_order),
+        "why": Step(q_why, text=typed_why),
         "reason": Step(q_reason, text=typed_reason),
         "confirm": Step(q_confirm, press=confirmed),
     },

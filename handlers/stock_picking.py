@@ -19,6 +19,7 @@ from .flow import Next, Question, Step, Turn
 from .stock import short, warehouse_name
 
 PICK_PAGE = 8
+ACTIVE_ONLY = ("receive", "request", "supply")  # the operations that offer active parts only
 VALUE = re.compile(r"^(wh|pt|pp):(\d{1,12})$")
 
 Chosen = Callable[[Turn], Awaitable[Next]]
@@ -101,8 +102,7 @@ def part_step(chosen: Chosen) -> Step:
                      for line in listing.items]
         else:
             listing = await catalogue.search_parts(turn.uow, query, page, PICK_PAGE,
-                                                   include_inactive=d["op"] not in ("receive",
-                                                                               "request"))
+                                                   include_inactive=d["op"] not in ACTIVE_ONLY)
             held = (await stock_levels.quantities(turn.uow, source, [p.id for p in listing.items])
                     if source else {})
             items = [(p.id, p.sku, p.name, held.get(p.id)) for p in listing.items]
@@ -130,7 +130,7 @@ def part_step(chosen: Chosen) -> Step:
                 if part_id else None
         except NotFound:
             part = None
-        if part is None or (d["op"] in ("receive", "request") and not part.active):
+        if part is None or (d["op"] in ACTIVE_ONLY and not part.active):
             return refuse(turn)
         d["part"] = part.id
         return await chosen(turn)

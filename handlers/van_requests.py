@@ -1,8 +1,9 @@
 """Van replenishment in chat (core.van_requests).
 
 Technicians: /van shows what their van holds, with "📨 Ask for parts"; /request (or that
-button, or the evening's "request these" button, prefilled with what tomorrow's quotes need)
-is a flow on the conversation engine (handlers.flow): pick a part (search by typing), type the
+button, or the evening's "request these" button, prefilled with what tomorrow's quotes need,
+or "📨 Ask for the missing parts" on a job card, "tr:ask:<order id>", prefilled with what the
+van lacks of the parts to bring to that job) is a flow on the conversation engine (handlers.flow): pick a part (search by typing), type the
 quantity (full-width digits too), again for more parts, then send. Button values after "vrq:":
 those of handlers.stock_picking's part picker, "add", "send", "rm:<part id>".
 
@@ -20,9 +21,9 @@ from functools import partial
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from core import catalogue, stock, stock_levels, van_requests
+from core import catalogue, stock, stock_levels, triage, van_requests
 from core.catalogue import parse_number
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from core.lifecycle import APPLIANCE_CATEGORIES
 from core.models import Reminder, User
 from core.parsing import parse_quantity
@@ -65,6 +66,21 @@ async def start_prefilled(turn: Turn, _) -> Next:
     require_technician(turn.user)
     missing = await van_requests.shortfall(turn.uow, turn.user, van_requests.tomorrow(turn.uow))
     return await _begin(turn, {str(s.part_id): s.short for s in missing})
+
+
+async def start_for_job(turn: Turn, match) -> Next:
+    """"📨 Ask for the missing parts" on a job card: what the van lacks of the parts to bring
+    to that job of theirs (core.triage), as a request to check and send."""
+    require_technician(turn.user)
+    try:
+        missing = await triage.missing_for_van(turn.uow, turn.user, int(match.group(1)),
+                                               turn.lang)
+    except NotAllowed as refused:
+        if refused.details.get("reason") != "nothing_to_ask":
+            raise
+        turn.toast(f"triage.toast.{refused.details.get('why', 'no_suggestion')}")
+        return turn.end()
+    return await _begin(turn, {str(p): q for p, q in missing.items()})
 
 
 async def part_chosen(turn: Turn) -> Next:
@@ -177,7 +193,8 @@ async def lines_pressed(turn: Turn, value: str) -> Next:
 VAN_REQUEST = Flow(
     name="van_request", prefix="vrq",
     entries=[Entry(start, command="request"), Entry(start, press=r"^vrq:new$"),
-             Entry(start_prefilled, press=r"^vrq:pre$")],
+             Entry(start_prefilled, press=r"^vrq:pre$"),
+             Entry(start_for_job, press=rf"^tr:ask:({ID})$")],
     # A prefilled request has no part of its own: Back from its list goes to the picker.
     order=lambda d: ["part", "quantity", "lines"] if d.get("part") else ["part", "lines"],
     cancelled="van_request_stopped",

@@ -22,7 +22,9 @@ from . import (
     labour,
     manager,
     parts_catalogue,
+    purchasing,
     quote_builder,
+    receiving,
     reports,
     sales,
     scorecards,
@@ -31,7 +33,6 @@ from . import (
     stock,
     stock_count,
     stock_moves,
-    triage,
     van_requests,
 )
 from .flow_engine import Engine
@@ -40,10 +41,11 @@ FLOWS = [common.REGISTRATION, booking.BOOKING, customer.RATING,
          quote_builder.DIAGNOSE, quote_builder.QUOTE, completion.COMPLETE, completion.MISSING,
          job_flows.DECLINE, stock_moves.STOCK_MOVES, stock_count.STOCK_COUNT,
          parts_catalogue.PARTS_CATALOGUE, sales.SALE, *van_requests.FLOWS, *settlement.flows(),
-         complaints.COMPLAINT, complaints.RESOLUTION, handover.HANDOVER]
+         complaints.COMPLAINT, complaints.RESOLUTION, handover.HANDOVER, *purchasing.FLOWS,
+         receiving.PO_RECEIVE]
 # Modules whose handlers() follow the engine, in this order; common's catch-alls come last.
-MODULES = (customer, manager, dispatch, reports, stock, staff, jobs, triage, labour,
-           van_requests, count_sheets, scorecards, settlement, complaints, handover, common)
+MODULES = (customer, manager, dispatch, reports, stock, staff, jobs, labour, van_requests,
+           count_sheets, scorecards, settlement, complaints, handover, purchasing, common)
 
 
 def register(application: Application) -> None:

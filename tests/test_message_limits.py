@@ -134,3 +134,41 @@ def test_every_handover_message_at_its_longest_fits_one_message():
                          "reminder_handover_claim", "reminder_handover_decided"):
             text = texts.render(lang, template, handover=seen, decision="hold")
             assert visible_length(text) <= 1024, (lang, template)  # even as a caption
+
+
+def test_purchasing_lists_fit_one_message_at_their_largest():
+    """The suggested purchase list (SHOWN parts, then "…and N more"), the suppliers (a page of
+    them), a supplier's card, a purchase order's card and the drafts made, with the longest
+    names and contacts typed in markup-like text: each one message, whatever the catalogue's
+    size."""
+    from dataclasses import replace
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from core.purchasing import POLine, POView, Suggestion, SupplierView
+    from handlers.purchasing import SHOWN
+    from handlers.texts import Texts
+
+    texts = Texts(ZoneInfo("Asia/Shanghai"))
+    name = ("压缩机 <&> " * 12)[:100]
+    sku = "S" * 32
+    now = datetime(2026, 11, 24, 2, tzinfo=timezone.utc)
+    suggestion = Suggestion(1, sku, name, 99999, 99999, 99999, 99999, 99999, 1, name)
+    lines = tuple(POLine(i, i, sku, name, 99999, 100_000_000, 99999, 99999) for i in range(500))
+    order = POView(1, "P-999999999", "partly_received", 1, name, "联" * 200, now, lines)
+    supplier = SupplierView(1, name, "联" * 200, tuple((sku, name, 100_000_000, 365)
+                                                      for _ in range(500)))
+    for lang in ("en", "zh"):
+        rendered = {
+            "purchase_list": texts.render(lang, "purchase_list", lines=[suggestion] * SHOWN,
+                                          more=5000, parts=5000, orders=[order] * 20),
+            "supplier_list": texts.render(lang, "supplier_list", suppliers=[supplier] * 20,
+                                          total=500),
+            "supplier_card": texts.render(lang, "supplier_card", supplier=supplier),
+            "purchase_order_card": texts.render(lang, "purchase_order_card", order=order),
+            "purchase_drafts": texts.render(
+                lang, "purchase_drafts", orders=[replace(order, status="draft")] * 50,
+                unsupplied=[suggestion] * 500),
+        }
+        for template, text in rendered.items():
+            assert visible_length(text) <= MESSAGE_MAX, (lang, template, visible_length(text))

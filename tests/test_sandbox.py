@@ -260,6 +260,12 @@ async def test_the_demo_seeds_early_in_the_morning_and_late_at_night(desk, clock
         manager = await uow.session.get(User, notice.recipient_id)
     assert (request.status, li.name, len(request.lines)) == ("pending", "李师傅", 2)
     assert manager.name == "王芳" and notice.dropped_at is None and notice.sent_at is None
+    # A supplier, and a purchase order sent to it, waiting to be received.
+    from core.models import PurchaseOrder, Supplier
+    async with desk.uow() as uow:
+        supplier = await uow.session.scalar(select(Supplier))
+        order = await uow.session.scalar(select(PurchaseOrder))
+    assert (order.status, order.supplier_id, len(order.lines)) == ("sent", supplier.id, 2)
 
 
 # ------------------------------------------------------------------ the JSON API

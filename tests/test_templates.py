@@ -1,4 +1,5 @@
 """Every text exists in both languages, renders, and escapes what people typed."""
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from html.parser import HTMLParser
 from types import SimpleNamespace
@@ -12,7 +13,10 @@ from core.dispatch import DispatchCard
 from core.jobs import JobCard
 from core.lifecycle import APPLIANCE_CATEGORIES, STATUSES
 from core.periods import Period
+from core.purchasing import POLine, POView, SupplierView
+from core.purchasing import Suggestion as Suggestion_
 from core.quotes import QuoteLineView, QuoteView
+from core.receiving import Checked, Receipt
 from core.repair_reports import RepairReport, ReportLabour, ReportPart
 from core.reports import RatingComment, Summary, TechnicianFigures
 from core.scorecards import Scorecard, Scorecards
@@ -229,7 +233,6 @@ SAMPLES = {
                      map_url="https://maps.google.com/?q=31.230400,121.473700",
                      day="Wed 25 Nov", window="09:00–12:00", triage=SAMPLE_TRIAGE),
     "triage_block": dict(triage=SAMPLE_NO_TRIAGE),
-    "triage_asked": dict(lines=[RequestLine("WM-PUMP", TYPED, 1)], again=False),
     "job_photos": dict(number="R-1001", count=2),
     "job_off_day": dict(card=SAMPLE_JOB, action="arrive", off="early", day="Wed 25 Nov",
                         window="09:00–12:00"),
@@ -288,7 +291,6 @@ SAMPLES = {
     "stock_ask_part": dict(op="scrap", query=TYPED, total=12, page=1, pages=2, warehouse=TYPED),
     "stock_ask_quantity": dict(op="transfer", sku="CMP-01", name=TYPED, available=3,
                                source="Main warehouse", destination=TYPED, maximum=100000),
-    "stock_ask_note": dict(maximum=300),
     "stock_ask_reason": dict(minimum=2, maximum=300),
     "stock_confirm": dict(op="scrap", sku="CMP-01", name=TYPED, available=3, source=TYPED,
                           destination=None, quantity=2, note=TYPED),
@@ -391,8 +393,49 @@ SAMPLES.update({
     "count_sheet_list": dict(sheets=[SheetSummary(1, 1, "awaiting", _NOW, TYPED, 1)],
                              places={1: TYPED}, total=1, page=1, pages=1),
 })
+# Purchasing and receiving against the purchase order.
+_PO_LINES = (POLine(1, 1, "CMP-01", TYPED, 3, 40000, 2, 1), POLine(2, 2, "FAN-03", TYPED, 1, 500,
+                                                                   0, 0))
+_PO = {status: POView(1, "P-1001", status, 1, TYPED, TYPED, _NOW, _PO_LINES)
+       for status in ("draft", "sent", "partly_received", "received", "cancelled")}
+_SUGGESTED = Suggestion_(1, "CMP-01", TYPED, 1, 2, 2, 0, 3, 1, TYPED)
+_CHECKED = (Checked("CMP-01", TYPED, 3, 3, 1, TYPED, 2), Checked("FAN-03", TYPED, 1, 2, 0,
+                                                                 None, 2))
+_RESULT = {"arrived": 3, "failed": 1, "reason": TYPED, "photo": "AgAD"}
+_SUPPLIER = SupplierView(1, TYPED, TYPED, (("CMP-01", TYPED, 40000, 10),))
+SAMPLES.update({
+    "supplier_list": dict(suppliers=[_SUPPLIER], total=2),
+    "supplier_ask_name": dict(),
+    "supplier_ask_contact": dict(name=TYPED, maximum=200),
+    "supplier_card": dict(supplier=_SUPPLIER),
+    "supplier_ask_price": dict(supplier=TYPED, sku="CMP-01", name=TYPED, price=None),
+    "supplier_ask_lead": dict(supplier=TYPED, sku="CMP-01", name=TYPED, price=40000,
+                              maximum=365),
+    "purchase_list": dict(lines=[_SUGGESTED, replace(_SUGGESTED, supplier=None)], more=2,
+                          parts=3, orders=[_PO["sent"]]),
+    "purchase_drafts": dict(orders=[_PO["draft"]], unsupplied=[_SUGGESTED]),
+    "purchase_order_card": dict(order=_PO["partly_received"]),
+    "purchase_order_csv": dict(order=_PO["sent"]),
+    "purchase_list_csv": dict(parts=3),
+    "purchase_ask_quantity": dict(order=_PO["draft"], line=_PO_LINES[0], maximum=99999),
+    "receive_choose": dict(),
+    "receive_ask_reason": dict(minimum=2, maximum=300),
+    "receive_po_arrived": dict(order=_PO["sent"], line=_PO_LINES[0], position=1, total=2,
+                               result=_RESULT, maximum=99999),
+    "receive_po_inspect": dict(order=_PO["sent"], line=_PO_LINES[0], result=_RESULT),
+    "receive_po_failed": dict(order=_PO["sent"], line=_PO_LINES[0], result=_RESULT),
+    "receive_po_why": dict(order=_PO["sent"], line=_PO_LINES[0], result=_RESULT),
+    "receive_po_photo": dict(order=_PO["sent"], line=_PO_LINES[0], result=_RESULT),
+    "receive_po_confirm": dict(order=_PO["sent"], lines=[(_PO_LINES[0], _RESULT)]),
+    "receive_po_done": dict(receipt=Receipt("P-1001", "partly_received", _CHECKED)),
+    "reminder_purchase_differences": dict(order=_PO["partly_received"], by=TYPED,
+                                          reasons=[TYPED]),
+})
 # Other states of the same texts, rendered and checked like the samples.
 VARIANTS = [("van_request_card", v) for v in _REQUESTS.values()] + [
+    ("purchase_order_card", dict(order=o)) for o in _PO.values()] + [
+    ("receive_po_done", dict(receipt=Receipt("P-1001", "received", _CHECKED[:1]))),
+    ("purchase_drafts", dict(orders=[], unsupplied=[_SUGGESTED])),
     ("reminder_van_request_decided", _REQUESTS["refused"]),
     ("stock_count_done", dict(SAMPLES["stock_count_done"], sheet=_SHEET)),
     ("stock_ledger", dict(SAMPLES["stock_ledger"], lines=[LedgerLine(

@@ -3,7 +3,7 @@ and the service that learns from the company's own finished jobs and imported hi
 import pytest
 from sqlalchemy import select
 
-from core import job_completion, jobs, quotes, stock, triage
+from core import catalogue, job_completion, jobs, quotes, stock, triage
 from core.errors import NotAllowed, NotFound
 from core.models import PartsRequest, Reminder, User
 from core.triage_import import import_history
@@ -191,6 +191,21 @@ async def test_asking_for_the_missing_parts_tells_each_manager_once(desk, clock,
         await act(desk, triage.request_parts, LI, order.number)
     assert refused.value.details["why"] == "van_ready"
     assert (await card_for(desk, LI, order)).short == ()
+
+
+async def test_the_missing_parts_prefill_a_van_request(desk, clock, shop):
+    """What "📨 Ask for the missing parts" now starts: a van request of what the van lacks."""
+    await imported(desk, history_csv(40))
+    order = await assigned(desk, LI, description="不制冷，压缩机不启动")
+    async with desk.uow() as uow:
+        li = (await uow.session.scalars(select(User).where(User.telegram_id == LI))).one()
+        missing = await triage.missing_for_van(uow, li, order.number, "zh")
+        compressor = await catalogue.get_part(uow, "CMP-01")
+    assert missing == {compressor.id: 1}
+    with pytest.raises(NotFound):  # another technician's job
+        await act(desk, triage.missing_for_van, WANG, order.number)
+    with pytest.raises(NotAllowed):
+        await act(desk, triage.missing_for_van, ANN, order.number)
 
 
 async def test_only_the_jobs_own_technician_sees_or_asks(desk, clock, shop):

@@ -27,6 +27,7 @@ from core import (
     orders,
     parts_import,
     people,
+    purchasing,
     quotes,
     ratings,
     reminder_queue,
@@ -194,6 +195,7 @@ async def seed(desk: Desk) -> bool:
             await reminder_queue.mark_dropped(uow, reminder.id, "demo_setup")
         await uow.commit()
     await _van_request(desk, li)
+    await _purchase_order(desk, manager)
     log.info("sandbox: demo company seeded")
     return True
 
@@ -376,4 +378,19 @@ async def _handover(desk: Desk, customer: User, technician: User, manager: User,
         await handover.record(uow, await uow.session.get(User, technician.id), order, "intact",
                               ["AgADdemoHandover1"])
         await handover.answer(uow, customer, order.id, True)
+        await uow.commit()
+
+
+async def _purchase_order(desk: Desk, manager: User) -> None:
+    """A supplier of air-conditioner parts, and a purchase order sent to it and not yet
+    delivered: /purchase lists it, /receive offers it (issue 15)."""
+    async with desk.uow() as uow:
+        manager = await uow.session.get(User, manager.id)
+        supplier = await purchasing.add_supplier(uow, manager, "格力配件上海仓 Gree Parts SH",
+                                                 "徐经理 021-5555 0101")
+        await purchasing.supply_part(uow, manager, supplier.id, "AC-CAP-35", 3800, 3)
+        await purchasing.supply_part(uow, manager, supplier.id, "AC-R32-1KG", 10500, 5)
+        order = await purchasing.create_order(uow, manager, supplier.id,
+                                              [("AC-CAP-35", 10), ("AC-R32-1KG", 4)])
+        await purchasing.send(uow, manager, order.id)
         await uow.commit()

@@ -101,6 +101,8 @@ class StockMovement(Base):
     # The document a movement belongs to (issue 15): a van request, a count sheet.
     van_request_id: Mapped[int | None] = mapped_column(ForeignKey("van_requests.id"), index=True)
     count_sheet_id: Mapped[int | None] = mapped_column(ForeignKey("count_sheets.id"), index=True)
+    purchase_order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"),
+                                                          index=True)
 
     __table_args__ = (Index("ix_stock_movements_warehouse_part", "warehouse_id", "part_id"),)
 
@@ -177,3 +179,105 @@ class CountSheetLine(Base):
     @property
     def difference(self) -> int:
         return self.counted - self.system
+
+
+# --- purchasing and receiving against the purchase order (issue 15) ---------------------------
+
+class Supplier(Base):
+    """A company the parts are bought from (供应商)."""
+
+    __tablename__ = "suppliers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    contact: Mapped[str | None] = mapped_column(Text)  # phone, person, WeChat: as typed
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SupplierPart(Base):
+    """A part a supplier supplies: its price (fen) and lead time (days)."""
+
+    __tablename__ = "supplier_parts"
+
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"), primary_key=True, index=True)
+    price: Mapped[int] = mapped_column(Integer)
+    lead_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),
+                      CheckConstraint("lead_days >= 0", name="lead_not_negative"))
+
+
+class PurchaseOrder(Base):
+    """A purchase order to one supplier (采购订单), numbered P-1001...; its status moves only as
+    core.purchasing allows, each change a PurchaseOrderEvent."""
+
+    __tablename__ = "purchase_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(16), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    # draft, sent, partly_received, received, cancelled
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[PurchaseOrderLine]] = relationship(
+        order_by="PurchaseOrderLine.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class PurchaseOrderLine(Base):
+    """One part of a purchase order: ordered, and so far received (passed inspection, in
+    stock) and failed (refused at inspection)."""
+
+    __tablename__ = "purchase_order_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)  # fen
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),
+                      CheckConstraint("received >= 0 AND failed >= 0", name="counts_not_negative"),
+                      UniqueConstraint("order_id", "part_id"))
+
+
+class PurchaseOrderEvent(Base):
+    """A purchase order's status change: who, when, from, to, note."""
+
+    __tablename__ = "purchase_order_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class PurchaseReceipt(Base):
+    """One line of one delivery checked against its purchase order (收货单): how many arrived,
+    how many failed inspection and why (a photo if taken). Passed units went into stock."""
+
+    __tablename__ = "purchase_receipts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_lines.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    arrived: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)  # why they failed
+    photo_file_id: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (CheckConstraint("arrived >= 0 AND failed >= 0 AND failed <= arrived",
+                                      name="counts_valid"),)

@@ -337,7 +337,7 @@ async def test_another_command_is_answered_and_the_operation_goes_on(telegram, b
     assert "Stock: tap a warehouse" in (await boss.reply()).text
     await boss.send("5")  # ...and the open question still takes its answer
     assert "Who delivered them?" in (await boss.reply()).text
-    await boss.press("No note")
+    await boss.send("Returned by a technician")
     await boss.reply()
     await boss.press("✅ Confirm")
     assert "Main warehouse now holds 10." in (await boss.reply()).text
@@ -363,7 +363,7 @@ async def test_an_operation_survives_a_restart(telegram, bots):
     bot = await bots.restart(bot)
     await boss.send("2")
     assert "Who delivered them?" in (await boss.reply()).text
-    await boss.press("No note")
+    await boss.send("Returned by a technician")
     await boss.reply()
     await boss.press("✅ Confirm")
     assert "Main warehouse now holds 5." in (await boss.reply()).text
@@ -525,7 +525,7 @@ async def test_full_width_digits_and_a_press_refused_once_in_goods_in(telegram, 
     assert "请用数字输入整数" in (await boss.reply()).text
     await boss.send(" １２ ")  # full-width digits, as a Chinese keyboard types them
     await boss.reply()
-    await boss.press("无备注")
+    await boss.send("技师退回")
     confirm = await boss.reply()
     assert "12" in confirm.text
     await boss.press("✅ 确认")

@@ -1,12 +1,13 @@
 """Before the visit, in chat: the technician's job card and the manager's dispatch card show
 the likely faults and the parts to bring, learned from the company's past jobs; the technician
-asks for what their van lacks with one press, and the managers are told once.
+asks for what their van lacks with one press: a van request prefilled with it, which a manager
+approves.
 
 The tests' clock stands at Tue 24 Nov 2026, 10:00 in Shanghai; bookings are for Wed 25 Nov."""
 from sqlalchemy import func, select
 
 from core import booking, catalogue, people, stock
-from core.models import Reminder, User
+from core.models import User, VanRequest
 from core.triage_import import import_history
 from tests.e2e.conftest import MANAGER_ID
 from tests.e2e.job_steps import LI, WANG, assign, drained, order_row, until
@@ -61,10 +62,14 @@ async def booked(bot, telegram, customer_id, name, category, description, langua
         return order.number
 
 
-async def notices_of(bot, kind):
+async def requests_made(bot):
     async with bot.desk.uow() as uow:
-        return await uow.session.scalar(select(func.count(Reminder.id)).where(
-            Reminder.kind == kind))
+        return await uow.session.scalar(select(func.count(VanRequest.id)))
+
+
+async def toast_of(who) -> str | None:
+    assert await who.settle() == []
+    return who.answers[-1].get("text")
 
 
 async def test_the_job_and_dispatch_cards_say_what_to_bring_and_the_van_asks_for_it(
@@ -100,20 +105,24 @@ async def test_the_job_and_dispatch_cards_say_what_to_bring_and_the_van_asks_for
     assert "🧰 Bring: 排水泵 ×1 ⚠ van has 0" in job.text
     assert ["📨 Ask for the missing parts"] in job.buttons
 
+    # One press: a van request prefilled with what the van lacks, to check and send.
     await li.press("📨 Ask for the missing parts", message=job)
-    asked = await until(li, "The managers are asked for")
-    assert "• 排水泵 (WM-PUMP) × 1" in asked.text
-    notice = await until(boss, "asks for parts")
-    assert f"Li Lei asks for parts for order {number}" in notice.text
-    assert "• 排水泵 (WM-PUMP) × 1" in notice.text
-    assert notice.buttons == [["See the order"]]
+    asked = await until(li, "Parts for your van")
+    assert "• WM-PUMP 排水泵 × 1" in asked.text
+    assert ["✖ Remove WM-PUMP"] in asked.buttons
+    await li.press("📨 Send to the managers", message=asked)
+    await until(li, "sent to the managers")
+    notice = await until(boss, "Van request #")
+    assert "from Li Lei" in notice.text and "WM-PUMP 排水泵 × 1" in notice.text
+    assert notice.buttons[0] == ["✅ Approve", "✏️ Change quantities"]
+    await boss.press("✅ Approve", message=notice)
+    await until(boss, "Approved by Boss")
+    assert "WM-PUMP 排水泵 × 1" in (await until(li, "was approved by Boss")).text
 
-    # Pressed again: the same shortfall, the managers are not told twice.
+    # Pressed again once the van holds the load: nothing to ask, nothing started.
     await li.press("📨 Ask for the missing parts", message=job)
-    again = await until(li, "You already asked for these")
-    assert "• 排水泵 (WM-PUMP) × 1" in again.text
-    await boss.settle()
-    assert await notices_of(bot, "parts_request") == 1
+    assert await toast_of(li) == "Your van already holds the parts to bring."
+    assert await requests_made(bot) == 1
 
     # Someone else's job: like a missing one, and nothing is asked.
     wang = telegram.user(WANG, "Wang")
@@ -122,7 +131,7 @@ async def test_the_job_and_dispatch_cards_say_what_to_bring_and_the_van_asks_for
     await wang.reply()
     await wang.press_data(f"tr:ask:{row.id}")
     assert (await wang.reply()).text == NOT_FOUND_ZH
-    assert await notices_of(bot, "parts_request") == 1
+    assert await requests_made(bot) == 1
 
 
 async def test_a_chinese_technician_sees_it_in_chinese_and_too_little_history_says_so(
