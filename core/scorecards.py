@@ -14,8 +14,8 @@ What each figure means, all in one local month (the company's time zone), the ve
 - revenue: the final amounts of the jobs they completed, warranty orders excluded (fen);
 - time on site: from the (last) arrival to completion, averaged over the jobs done that have an
   arrival time;
-- complaints against them: a place kept for the complaints being built (issue 14); None until
-  then, and nothing is shown for it.
+- complaints against them: complaints made in the month about an order they did (the order's
+  technician when the customer complained, core.complaints).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from . import charts, periods, reports
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotAllowed
 from .lifecycle import MANAGER, TECHNICIAN
-from .models import ServiceOrder, User
+from .models import Complaint, ServiceOrder, User
 from .periods import Period, epoch_seconds, within
 from .reminder_queue import add_daily
 from .reports import percent
@@ -85,8 +85,7 @@ class Scorecard:
     revenue: int  # fen, warranty orders excluded
     on_site_jobs: int  # jobs done with an arrival time
     on_site_seconds: int  # summed over those
-    # Complaints against them: kept for the complaints feature; None (not shown) until it exists.
-    complaints: int | None = None
+    complaints: int = 0  # made in the month about an order they did
 
     @property
     def on_time_percent(self) -> int | None:
@@ -146,10 +145,13 @@ def scorecard_statements(period: Period) -> dict[str, object]:
     }
 
 
-async def complaints_against(uow: UnitOfWork, period: Period) -> dict[int, int] | None:
-    """Complaints against each technician in the period: the place for the complaints feature
-    (issue 14, built elsewhere) to fill in. None: not counted yet, nothing shown."""
-    return None
+async def complaints_against(uow: UnitOfWork, period: Period) -> dict[int, int]:
+    """Complaints made in the period about each technician's orders."""
+    rows = await uow.session.execute(
+        select(Complaint.technician_id, func.count(Complaint.id))
+        .where(Complaint.technician_id.is_not(None), within(Complaint.created_at, period))
+        .group_by(Complaint.technician_id))
+    return dict(rows.all())
 
 
 async def _all_cards(uow: UnitOfWork, period: Period, only: int | None = None) -> list[Scorecard]:
@@ -180,7 +182,7 @@ async def _all_cards(uow: UnitOfWork, period: Period, only: int | None = None) -
         or_(User.id.in_(list(figures)), (User.role == TECHNICIAN) & User.active.is_(True))))
     complaints = await complaints_against(uow, period)
     cards = [Scorecard(technician_id=i, name=name, active=active, **of(i),
-                       complaints=None if complaints is None else complaints.get(i, 0))
+                       complaints=complaints.get(i, 0))
              for i, name, active in people]
     if only is not None:
         cards = [c for c in cards if c.technician_id == only]

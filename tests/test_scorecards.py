@@ -11,11 +11,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from core import jobs, people, reminder_queue, reports, scorecards, stock, summaries
+from core import complaints, jobs, people, reminder_queue, reports, scorecards, stock, summaries
 from core.errors import NotAllowed
 from core.models import Reminder, ServiceOrder, User
 from tests.test_summaries import CUSTOMERS, _random_step, _rebuild
-from tests.workshop import ANN, BOSS, LI, TODAY, WANG, act, at, company, make_user
+from tests.workshop import ANN, BOSS, LI, TODAY, WANG, act, assigned, at, company, make_user
 
 
 async def _history(desk, clock, seed: int, steps: int = 300) -> None:
@@ -91,7 +91,7 @@ async def test_a_technicians_month_is_the_summarys_figures_for_them(desk, clock,
         python = _python_figures(orders, span).get(technician_id)
         assert (card.arrivals, card.on_time) == (python["arrivals"], python["on_time"])
         assert (card.on_site_jobs, card.on_site_seconds) == (python["jobs"], python["seconds"])
-        assert card.complaints is None  # nothing counted until complaints exist
+        assert card.complaints == 0  # none in this history
     # Every arrival, completion and rating of the month belongs to one technician's card.
     assert sum(c.completed for c in cards) == kept_summary.completed > 0
     assert sum(c.first_visit_fixed for c in cards) == kept_summary.first_visit_fixed
@@ -170,3 +170,15 @@ async def test_the_monthly_scorecard_is_planned_on_the_first_at_nine_once(desk, 
     assert {r.recipient_id for r in planned} == technicians
     assert all(r.kind == "scorecard" and r.due_at == at(date(2026, 12, 1), 9) for r in planned)
     assert {scorecards.scored_month(r.key) for r in planned} == {date(2026, 11, 1)}
+
+
+async def test_a_complaint_about_a_technicians_order_counts_against_them_that_month(desk, clock):
+    await company(desk)
+    order = await assigned(desk)  # Li's
+    await act(desk, complaints.open_complaint, ANN, order.number, "late", "Nobody came at nine")
+    this_month = {c.technician_id: c.complaints for c in await _cards(desk, BOSS, "this")}
+    last_month = {c.technician_id: c.complaints for c in await _cards(desk, BOSS, "last")}
+    async with desk.uow() as uow:
+        li, wang = await people.find_user(uow, LI), await people.find_user(uow, WANG)
+    assert (this_month[li.id], this_month.get(wang.id, 0)) == (1, 0)
+    assert last_month.get(li.id, 0) == 0
