@@ -19,6 +19,7 @@ from .exports import IN_MEMORY_MAX, ExportFile, Words, typed, yuan
 from .lifecycle import CUSTOMER, MANAGER
 from .models import Complaint, ComplaintEvent, ServiceOrder, User
 from .periods import period, within
+from .reports import average_minutes
 from .roles import require_customer, require_manager
 
 log = logging.getLogger(__name__)
@@ -182,11 +183,10 @@ async def figures(uow: UnitOfWork, manager: User, period_name: str,
     spans = [(resolved - created).total_seconds() for created, resolved in
              await uow.session.execute(select(Complaint.created_at, Complaint.resolved_at)
                                        .where(within(Complaint.resolved_at, span)))]
-    minutes = lambda seconds: int((seconds + 30) // 60)  # noqa: E731
     return ComplaintFigures(
         opened=int(opened or 0), completed=completed, resolved=len(spans),
-        median_minutes=minutes(statistics.median(spans)) if spans else None,
-        average_minutes=minutes(sum(spans) / len(spans)) if spans else None)
+        median_minutes=average_minutes(round(statistics.median(spans)), 1) if spans else None,
+        average_minutes=average_minutes(round(sum(spans)), len(spans)))
 
 
 EXPORT_COLUMNS = ("complaint", "order", "status", "reason", "customer", "phone", "technician",

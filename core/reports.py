@@ -60,7 +60,7 @@ class TechnicianFigures:
 
     @property
     def rating(self) -> float | None:
-        return round(self.stars / self.ratings, 2) if self.ratings else None
+        return average_stars(self.stars, self.ratings)
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,16 @@ class DayFigures:
     @property
     def on_time_percent(self) -> int | None:
         return percent(self.on_time, self.arrivals)
+
+
+def average_stars(stars: int, ratings: int) -> float | None:
+    """The average rating to two places, None without ratings."""
+    return round(stars / ratings, 2) if ratings else None
+
+
+def average_minutes(seconds: int, count: int) -> int | None:
+    """An average duration in whole minutes (half up) from integer sums; None for no count."""
+    return (seconds + 30 * count) // (60 * count) if count else None
 
 
 def percent(part: int, whole: int) -> int | None:
@@ -137,14 +147,12 @@ class Summary:
 
     @property
     def rating(self) -> float | None:
-        return round(self.stars / self.ratings, 2) if self.ratings else None
+        return average_stars(self.stars, self.ratings)
 
     @property
     def completion_minutes(self) -> int | None:
         """The average time from booking to completion, in whole minutes (half up)."""
-        if not self.completed:
-            return None
-        return (self.completion_seconds + 30 * self.completed) // (60 * self.completed)
+        return average_minutes(self.completion_seconds, self.completed)
 
 
 def arrived_on_time():

@@ -32,7 +32,7 @@ from .lifecycle import MANAGER, TECHNICIAN
 from .models import Complaint, ServiceOrder, User
 from .periods import Period, epoch_seconds, within
 from .reminder_queue import add_daily
-from .reports import percent
+from .reports import average_minutes, average_stars, percent
 
 MONTHS = ("this", "last")  # this month, last month
 PAGE_SIZE = 8  # technicians on one page of a manager's scorecard
@@ -97,14 +97,12 @@ class Scorecard:
 
     @property
     def rating(self) -> float | None:
-        return round(self.stars / self.ratings, 2) if self.ratings else None
+        return average_stars(self.stars, self.ratings)
 
     @property
     def on_site_minutes(self) -> int | None:
         """The average time on site, in whole minutes (half up)."""
-        if not self.on_site_jobs:
-            return None
-        return (self.on_site_seconds + 30 * self.on_site_jobs) // (60 * self.on_site_jobs)
+        return average_minutes(self.on_site_seconds, self.on_site_jobs)
 
     @property
     def rank_key(self) -> tuple:
