@@ -647,3 +647,12 @@ def test_every_handover_refusal_has_its_own_words(lang, reason):
                         decision="hold", by=TYPED)
     generic = texts.render(lang, "error_not_allowed", reason="?")
     assert "I-1001" in text and text != generic
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_dispatch_card_says_status_and_time_on_lines_of_their_own(lang):
+    text = texts.render(lang, "dispatch_card", **SAMPLES["dispatch_card"])
+    status, when = ("Status:", "When:") if lang == "en" else ("状态：", "时间：")
+    lines = text.splitlines()
+    assert any(line.startswith(status) for line in lines)
+    assert any(line.startswith(when) for line in lines)
