@@ -13,8 +13,9 @@ STALE = "This button is out of date. Please use the latest message."
 
 async def toast(who) -> str | None:
     """The text of the bot's answer to the last button pressed (nothing else is sent)."""
+    answered = await who.last_answer()
     assert await who.settle() == []
-    return who.answers[-1].get("text")
+    return answered
 
 
 async def user(bot, telegram_id) -> User:

@@ -28,8 +28,9 @@ STALE = "This button is out of date. Please use the latest message."
 async def toast(who) -> str | None:
     """The text of the bot's answer to the last button pressed (nothing else is sent, but
     perhaps a low-stock notice: managers get those after movements)."""
+    answered = await who.last_answer()
     assert [m for m in await who.settle() if not m.text.startswith("📦 Low stock")] == []
-    return who.answers[-1].get("text")
+    return answered
 
 
 CATALOGUE = (("CMP-01", "Compressor", 45000, 12, 2, 5), ("FAN-03", "Fan motor", 12000, 0, 1, 3),

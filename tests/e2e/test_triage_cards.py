@@ -68,8 +68,9 @@ async def requests_made(bot):
 
 
 async def toast_of(who) -> str | None:
+    answered = await who.last_answer()
     assert await who.settle() == []
-    return who.answers[-1].get("text")
+    return answered
 
 
 async def test_the_job_and_dispatch_cards_say_what_to_bring_and_the_van_asks_for_it(

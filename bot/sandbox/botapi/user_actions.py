@@ -258,6 +258,7 @@ class UserActions:
 
     async def _callback(self, stored: StoredMessage, data: str, label: str) -> str:
         self._log(f"> {self.first_name}: (pressed {label} on #{stored.message_id})")
+        self.presses += 1
         query_id = self.api._callback_query(self, stored, data)
         await asyncio.sleep(0)
         return query_id

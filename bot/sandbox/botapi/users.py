@@ -43,6 +43,7 @@ class SimulatedUser(UserActions):
         self.transcript: list[str] = []
         self.toasts: list[str] = []
         self.answers: list[dict[str, Any]] = []      # every answerCallbackQuery, in order
+        self.presses = 0                             # buttons pressed so far
         self.chat_actions: list[str] = []            # sendChatAction actions
         self.keyboard: list[list[dict[str, Any]]] | None = None  # current reply keyboard
         self._keyboard_one_time = False
@@ -145,6 +146,13 @@ class SimulatedUser(UserActions):
         answer = self.answers[self._answer_cursor]
         self._answer_cursor += 1
         return answer.get("text")
+
+    async def last_answer(self, timeout: float = 10.0) -> str | None:
+        """Once every press so far is answered: the text of the answer to the last one (None
+        when it answered without text)."""
+        await self._wait_until(lambda: len(self.answers) >= self.presses, timeout,
+                               "an answer to every button pressed")
+        return self.answers[-1].get("text") if self.answers else None
 
     def transcript_text(self) -> str:
         return "\n".join(self.transcript)
