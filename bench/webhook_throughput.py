@@ -299,8 +299,11 @@ async def _child_async(config: dict[str, Any], errors: _ErrorCounter) -> None:
         loop.add_signal_handler(sig, stop.set)
     service = _our_bot(config) if config["kind"] == "ours" else _EchoBot(config)
     profiler = _Profiler(config.get("profile"))
+    statements: dict[str, int] = {}
     try:
         await service.start()
+        if config["kind"] == "ours":
+            _count_statements(service.engine, statements)
         profiler.start()
         print("READY", flush=True)
         await stop.wait()
@@ -312,7 +315,26 @@ async def _child_async(config: dict[str, Any], errors: _ErrorCounter) -> None:
                   f"{time.perf_counter() - written:.1f}s", file=sys.stderr, flush=True)
         await service.stop()
     print("STOPPED " + json.dumps({"error_log_records": errors.count,
-                                   "profiler": profiler.kind}), flush=True)
+                                   "profiler": profiler.kind, "statements": statements}),
+          flush=True)
+
+
+def _count_statements(engine, counts: dict[str, int]) -> None:
+    """Counts the SQL the bot sends from now on, by its first word, and the commits."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def statement(conn, cursor, sql, *args) -> None:
+        verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "?"
+        counts[verb] = counts.get(verb, 0) + 1
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def commit(conn) -> None:
+        counts["COMMIT"] = counts.get("COMMIT", 0) + 1
+
+    @event.listens_for(engine.sync_engine, "rollback")
+    def rollback(conn) -> None:
+        counts["ROLLBACK"] = counts.get("ROLLBACK", 0) + 1
 
 
 def child_main(config_json: str) -> int:
@@ -793,6 +815,10 @@ async def run_phase(kind: str, api, args, database_url: str | None, first_uid: i
         "bot_api_errors": api_errors[:20],
         "bot_error_log_records": bot.final.get("error_log_records"),
         "profiler": bot.final.get("profiler"),
+        # SQL per update, warm-up included (counted from the bot's start)
+        "statements_per_update": {
+            verb: round(n / ((len(uids) + warmup_users) * args.updates), 2)
+            for verb, n in sorted((bot.final.get("statements") or {}).items())},
         "failures": failures[:5],
     }
     result["ok"] = (not failures and updates == result["updates_expected"]
@@ -882,6 +908,9 @@ def print_table(results: list[dict[str, Any]], ratio: dict[str, Any]) -> None:
               f"{c['unattributed_s']:.2f}s; machine {c['machine_busy_cores']:.2f} "
               f"of {c['machine_cores']} cores busy; server backlog mean "
               f"{r['server_backlog']['mean']} max {r['server_backlog']['max']}")
+        if r.get("statements_per_update"):
+            print(f"{r['bot']}: SQL per update: " + ", ".join(
+                f"{verb} {n}" for verb, n in r["statements_per_update"].items()))
         if c["other_processes_s"] > 0.1 * r["wall_s"]:
             print(f"WARNING: {r['bot']}: other processes used {c['other_processes_s']:.1f}s of CPU "
                   f"during the run ({c['other_processes_s'] / r['wall_s']:.2f} cores): the figures "
