@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from . import lifecycle, orders, parsing
 from .access import find, locked
@@ -166,6 +167,7 @@ async def suggest_technicians(uow: UnitOfWork, order: ServiceOrder,
     of them; all of them with `limit=None` (the "Other technician" list)."""
     technicians = (await uow.session.scalars(
         select(User).where(User.role == TECHNICIAN, User.active.is_(True))
+        .options(selectinload(User.skills), selectinload(User.areas))
         .order_by(User.name, User.id))).all()
     area = await order_area(uow, order)
     jobs: dict[int, int] = {}

@@ -33,16 +33,21 @@ async def ensure_user(uow: UnitOfWork, telegram_id: int, language_code: str | No
         user = User(telegram_id=telegram_id, role=CUSTOMER, active=True,
                     language=None, created_at=uow.now())
         uow.session.add(user)
-    user.unreachable = False  # they just wrote to us
+    # Only what differs is set: an unchanged person leaves the unit of work clean, so the
+    # update that only reads needs no write (most updates).
+    changes = {"unreachable": False}  # they just wrote to us
     if language_code:
-        user.telegram_language = language_code[:16]
+        changes["telegram_language"] = language_code[:16]
     if telegram_id in uow.company.manager_ids and user.role != MANAGER:
-        user.role = MANAGER
-        user.active = True
+        changes.update(role=MANAGER, active=True)
         log.info("user %s is a manager by MANAGER_IDS", telegram_id)
-    if user.role == MANAGER and user.registered_at is None:
-        user.registered_at = uow.now()
-    await uow.session.flush()
+    if (changes.get("role") == MANAGER or user.role == MANAGER) and user.registered_at is None:
+        changes["registered_at"] = uow.now()
+    for name, value in changes.items():
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+    if user in uow.session.new or user in uow.session.dirty:
+        await uow.session.flush()
     return user
 
 

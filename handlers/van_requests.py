@@ -107,7 +107,7 @@ def request_part_step() -> Step:
                 page=listing.page, pages=listing.pages))
         question = await base.ask(turn)
         if not d.get("query"):
-            mine = [s.category for s in turn.user.skills] or list(APPLIANCE_CATEGORIES)
+            mine = [s.category for s in await turn.user.awaitable_attrs.skills] or list(APPLIANCE_CATEGORIES)
             question.buttons = [*question.buttons, *rows_of(
                 [(turn.label(f"category.{c}"), f"ap:{c}") for c in mine], 3)]
         return question

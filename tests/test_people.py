@@ -87,7 +87,7 @@ async def test_technicians_choose_known_categories_and_areas(desk):
         await uow.commit()
     async with desk.uow() as uow:
         li = await people.find_user(uow, 10)
-        assert sorted(s.category for s in li.skills) == ["refrigerator", "tv"]
-        assert [a.area for a in li.areas] == ["Pudong"]
+        assert sorted(s.category for s in await li.awaitable_attrs.skills) == ["refrigerator", "tv"]
+        assert [a.area for a in await li.awaitable_attrs.areas] == ["Pudong"]
         with pytest.raises(InvalidInput):
             await people.set_skills(uow, li, ["spaceship"])

@@ -43,11 +43,13 @@ class User(Base):
     important: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # Loaded when asked for (awaitable_attrs, selectinload): every update reads its person,
+    # and only technicians' lists and staff screens need these.
     skills: Mapped[list[TechnicianSkill]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
+        cascade="all, delete-orphan", lazy="select"
     )
     areas: Mapped[list[TechnicianArea]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
+        cascade="all, delete-orphan", lazy="select"
     )
 
 

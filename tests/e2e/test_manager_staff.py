@@ -104,8 +104,8 @@ async def test_the_staff_list_and_a_technicians_appliances_and_areas(telegram, b
     await boss.press("💾 Save")
     assert "Areas: Xuhui, Pudong" in (await boss.reply()).text  # in the configured order
     li = await user(bot, 2001)
-    assert [s.category for s in li.skills] == ["washing_machine"]
-    assert sorted(a.area for a in li.areas) == ["Pudong", "Xuhui"]
+    assert [s.category for s in await li.awaitable_attrs.skills] == ["washing_machine"]
+    assert sorted(a.area for a in await li.awaitable_attrs.areas) == ["Pudong", "Xuhui"]
 
     # Forged: a mask with more options than there are, a customer's id.
     await boss.press_data(f"stf:sks:{li.id}:{1 << 12}")

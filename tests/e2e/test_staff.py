@@ -43,8 +43,8 @@ async def test_a_manager_invites_a_technician_who_joins_and_picks_skills(telegra
     async with bot.desk.uow() as uow:
         tech = await uow.session.scalar(select(User).where(User.telegram_id == 2001))
         assert tech.role == "technician" and tech.name == "Li Lei"
-        assert [s.category for s in tech.skills] == ["refrigerator"]
-        assert [a.area for a in tech.areas] == ["Pudong"]
+        assert [s.category for s in await tech.awaitable_attrs.skills] == ["refrigerator"]
+        assert [a.area for a in await tech.awaitable_attrs.areas] == ["Pudong"]
     staff_menu = [v for k, v in telegram.commands.items() if "2001" in str(k)]
     assert staff_menu, telegram.commands
 
