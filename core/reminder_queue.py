@@ -17,8 +17,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 
 from . import lifecycle, priority
 from .desk import UnitOfWork
@@ -176,6 +177,22 @@ async def plan(uow: UnitOfWork, order: ServiceOrder) -> list[Planned]:
             due = datetime.combine(until - WARRANTY_NOTICE, WARRANTY_NOTICE_AT, tzinfo=zone)
             customer("warranty_ending", due, until.isoformat())
     return planned
+
+
+_WRITTEN = "reminders_written"  # session.info key: this session wrote a reminder
+
+
+@event.listens_for(Reminder, "after_insert")
+def _reminder_written(mapper, connection, target) -> None:
+    session = object_session(target)
+    if session is not None:
+        session.info[_WRITTEN] = True
+
+
+def written(uow: UnitOfWork) -> bool:
+    """Whether the unit of work wrote a reminder since it was last asked: then the sender has
+    something to look at now (most steps write none, and need not wake it)."""
+    return bool(uow.session.info.pop(_WRITTEN, False))
 
 
 async def plan_changes(uow: UnitOfWork) -> None:

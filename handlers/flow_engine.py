@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from core import conversations, people
+from core import conversations, people, reminder_queue
 from core.errors import DomainError, InvalidInput
 from core.models import Conversation
 
@@ -113,7 +113,9 @@ class Engine:
             else:
                 nxt = await self._answer_step(turn, got)
             await self._finish(turn, nxt)
-        wake_reminders(context)  # whatever the step planned for others goes now
+            planned = reminder_queue.written(uow)
+        if planned:
+            wake_reminders(context)  # whatever the step planned for others goes now
         await self._answer(update, turn.toast_text)
         await self.deliver(context, turn.row)
         raise ApplicationHandlerStop
@@ -237,15 +239,14 @@ class Engine:
                             and query.message.message_id == row.question_id)
         if nxt.kind == "start":
             turn.flow = self.flows[nxt.flow]
-            row.flow = turn.flow.name
             nxt = Next("goto", nxt.step)
         if nxt.kind == "end":
             row.flow = row.step = row.question_id = row.question_from = None
             row.draft = {}
         elif nxt.kind in ("goto", "refresh"):
-            turn.step = row.step = nxt.step
-            row.flow = turn.flow.name
-            question = await self._question(turn)
+            turn.step = nxt.step
+            question = await self._question(turn)  # before the row changes: no early flush
+            row.step, row.flow = nxt.step, turn.flow.name
             if nxt.kind == "refresh" and row.question_id and len(question) == 1:
                 question[0]["edit"] = row.question_id
             else:
