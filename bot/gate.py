@@ -2,10 +2,11 @@
 across all instances, an update already handled (webhook retry, restart, another instance) is
 skipped, and a button press is answered exactly once whatever happens inside.
 
-- Serialised per chat: on PostgreSQL a transaction-scoped advisory lock on the chat id, held on
-  a connection of its own for the whole update (a crash drops the connection and the lock);
-  SQLite is for one process (use PostgreSQL to run several instances), so a lock per chat in
-  this process does.
+- Serialised per chat: on PostgreSQL an advisory lock on the chat id, held on a connection of
+  its own for the whole update (a crash drops the connection and the lock); SQLite is for one
+  process (use PostgreSQL to run several instances), so a lock per chat in this process does.
+  That connection is the update's ledger (core.conversations.ledger): the per-update notes go
+  on it as plain statements, without a session of their own.
 - Handled once: the update id is a row (core.conversations); a flow step writes it in its own
   transaction, everything else right after it was handled.
 - Answered once: `DeskBot.answer_callback_query` drops a second answer to the same press in
@@ -59,11 +60,10 @@ class ChatGate:
         token = _answered.set(set())
         conversations.remembered.set(False)
         try:
-            async with self.holding(key):
-                async with self.desk.uow() as uow:
-                    if await conversations.was_handled(uow, update.update_id):
-                        log.info("update %s was handled before: skipped", update.update_id)
-                        return
+            async with self.holding(key) as ledger:
+                if await conversations.was_handled(ledger, update.update_id):
+                    log.info("update %s was handled before: skipped", update.update_id)
+                    return
                 for watcher in self.watchers:
                     watcher.begin(update)
                 try:
@@ -72,35 +72,47 @@ class ChatGate:
                     for watcher in self.watchers:
                         watcher.end(update)
                 await self._answer_unanswered(update)
-                if not conversations.remembered.get() or self._prune_due():
-                    async with self.desk.uow() as uow:
-                        await conversations.remember_update(uow, update.update_id)
-                        if self._prune_due():
-                            self._pruned_at = uow.now()
-                            await conversations.forget_old_updates(uow)
-                        await uow.commit()
+                now = self.desk.clock.now()
+                if not conversations.remembered.get():
+                    await conversations.note_handled(ledger, update.update_id, now)
+                if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
+                    self._pruned_at = now
+                    await conversations.forget_old_updates(ledger, now)
         finally:
             _answered.reset(token)
 
     @asynccontextmanager
     async def holding(self, key: int):
-        """This chat's updates wait while the caller holds it."""
+        """This chat's updates wait while the caller holds it. Yields the chat's ledger
+        (core.conversations.ledger)."""
         local = (id(asyncio.get_running_loop()), key)
         lock = _local_locks.setdefault(local, asyncio.Lock())
         try:
-            async with lock:
-                if not self.postgres:
-                    yield
-                    return
-                async with self.engine.connect() as connection:
-                    await connection.execute(select(func.pg_advisory_xact_lock(key)))
-                    try:
-                        yield
-                    finally:
-                        await connection.rollback()  # ends the transaction: the lock goes
+            async with lock, self.engine.connect() as connection:
+                if self.postgres:
+                    # A session lock: it outlives the ledger's commits; a crash drops the
+                    # connection and the lock with it.
+                    await connection.execute(select(func.pg_advisory_lock(key)))
+                token = conversations.ledger.set(connection)
+                try:
+                    yield connection
+                finally:
+                    conversations.ledger.reset(token)
+                    await self._release(connection, key)
         finally:
             if not lock.locked() and not lock._waiters:  # noqa: SLF001 - forget idle chats
                 _local_locks.pop(local, None)
+
+    async def _release(self, connection, key: int) -> None:
+        try:
+            await connection.rollback()  # nothing uncommitted is a note
+            if self.postgres:
+                await connection.execute(select(func.pg_advisory_unlock(key)))
+                await connection.rollback()
+        except BaseException:
+            # Never back into the pool holding the chat's lock: closed, the lock goes.
+            await connection.invalidate()
+            raise
 
     @property
     def engine(self):
@@ -119,8 +131,6 @@ class ChatGate:
         except TelegramError as error:
             log.warning("update %s: could not answer the press: %s", update.update_id, error)
 
-    def _prune_due(self) -> bool:
-        return self._pruned_at is None or self.desk.clock.now() - self._pruned_at > PRUNE_EVERY
 
 
 class DeskApplication(Application):

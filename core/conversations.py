@@ -8,19 +8,28 @@ message being answered, and the messages still to send.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .desk import UnitOfWork
+from .desk import Desk, UnitOfWork
 from .models import Conversation, HandledUpdate
+
+_CONVERSATIONS = Conversation.__table__
+_HANDLED = HandledUpdate.__table__
 
 KEEP_HANDLED = timedelta(days=1)  # Telegram stops redelivering an update long before this
 # Whether the update being handled was noted in a step's own transaction (then the caller
 # need not note it again).
 remembered: ContextVar[bool] = ContextVar("remembered", default=False)
+# The update's ledger: a connection of its own that bot.gate holds while the update is handled
+# (on PostgreSQL the one holding the chat's lock). The notes every update makes (handled,
+# messages delivered) go on it as plain statements, each committed at once: it is true when
+# made, and no write of a later step may wait behind it.
+ledger: ContextVar[AsyncConnection | None] = ContextVar("ledger", default=None)
 
 
 async def load(uow: UnitOfWork, chat_id: int) -> Conversation:
@@ -42,18 +51,23 @@ def save(uow: UnitOfWork, row: Conversation) -> None:
     uow.session.add(row)
 
 
-async def delivered(uow: UnitOfWork, chat_id: int, version: int, question_id: int | None,
+async def delivered(desk: Desk, chat_id: int, version: int, question_id: int | None,
                     question_from: int | None = None) -> bool:
     """The outbox written at `version` has been sent; `question_id` is the question's message,
     `question_from` the first message sent with it. Nothing happens when the row moved on
-    meanwhile (then that newer write decides)."""
-    values = {"outbox": [], "version": version + 1, "updated_at": uow.now()}
+    meanwhile (then that newer write decides). On the update's ledger when there is one."""
+    values = {"outbox": [], "version": version + 1, "updated_at": desk.clock.now()}
     if question_id is not None:
         values.update(question_id=question_id, question_from=question_from or question_id)
-    result = await uow.session.execute(
-        update(Conversation)
-        .where(Conversation.chat_id == chat_id, Conversation.version == version)
-        .values(**values))
+    statement = (update(_CONVERSATIONS)
+                 .where(_CONVERSATIONS.c.chat_id == chat_id, _CONVERSATIONS.c.version == version)
+                 .values(**values))
+    connection = ledger.get()
+    if connection is None:
+        async with desk.engine.begin() as connection:
+            return (await connection.execute(statement)).rowcount == 1
+    result = await connection.execute(statement)
+    await connection.commit()
     return result.rowcount == 1
 
 
@@ -64,22 +78,30 @@ async def with_outbox(uow: UnitOfWork) -> list[int]:
     return list(rows)
 
 
-async def was_handled(uow: UnitOfWork, update_id: int) -> bool:
-    return await uow.session.scalar(
-        select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id)) is not None
+async def was_handled(connection: AsyncConnection, update_id: int) -> bool:
+    return (await connection.execute(
+        select(_HANDLED.c.update_id).where(_HANDLED.c.update_id == update_id))).first() is not None
 
 
 async def remember_update(uow: UnitOfWork, update_id: int) -> None:
-    """Notes an update as handled (again is fine): redeliveries of it are then skipped."""
-    dialect = uow.session.bind.dialect.name
-    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-    await uow.session.execute(
-        insert(HandledUpdate).values(update_id=update_id, at=uow.now())
-        .on_conflict_do_nothing(index_elements=["update_id"]))
+    """Notes an update as handled in the step's own transaction: redeliveries are skipped."""
+    await uow.session.execute(_remember(uow.session.bind.dialect.name, update_id, uow.now()))
     remembered.set(True)
 
 
-async def forget_old_updates(uow: UnitOfWork) -> int:
-    result = await uow.session.execute(
-        delete(HandledUpdate).where(HandledUpdate.at < uow.now() - KEEP_HANDLED))
+async def note_handled(connection: AsyncConnection, update_id: int, now: datetime) -> None:
+    """Notes an update as handled on the update's ledger (again is fine)."""
+    await connection.execute(_remember(connection.dialect.name, update_id, now))
+    await connection.commit()
+
+
+def _remember(dialect: str, update_id: int, now: datetime):
+    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
+    return (insert(_HANDLED).values(update_id=update_id, at=now)
+            .on_conflict_do_nothing(index_elements=["update_id"]))
+
+
+async def forget_old_updates(connection: AsyncConnection, now: datetime) -> int:
+    result = await connection.execute(delete(_HANDLED).where(_HANDLED.c.at < now - KEEP_HANDLED))
+    await connection.commit()
     return result.rowcount

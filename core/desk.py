@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .clock import Clock
 
@@ -86,3 +86,7 @@ class Desk:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.session_factory.kw["bind"]

@@ -39,9 +39,7 @@ async def deliver(bot, the_desk, row: Conversation) -> None:
         first = first if first is not None else sent
         if item.get("question"):
             question_id = sent
-    async with the_desk.uow() as uow:
-        await conversations.delivered(uow, row.chat_id, row.version, question_id, first)
-        await uow.commit()
+    await conversations.delivered(the_desk, row.chat_id, row.version, question_id, first)
 
 
 
