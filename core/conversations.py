@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .desk import Desk, UnitOfWork
-from .models import Conversation, HandledUpdate
+from .models import Conversation, HandledUpdate, User
 
 _CONVERSATIONS = Conversation.__table__
 _HANDLED = HandledUpdate.__table__
@@ -39,6 +39,21 @@ async def load(uow: UnitOfWork, chat_id: int) -> Conversation:
         row = Conversation(chat_id=chat_id, flow=None, step=None, draft={}, question_id=None,
                            question_from=None, outbox=[], version=0, updated_at=uow.now())
     return row
+
+
+async def load_with_person(uow: UnitOfWork, chat_id: int,
+                           telegram_id: int) -> tuple[Conversation, User | None]:
+    """The chat's row (as `load`) and the person writing in it (None if not yet known), in
+    one statement: every update of a conversation needs both."""
+    found = (await uow.session.execute(
+        select(User, Conversation)
+        .outerjoin(Conversation, Conversation.chat_id == chat_id)
+        .where(User.telegram_id == telegram_id)
+        .execution_options(populate_existing=True))).first()
+    if found is None:
+        return await load(uow, chat_id), None
+    user, row = found
+    return (row if row is not None else await load(uow, chat_id)), user
 
 
 def save(uow: UnitOfWork, row: Conversation) -> None:

@@ -28,7 +28,12 @@ async def ensure_user(uow: UnitOfWork, telegram_id: int, language_code: str | No
 
     Telegram user ids in the company's MANAGER_IDS are managers from the first contact.
     """
-    user = await find_user(uow, telegram_id)
+    return await note_contact(uow, await find_user(uow, telegram_id), telegram_id, language_code)
+
+
+async def note_contact(uow: UnitOfWork, user: User | None, telegram_id: int,
+                       language_code: str | None = None) -> User:
+    """ensure_user for a caller that has already looked the person up (None: not found)."""
     if user is None:
         user = User(telegram_id=telegram_id, role=CUSTOMER, active=True,
                     language=None, created_at=uow.now())

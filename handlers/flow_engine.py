@@ -77,8 +77,8 @@ class Engine:
             if entry is None and got.value.split(":", 1)[0] not in self.by_prefix:
                 return  # a stateless button (cards, lists): its own handler
         async with desk(context).uow() as uow:
-            row = await conversations.load(uow, chat.id)
-            user = await people.ensure_user(uow, tg_user.id, tg_user.language_code)
+            row, user = await conversations.load_with_person(uow, chat.id, tg_user.id)
+            user = await people.note_contact(uow, user, tg_user.id, tg_user.language_code)
             context.user_data["lang"] = language_of(user, update, context)
             if uow.session.new or uow.session.dirty:
                 # A new person's row is committed now: a refusal later rolls back the step's
