@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +20,26 @@ from .models import Conversation, HandledUpdate, User
 
 _CONVERSATIONS = Conversation.__table__
 _HANDLED = HandledUpdate.__table__
+
+# The statements every update runs, built once with parameters (building one costs about as
+# much as running it on a small table).
+_ROW_AND_PERSON = (
+    select(User, Conversation)
+    .outerjoin(Conversation, Conversation.chat_id == bindparam("chat_id"))
+    .where(User.telegram_id == bindparam("telegram_id"))
+    .execution_options(populate_existing=True))
+_HANDLED_ID = select(_HANDLED.c.update_id).where(_HANDLED.c.update_id == bindparam("update_id"))
+_REMEMBER = {
+    dialect: insert(_HANDLED).values(update_id=bindparam("update_id"), at=bindparam("at"))
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    for dialect, insert in (("postgresql", postgres_insert), ("sqlite", sqlite_insert))}
+_SENT = update(_CONVERSATIONS).where(
+    _CONVERSATIONS.c.chat_id == bindparam("chat"), _CONVERSATIONS.c.version == bindparam("seen"))
+_DELIVERED = _SENT.values(outbox=bindparam("outbox"), version=bindparam("version"),
+                          updated_at=bindparam("updated_at"))
+_ASKED = _SENT.values(outbox=bindparam("outbox"), version=bindparam("version"),
+                      updated_at=bindparam("updated_at"), question_id=bindparam("question_id"),
+                      question_from=bindparam("question_from"))
 
 KEEP_HANDLED = timedelta(days=1)  # Telegram stops redelivering an update long before this
 # Whether the update being handled was noted in a step's own transaction (then the caller
@@ -46,10 +66,7 @@ async def load_with_person(uow: UnitOfWork, chat_id: int,
     """The chat's row (as `load`) and the person writing in it (None if not yet known), in
     one statement: every update of a conversation needs both."""
     found = (await uow.session.execute(
-        select(User, Conversation)
-        .outerjoin(Conversation, Conversation.chat_id == chat_id)
-        .where(User.telegram_id == telegram_id)
-        .execution_options(populate_existing=True))).first()
+        _ROW_AND_PERSON, {"chat_id": chat_id, "telegram_id": telegram_id})).first()
     if found is None:
         return await load(uow, chat_id), None
     user, row = found
@@ -71,17 +88,17 @@ async def delivered(desk: Desk, chat_id: int, version: int, question_id: int | N
     """The outbox written at `version` has been sent; `question_id` is the question's message,
     `question_from` the first message sent with it. Nothing happens when the row moved on
     meanwhile (then that newer write decides). On the update's ledger when there is one."""
-    values = {"outbox": [], "version": version + 1, "updated_at": desk.clock.now()}
+    values = {"chat": chat_id, "seen": version, "outbox": [], "version": version + 1,
+              "updated_at": desk.clock.now()}
+    statement = _DELIVERED
     if question_id is not None:
+        statement = _ASKED
         values.update(question_id=question_id, question_from=question_from or question_id)
-    statement = (update(_CONVERSATIONS)
-                 .where(_CONVERSATIONS.c.chat_id == chat_id, _CONVERSATIONS.c.version == version)
-                 .values(**values))
     connection = ledger.get()
     if connection is None:
         async with desk.engine.begin() as connection:
-            return (await connection.execute(statement)).rowcount == 1
-    result = await connection.execute(statement)
+            return (await connection.execute(statement, values)).rowcount == 1
+    result = await connection.execute(statement, values)
     await connection.commit()
     return result.rowcount == 1
 
@@ -94,26 +111,21 @@ async def with_outbox(uow: UnitOfWork) -> list[int]:
 
 
 async def was_handled(connection: AsyncConnection, update_id: int) -> bool:
-    return (await connection.execute(
-        select(_HANDLED.c.update_id).where(_HANDLED.c.update_id == update_id))).first() is not None
+    return (await connection.execute(_HANDLED_ID, {"update_id": update_id})).first() is not None
 
 
 async def remember_update(uow: UnitOfWork, update_id: int) -> None:
     """Notes an update as handled in the step's own transaction: redeliveries are skipped."""
-    await uow.session.execute(_remember(uow.session.bind.dialect.name, update_id, uow.now()))
+    await uow.session.execute(_REMEMBER[uow.session.bind.dialect.name],
+                              {"update_id": update_id, "at": uow.now()})
     remembered.set(True)
 
 
 async def note_handled(connection: AsyncConnection, update_id: int, now: datetime) -> None:
     """Notes an update as handled on the update's ledger (again is fine)."""
-    await connection.execute(_remember(connection.dialect.name, update_id, now))
+    await connection.execute(_REMEMBER[connection.dialect.name],
+                             {"update_id": update_id, "at": now})
     await connection.commit()
-
-
-def _remember(dialect: str, update_id: int, now: datetime):
-    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-    return (insert(_HANDLED).values(update_id=update_id, at=now)
-            .on_conflict_do_nothing(index_elements=["update_id"]))
 
 
 async def forget_old_updates(connection: AsyncConnection, now: datetime) -> int:
