@@ -315,8 +315,26 @@ async def _child_async(config: dict[str, Any], errors: _ErrorCounter) -> None:
                   f"{time.perf_counter() - written:.1f}s", file=sys.stderr, flush=True)
         await service.stop()
     print("STOPPED " + json.dumps({"error_log_records": errors.count,
-                                   "profiler": profiler.kind, "statements": statements}),
+                                   "profiler": profiler.kind, "statements": statements,
+                                   "threads": _thread_cpu()}),
           flush=True)
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's threads by name (SQLite's driver runs in threads)."""
+    import threading
+
+    names = {t.native_id: t.name.split(" ")[0].split("-")[0] for t in threading.enumerate()}
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            name = names.get(int(task.name), "other")
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[name] = round(used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks, 2)
+    return used
 
 
 def _count_statements(engine, counts: dict[str, int]) -> None:
@@ -815,6 +833,7 @@ async def run_phase(kind: str, api, args, database_url: str | None, first_uid: i
         "bot_api_errors": api_errors[:20],
         "bot_error_log_records": bot.final.get("error_log_records"),
         "profiler": bot.final.get("profiler"),
+        "bot_threads_cpu_s": bot.final.get("threads"),
         # SQL per update, warm-up included (counted from the bot's start)
         "statements_per_update": {
             verb: round(n / ((len(uids) + warmup_users) * args.updates), 2)
@@ -908,6 +927,9 @@ def print_table(results: list[dict[str, Any]], ratio: dict[str, Any]) -> None:
               f"{c['unattributed_s']:.2f}s; machine {c['machine_busy_cores']:.2f} "
               f"of {c['machine_cores']} cores busy; server backlog mean "
               f"{r['server_backlog']['mean']} max {r['server_backlog']['max']}")
+        if r.get("bot_threads_cpu_s"):
+            print(f"{r['bot']}: CPU by thread (s, whole life): " + ", ".join(
+                f"{name} {cpu}" for name, cpu in r["bot_threads_cpu_s"].items()))
         if r.get("statements_per_update"):
             print(f"{r['bot']}: SQL per update: " + ", ".join(
                 f"{verb} {n}" for verb, n in r["statements_per_update"].items()))

@@ -104,11 +104,11 @@ class ChatGate:
                 _local_locks.pop(local, None)
 
     async def _release(self, connection, key: int) -> None:
+        # Nothing uncommitted is a note: the pool's return rolls it back.
+        if not self.postgres:
+            return
         try:
-            await connection.rollback()  # nothing uncommitted is a note
-            if self.postgres:
-                await connection.execute(select(func.pg_advisory_unlock(key)))
-                await connection.rollback()
+            await connection.execute(select(func.pg_advisory_unlock(key)))
         except BaseException:
             # Never back into the pool holding the chat's lock: closed, the lock goes.
             await connection.invalidate()
