@@ -54,15 +54,18 @@ class ChatGate:
         self.watchers: list = []  # begin(update) / end(update) around each update (metrics)
         self._pruned_at: datetime | None = None
 
-    async def handle(self, update: Update, process) -> None:
+    async def handle(self, update: Update, process, *, checked_later: bool = False) -> None:
+        """`checked_later`: the update's first read checks whether it was handled before
+        (the conversation engine's does), so no statement of its own here."""
         chat = update.effective_chat or update.effective_user
         key = chat.id if chat else 0
         token = _answered.set(set())
         conversations.remembered.set(False)
+        conversations.skipped.set(False)
         try:
             async with self.holding(key) as ledger:
-                if await conversations.was_handled(ledger, update.update_id):
-                    log.info("update %s was handled before: skipped", update.update_id)
+                if not checked_later and await conversations.was_handled(ledger,
+                                                                         update.update_id):
                     return
                 for watcher in self.watchers:
                     watcher.begin(update)
@@ -71,6 +74,8 @@ class ChatGate:
                 finally:
                     for watcher in self.watchers:
                         watcher.end(update)
+                if conversations.skipped.get():
+                    return
                 await self._answer_unanswered(update)
                 now = self.desk.clock.now()
                 if not conversations.remembered.get():
@@ -141,4 +146,6 @@ class DeskApplication(Application):
         if gate is None or not isinstance(update, Update):
             await super().process_update(update)
             return
-        await gate.handle(update, super().process_update)
+        flows = self.bot_data.get("flows")
+        await gate.handle(update, super().process_update,
+                          checked_later=flows is not None and flows.route(update) is not None)

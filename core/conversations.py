@@ -7,10 +7,11 @@ message being answered, and the messages still to send.
 """
 from __future__ import annotations
 
+import logging
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,17 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from .desk import Desk, UnitOfWork
 from .models import Conversation, HandledUpdate, User
 
+log = logging.getLogger(__name__)
+
 _CONVERSATIONS = Conversation.__table__
 _HANDLED = HandledUpdate.__table__
 
 # The statements every update runs, built once with parameters (building one costs about as
 # much as running it on a small table).
-_ROW_AND_PERSON = (
-    select(User, Conversation)
-    .outerjoin(Conversation, Conversation.chat_id == bindparam("chat_id"))
-    .where(User.telegram_id == bindparam("telegram_id"))
-    .execution_options(populate_existing=True))
 _HANDLED_ID = select(_HANDLED.c.update_id).where(_HANDLED.c.update_id == bindparam("update_id"))
+_ONE = select(literal(1).label("one")).subquery()
+_FOR_UPDATE = (
+    select(exists(_HANDLED_ID), User, Conversation)
+    .select_from(_ONE)
+    .outerjoin(User, User.telegram_id == bindparam("telegram_id"))
+    .outerjoin(Conversation, Conversation.chat_id == bindparam("chat_id"))
+    .execution_options(populate_existing=True))
 _REMEMBER = {
     dialect: insert(_HANDLED).values(update_id=bindparam("update_id"), at=bindparam("at"))
     .on_conflict_do_nothing(index_elements=["update_id"])
@@ -45,6 +50,8 @@ KEEP_HANDLED = timedelta(days=1)  # Telegram stops redelivering an update long b
 # Whether the update being handled was noted in a step's own transaction (then the caller
 # need not note it again).
 remembered: ContextVar[bool] = ContextVar("remembered", default=False)
+# Whether the update being handled turned out to be handled before (skipped).
+skipped: ContextVar[bool] = ContextVar("skipped", default=False)
 # The update's ledger: a connection of its own that bot.gate holds while the update is handled
 # (on PostgreSQL the one holding the chat's lock). The notes every update makes (handled,
 # messages delivered) go on it as plain statements, each committed at once: it is true when
@@ -61,16 +68,21 @@ async def load(uow: UnitOfWork, chat_id: int) -> Conversation:
     return row
 
 
-async def load_with_person(uow: UnitOfWork, chat_id: int,
-                           telegram_id: int) -> tuple[Conversation, User | None]:
-    """The chat's row (as `load`) and the person writing in it (None if not yet known), in
-    one statement: every update of a conversation needs both."""
-    found = (await uow.session.execute(
-        _ROW_AND_PERSON, {"chat_id": chat_id, "telegram_id": telegram_id})).first()
-    if found is None:
-        return await load(uow, chat_id), None
-    user, row = found
-    return (row if row is not None else await load(uow, chat_id)), user
+async def load_for_update(uow: UnitOfWork, chat_id: int, telegram_id: int,
+                          update_id: int) -> tuple[Conversation, User | None, bool]:
+    """The chat's row (as `load`), the person writing in it (None if not yet known) and
+    whether the update was handled before, in one statement: every update of a conversation
+    needs all three."""
+    handled, user, row = (await uow.session.execute(_FOR_UPDATE, {
+        "chat_id": chat_id, "telegram_id": telegram_id, "update_id": update_id})).one()
+    return (row if row is not None else await load(uow, chat_id)), user, bool(handled)
+
+
+def skip_handled(update_id: int) -> None:
+    """The update was handled before: nothing more is done or noted for it."""
+    log.info("update %s was handled before: skipped", update_id)
+    skipped.set(True)
+    remembered.set(True)
 
 
 def save(uow: UnitOfWork, row: Conversation) -> None:
@@ -111,7 +123,10 @@ async def with_outbox(uow: UnitOfWork) -> list[int]:
 
 
 async def was_handled(connection: AsyncConnection, update_id: int) -> bool:
-    return (await connection.execute(_HANDLED_ID, {"update_id": update_id})).first() is not None
+    if (await connection.execute(_HANDLED_ID, {"update_id": update_id})).first() is None:
+        return False
+    skip_handled(update_id)
+    return True
 
 
 async def remember_update(uow: UnitOfWork, update_id: int) -> None:

@@ -55,29 +55,44 @@ class Engine:
         self.presses = [(re.compile(e.press), flow, e)
                         for flow in flows for e in flow.entries if e.press]
 
-    # PTB calls this for every update first (group -1); ApplicationHandlerStop when it is ours.
-    async def handle(self, update: Update, context: Context) -> None:
-        # The language noted last time may be another instance's news: each update reads it.
-        if context.user_data is not None:
-            context.user_data.pop("lang", None)
+    def route(self, update: Update) -> tuple[Input, tuple | None] | None:
+        """What the update is and the flow entry it starts, when the engine reads the chat's
+        row for it (None: it passes to the other handlers untouched)."""
         chat, tg_user = update.effective_chat, update.effective_user
         if chat is None or tg_user is None or chat.type != "private":
-            return
+            return None
         got = _input(update)
         if got is None:
-            return
+            return None
         entry = None
         if got.kind == "command":
             if got.value in self.commands:
                 entry = self.commands[got.value]
             elif got.value != "cancel":
-                return  # other commands are no answer: the flow keeps its step
+                return None  # other commands are no answer: the flow keeps its step
         elif got.kind == "press":
             entry = self._entry_press(got.value)
             if entry is None and got.value.split(":", 1)[0] not in self.by_prefix:
-                return  # a stateless button (cards, lists): its own handler
+                return None  # a stateless button (cards, lists): its own handler
+        return got, entry
+
+    # PTB calls this for every update first (group -1); ApplicationHandlerStop when it is ours.
+    async def handle(self, update: Update, context: Context) -> None:
+        # The language noted last time may be another instance's news: each update reads it.
+        if context.user_data is not None:
+            context.user_data.pop("lang", None)
+        routed = self.route(update)
+        if routed is None:
+            return
+        got, entry = routed
+        chat, tg_user = update.effective_chat, update.effective_user
         async with desk(context).uow() as uow:
-            row, user = await conversations.load_with_person(uow, chat.id, tg_user.id)
+            # bot.gate leaves the handled check of the updates routed here to this statement.
+            row, user, handled = await conversations.load_for_update(
+                uow, chat.id, tg_user.id, update.update_id)
+            if handled:
+                conversations.skip_handled(update.update_id)
+                raise ApplicationHandlerStop
             user = await people.note_contact(uow, user, tg_user.id, tg_user.language_code)
             context.user_data["lang"] = language_of(user, update, context)
             if uow.session.new or uow.session.dirty:

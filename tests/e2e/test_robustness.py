@@ -65,6 +65,30 @@ async def test_a_repeated_webhook_update_is_handled_once(telegram, bots):
     assert len([line for line in ann.transcript if line.startswith("< bot")]) == 2
 
 
+async def test_an_answer_in_a_conversation_delivered_twice_is_taken_once(telegram, bots):
+    """The engine checks a flow update was handled in the statement that reads the chat's
+    row: a repeat of the name answer must not be taken as the phone."""
+    bot = await bots.start("webhook")
+    ann = telegram.user(1002, "Ann")
+    await ann.send("/start")
+    assert "name" in (await ann.reply()).text
+    update = {"update_id": 778, "message": {
+        "message_id": 10_000, "date": 0,
+        "chat": {"id": 1002, "type": "private", "first_name": "Ann"},
+        "from": {"id": 1002, "is_bot": False, "first_name": "Ann"}, "text": "Ann Lee"}}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": bot.settings.webhook_secret}
+    async with aiohttp.ClientSession() as http:
+        for _ in range(2):
+            async with http.post(bot.settings.webhook_url, json=update, headers=headers) as r:
+                assert r.status == 200
+    await ann.settle(quiet=1)
+    said = [line for line in ann.transcript if line.startswith("< bot")]
+    assert len(said) == 2 and "phone" in said[-1]  # asked for the phone once, nothing else
+    async with bot.desk.uow() as uow:
+        assert (await uow.session.scalar(select(User).where(User.telegram_id == 1002))).name \
+            is None  # registered only when the phone comes
+
+
 async def test_blocking_and_unblocking_the_bot_is_noted_and_breaks_nothing(telegram, bot):
     ann = telegram.user(1001, "Ann")
     await ann.send("/start")
