@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/webhook_throughput.py            # 500 users x 5 updates per bot
     .venv/bin/python bench/webhook_throughput.py --quick    # 50 users: a smoke run
+    .venv/bin/python bench/webhook_throughput.py --mix booking   # 500 users x 13 /book steps
     .venv/bin/python bench/webhook_throughput.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 One run starts the local Bot API server (bot/sandbox/botapi, which tests/local_bot_api
@@ -16,9 +17,38 @@ other, each in a child process of its own, in webhook mode on 127.0.0.1:
   sequential updates and the same webhook receiver (``bot.webhook.webhook_app``), one
   ``MessageHandler`` that sends the text back: the framework's floor.
 
-Every user of ours registers (/start, name, contact, /help, /language or /help); every echo
-user sends as many texts. Latency is from the moment a user's update is queued at the local
-Bot API server to the moment the (last) reply to it arrives there. See bench/README.md.
+What our users do is the mix (``--mix``):
+
+* registration (default): every user registers (/start, name, contact, /help, /language or
+  /help; ``--updates`` of them);
+* booking: every user books a repair through /book, as a customer does, 13 measured updates:
+  /book, press "TV", press the first brand offered, Skip (model), Skip (serial number), type
+  the problem, "Done with photos", type an address, press the first district offered (asked
+  because the address names none; the step is left out if the bot does not ask), press the
+  saved phone number (likewise only if asked), press a day, press a window, "✅ Confirm"
+  (the reply must give the order number). Set-up, not timed and not counted in the figures:
+  before the bot starts, technicians who repair TVs are made through core (``--technicians``,
+  35 by default); once it is up, every user (warm-up ones too) registers through the chat
+  (/start, name, contact: 3 updates, 4 replies each, reported apart as "setup"); then the
+  bot's SQL counter is reset and the warm-up and the measured users book.
+  Which day and window: a window takes one booking per technician (core/windows.py), and
+  counting the free places is a matching whose cost grows about as the cube of the
+  technicians (0.3 ms a window at 30, 0.8 s at 520), so "everyone presses the first window"
+  would need a technician per booking and measure that instead. So users are spread over the
+  15 windows of the day after tomorrow and the four days after it (user k of the phase, warm-
+  up first: day k mod 5, window k // 5 mod 3 of those the bot offers), and the technicians
+  are at least bookings / 15: no window fills. Those days are computed at set-up with
+  core.windows.bookable_days in the company's time zone; each user presses the button the
+  bot offered for its day (found by the date in its callback data, not marked full) and the
+  window at its index among those offered. Today and tomorrow are left out so that the run
+  works at any time of day: no window starts during the run, and no reminder of a booking
+  (two hours before the window, 18:00 the evening before) falls due during it and adds a
+  message to the chats.
+
+Every echo user sends as many texts as ours sends measured updates (5 by default, 13 for
+booking), so the ratio compares the same number of updates. Latency is from the moment a
+user's update is queued at the local Bot API server to the moment the (last) reply to it
+arrives there. See bench/README.md.
 """
 from __future__ import annotations
 
@@ -49,6 +79,13 @@ SECRET = "bench-webhook_secret_0123456789"
 WEBHOOK_PATH = "/telegram"
 RESULTS = ROOT / "bench" / "results"
 LANGUAGE_EVERY = 2  # every other user asks /language in step 5, the rest /help
+MIXES = ("registration", "booking")
+BOOKING_UPDATES = 13  # /book's steps when the bot asks for the district and the phone
+SETUP_UPDATES = 3  # the booking mix's registration: /start, name, contact
+BOOKING_DAYS = slice(2, 7)  # of core.windows.bookable_days: the day after tomorrow and 4 more
+BOOKING_WINDOWS = 15  # those 5 days x core.windows.WINDOWS (09-12, 13-17, 17-20)
+TECHNICIANS = 35  # default: 35 x 15 windows = 525 places for the default 520 bookings
+FIRST_TECHNICIAN = 50_000_000
 
 
 # ================================================================== the bot (child process)
@@ -141,15 +178,20 @@ class _AIOLimiterAsBefore:
 def _our_bot(config: dict[str, Any]):
     import bot.app
     from bot.service import BotService
+
+    if config.get("limiter") == "aio":  # the rate limiter as it was (morning_rush --limiter aio)
+        bot.app.RateLimiter = _AIOLimiterAsBefore
+    return BotService(_our_settings(config))
+
+
+def _our_settings(config: dict[str, Any]):
     from bot.settings import load_settings
 
     limits = {}
-    if config.get("limiter") == "aio":  # the rate limiter as it was (morning_rush --limiter aio)
-        bot.app.RateLimiter = _AIOLimiterAsBefore
-    elif not config["telegram_rate_limit"]:
+    if config.get("limiter") != "aio" and not config["telegram_rate_limit"]:
         # The one change to production: no flood limits (0 = none), see --telegram-rate-limit.
         limits = dict(chat_messages_per_second=0, bulk_messages_per_second=0)
-    settings = load_settings(
+    return load_settings(
         _env_file=None,
         bot_token=config["token"],
         bot_api_base_url=config["base_url"],
@@ -161,7 +203,6 @@ def _our_bot(config: dict[str, Any]):
         default_language="en",
         **limits,
     )
-    return BotService(settings)
 
 
 class _Profiler:
@@ -300,11 +341,20 @@ async def _child_async(config: dict[str, Any], errors: _ErrorCounter) -> None:
     service = _our_bot(config) if config["kind"] == "ours" else _EchoBot(config)
     profiler = _Profiler(config.get("profile"))
     statements: dict[str, int] = {}
+
+    def measure() -> None:
+        """SIGUSR1, after the booking mix's set-up: count the SQL and profile from now on."""
+        statements.clear()
+        if profiler.kind is None:
+            profiler.start()
+
+    loop.add_signal_handler(signal.SIGUSR1, measure)
     try:
         await service.start()
         if config["kind"] == "ours":
             _count_statements(service.engine, statements)
-        profiler.start()
+        if not config.get("measure_from_signal"):
+            profiler.start()
         print("READY", flush=True)
         await stop.wait()
     finally:
@@ -477,8 +527,11 @@ def _instrument(user) -> None:
 
 # A step: (label, action, replies expected, check of the replies or None). The checks look for
 # what only the right answer has (an apology after an error has no keyboard); errors the bot
-# logs, or Bot API calls that fail, fail the run too.
-Step = tuple[str, Callable[[Any], Awaitable[Any]], int, Callable[[list], str | None] | None]
+# logs, or Bot API calls that fail, fail the run too. The replies expected are a number, or
+# (booking) a function of the first reply giving how many there are in all: whether the
+# phone question (two messages) comes now depends on what the bot asked before it.
+Step = tuple[str, Callable[[Any], Awaitable[Any]], int | Callable[[Any], int],
+             Callable[[list], str | None] | None]
 
 
 def _check_ask_phone(replies) -> str | None:
@@ -518,6 +571,132 @@ def our_script(uid: int, updates: int) -> list[Step]:
     return steps[:updates]
 
 
+# --- the booking mix: a customer books a repair through /book (handlers/booking.py) -------
+NAVIGATION = ("◀ Back", "✖ Cancel")
+
+
+def _offered(reply) -> list[str]:
+    """The buttons a question offers, without Back and Cancel."""
+    return [text for text in reply.button_texts if text not in NAVIGATION]
+
+
+def _asks(question: str, *, button: str | None = None, at_least: int = 1):
+    """A check: the last reply is the question saying `question`, offering `button` or at
+    least `at_least` buttons (0: none needed)."""
+    def check(replies) -> str | None:
+        reply = replies[-1]
+        if question not in (reply.text or ""):
+            return f"expected the question {question!r}, got {reply.text!r}"
+        offered = _offered(reply)
+        if button is not None and button not in offered:
+            return f"expected a button {button!r} with {question!r}, got {offered}"
+        if len(offered) < at_least:
+            return f"expected buttons with {question!r}, got {offered}"
+        return None
+    return check
+
+
+_ASKS_DISTRICT = _asks("Which district", button="Not in this list", at_least=2)
+_ASKS_DAY = _asks("Which day suits you?")
+
+
+def _asks_phone(replies) -> str | None:
+    """The phone question: a note carrying the share-phone keyboard, then the question with
+    the saved number as a button."""
+    if len(replies) != 2 or not _phone_note(replies[0]):
+        return f"expected the share-phone keyboard and the phone question, got {replies[0].text!r}"
+    return _asks("Which phone number")(replies)
+
+
+def _phone_noted(replies) -> str | None:
+    """The number noted (the share-phone keyboard removed), then the day question."""
+    if not (replies[0].remove_keyboard and (replies[0].text or "").startswith("Phone:")):
+        return f"expected the phone noted, got {replies[0].text!r}"
+    return _ASKS_DAY(replies)
+
+
+def _one_of(*checks):
+    def check(replies) -> str | None:
+        problems = [c(replies) for c in checks]
+        return None if None in problems else " / or: ".join(problems)
+    return check
+
+
+def _phone_note(reply) -> bool:
+    keyboard = reply.reply_keyboard or []
+    return bool(keyboard and keyboard[0] and keyboard[0][0].get("request_contact"))
+
+
+def _press(reply, label: str) -> Callable[[Any], Awaitable[Any]]:
+    """Presses `label` on that very message (the question the bot asked)."""
+    return lambda u: u.press(label, message=reply)
+
+
+def _booked(day: list[str], window: list[str]):
+    def check(replies) -> str | None:
+        text = replies[-1].text or ""
+        if "Your order number is R-" not in text:
+            return f"expected the order number, got {text!r}"
+        if f"{day[0]}, {window[0]}" not in text:
+            return f"expected the visit on {day[0]}, {window[0]}, got {text!r}"
+        return None
+    return check
+
+
+def booking_script(k: int, days: list[str]):
+    """User k of the phase books a TV repair through /book (13 updates when the bot asks for
+    the district and the phone), on day days[k % 5] and the (k // 5 % 3)-th window offered
+    that day. A generator: sent the replies to each step, it yields the next."""
+    iso = days[k % len(days)]
+    day: list[str] = []  # the labels pressed, for the final check
+    window: list[str] = []
+
+    def press_day(question) -> Callable[[Any], Awaitable[Any]]:
+        async def act(u):
+            label = next((text for text, data in question.callback_data.items()
+                          if data.endswith(":" + iso)), None)
+            if label is None or "·" in label:  # "Sat 5 Dec · Full"
+                raise UserFailed(f"user {u.id}: day {iso} not offered (or full): "
+                                 f"{_offered(question)}")
+            day.append(label)
+            await u.press(label, message=question)
+        return act
+
+    replies = yield ("/book", lambda u: u.send("/book"), 1,
+                     _asks("Which appliance needs a repair?", button="TV"))
+    replies = yield ("appliance", _press(replies[-1], "TV"), 1, _asks("Which brand", at_least=2))
+    brand = next(b for b in _offered(replies[-1]) if b != "Other…")
+    replies = yield ("brand", _press(replies[-1], brand), 1,
+                     _asks("What is the model?", button="Skip"))
+    replies = yield ("skip model", _press(replies[-1], "Skip"), 1,
+                     _asks("serial number", button="Skip"))
+    replies = yield ("skip serial", _press(replies[-1], "Skip"), 1,
+                     _asks("What is wrong?", at_least=0))
+    replies = yield ("problem", lambda u: u.send("The screen flickers and goes dark"), 1,
+                     _asks("photos", button="Done with photos"))
+    replies = yield ("photos done", _press(replies[-1], "Done with photos"), 1,
+                     _asks("Where should the technician come?", at_least=0))
+    # What follows the address, and the district, is the next question the bot has: the
+    # district (when the address names none we serve), the phone (two messages), the day.
+    replies = yield ("address", lambda u: u.send(f"{k + 1} Main St, flat {k % 40 + 1}"),
+                     lambda first: 2 if _phone_note(first) else 1,
+                     _one_of(_ASKS_DISTRICT, _asks_phone, _ASKS_DAY))
+    if "Which district" in (replies[-1].text or ""):
+        district = next(d for d in _offered(replies[-1]) if d != "Not in this list")
+        replies = yield ("district", _press(replies[-1], district),
+                         lambda first: 2 if _phone_note(first) else 1,
+                         _one_of(_asks_phone, _ASKS_DAY))
+    if len(replies) == 2:  # the phone question: the number they registered with
+        saved = _offered(replies[-1])[0]
+        replies = yield ("phone", _press(replies[-1], saved), 2, _phone_noted)
+    replies = yield ("day", press_day(replies[-1]), 1, _asks("What time on"))
+    offered = _offered(replies[-1])
+    window.append(offered[(k // len(days)) % len(offered)])
+    replies = yield ("window", _press(replies[-1], window[0]), 1,
+                     _asks("Please check your booking", button="✅ Confirm"))
+    yield ("confirm", _press(replies[-1], "✅ Confirm"), 1, _booked(day, window))
+
+
 def echo_script(uid: int, updates: int) -> list[Step]:
     def step(i: int) -> Step:
         text = f"hello {i} from {uid}"
@@ -530,21 +709,43 @@ def echo_script(uid: int, updates: int) -> list[Step]:
     return [step(i) for i in range(updates)]
 
 
-async def run_user(api, uid: int, script: list[Step], args, record) -> int:
-    """One person, one step after the other; returns the number of replies received."""
+async def run_user(api, uid: int, script, args, record,
+                   tally: dict[str, int] | None = None) -> int:
+    """One person, one step after the other; returns the number of replies received.
+
+    `script` is a list of steps, or a generator sent the replies to each step (booking).
+    `tally` counts the updates sent and the replies the bot's questions called for. The same
+    person may run a second script (the booking mix: registered first, then /book)."""
     user = api.user(uid, f"U{uid}", language_code="en",
                     phone_number=f"+86138{uid % 10 ** 8:08d}")
-    _instrument(user)
+    if not hasattr(user, "arrivals"):
+        _instrument(user)
+    steps = iter(script) if isinstance(script, list) else script
     received = 0
-    for label, action, n, check in script:
+    replies = None
+    while True:
+        try:
+            step = next(steps) if replies is None else (
+                steps.send(replies) if hasattr(steps, "send") else next(steps))
+        except StopIteration:
+            break
+        label, action, n, check = step
         t0 = time.perf_counter()
         await action(user)
         try:
-            replies = await user.replies(n, timeout=args.step_timeout)
+            replies = await user.replies(n if isinstance(n, int) else 1,
+                                         timeout=args.step_timeout)
+            more = 0 if isinstance(n, int) else n(replies[0]) - 1
+            if more > 0:
+                replies += await user.replies(more, timeout=args.step_timeout)
         except AssertionError as error:
             raise UserFailed(f"user {uid} step {label!r}: {str(error)[:1500]}") from None
-        received += n
-        latency = user.arrivals[received - 1] - t0
+        received += len(replies)
+        if tally is not None:
+            tally["updates"] = tally.get("updates", 0) + 1
+            tally["replies"] = tally.get("replies", 0) + len(replies)
+        # the arrival of the last reply: the user's replies so far are the first _cursor
+        latency = user.arrivals[user._cursor - 1] - t0
         problem = check(replies) if check else None
         if problem:
             raise UserFailed(f"user {uid} step {label!r}: {problem}")
@@ -666,12 +867,28 @@ async def run_phase(kind: str, api, args, database_url: str | None, first_uid: i
     port = free_port()
     webhook_url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
     profile = str(RESULTS / f"profile_{kind}") if args.profile else None
-    bot = BotProcess(dict(
+    booking = kind == "ours" and args.mix == "booking"
+    config = dict(
         kind=kind, token=TOKEN, base_url=api.base_url, base_file_url=api.base_file_url,
         database_url=database_url, port=port, webhook_url=webhook_url, secret=SECRET,
         telegram_rate_limit=args.telegram_rate_limit, profile=profile,
-    ))
-    script_for = our_script if kind == "ours" else echo_script
+        measure_from_signal=booking,
+    )
+    bot = BotProcess(config)
+    updates_per_user = args.updates if args.mix == "registration" else BOOKING_UPDATES
+    setup: dict[str, Any] = {}
+    if booking:
+        bookings = warmup_users + n_users
+        technicians = max(args.technicians, -(-bookings // BOOKING_WINDOWS))
+        print(f"[{kind}] set-up: {technicians} technicians (TV) made through core ...",
+              flush=True)
+        days = await seed_booking(database_url, technicians, config)
+        setup.update(technicians=technicians, booking_days=days)
+
+        def script_for(uid: int, _updates: int):
+            return booking_script(uid - first_uid, days)
+    else:
+        script_for = our_script if kind == "ours" else echo_script
     errors_before = len(api.errors)
     deliveries_before = len(api.webhook_deliveries)
     direct = None
@@ -682,23 +899,25 @@ async def run_phase(kind: str, api, args, database_url: str | None, first_uid: i
         if api.webhook is None or api.webhook.url != webhook_url:
             raise RuntimeError(f"{kind} bot started but did not set its webhook")
         print(f"[{kind}] up in {time.perf_counter() - started:.1f}s; "
-              f"warm-up {warmup_users} users, then {n_users} users x {args.updates} updates, "
-              f"{args.concurrency} at a time", flush=True)
+              f"warm-up {warmup_users} users, then {n_users} users x {updates_per_user} "
+              f"updates ({args.mix}), {args.concurrency} at a time", flush=True)
         if args.delivery == "direct":
             direct = DirectDelivery(api, webhook_url, SECRET)
             await direct.install()
 
-        async def crowd(uids: list[int], record) -> tuple[int, list[str]]:
+        async def crowd(uids: list[int], record, tally: dict[str, int] | None = None,
+                        script=None) -> tuple[int, list[str]]:
             semaphore = asyncio.Semaphore(args.concurrency)
             failures: list[str] = []
             received = 0
+            script = script or script_for
 
             async def one(uid: int) -> None:
                 nonlocal received
                 async with semaphore:
                     try:
-                        got = await run_user(api, uid, script_for(uid, args.updates), args,
-                                             record)
+                        got = await run_user(api, uid, script(uid, updates_per_user), args,
+                                             record, tally)
                         received += got
                     except UserFailed as error:
                         failures.append(str(error))
@@ -722,8 +941,27 @@ async def run_phase(kind: str, api, args, database_url: str | None, first_uid: i
                 watching.cancel()
             return received, failures
 
+        if booking:  # every user registers first: set-up, not timed, not counted
+            setup_tally: dict[str, int] = {}
+            set_up = time.perf_counter()
+            _, setup_failures = await crowd(
+                list(range(first_uid, first_uid + warmup_users + n_users)),
+                lambda label, latency: None, setup_tally,
+                lambda uid, _updates: our_script(uid, SETUP_UPDATES))
+            if setup_failures:
+                raise RuntimeError(f"{kind}: set-up (registration) failed: {setup_failures[0]}")
+            setup.update(users=warmup_users + n_users, updates=setup_tally.get("updates", 0),
+                         replies=setup_tally.get("replies", 0),
+                         wall_s=round(time.perf_counter() - set_up, 3))
+            print(f"[{kind}] set-up: {setup['users']} users registered in {setup['wall_s']:.1f}s",
+                  flush=True)
+            await asyncio.sleep(0.5)  # the bot finishes its last update's work
+            bot.proc.send_signal(signal.SIGUSR1)  # SQL counted (and profiled) from here
+            await asyncio.sleep(0.2)
+
+        warm_tally: dict[str, int] = {}
         _, warm_failures = await crowd(list(range(first_uid, first_uid + warmup_users)),
-                                       lambda label, latency: None)
+                                       lambda label, latency: None, warm_tally)
         if warm_failures:
             raise RuntimeError(f"{kind}: warm-up failed: {warm_failures[0]}")
 
@@ -754,8 +992,9 @@ async def run_phase(kind: str, api, args, database_url: str | None, first_uid: i
         cpu_bot0, cpu_me0, (busy0, steal0) = (_proc_cpu_seconds(bot.proc.pid),
                                               time.process_time(), _machine_cpu())
         t0 = time.perf_counter()
+        tally: dict[str, int] = {}
         try:
-            received, failures = await crowd(uids, record)
+            received, failures = await crowd(uids, record, tally)
         except asyncio.TimeoutError:
             raise RuntimeError(f"{kind}: the run did not finish within {args.phase_timeout}s "
                                f"({len(latencies)} updates answered)") from None
@@ -777,10 +1016,20 @@ async def run_phase(kind: str, api, args, database_url: str | None, first_uid: i
                 await direct.uninstall()
 
     users = [api.user(uid, "") for uid in uids]
-    expected_replies = len(uids) * sum(step[2] for step in script_for(0, args.updates))
+    if booking:
+        # What the bot's questions called for (the district and phone come only if asked).
+        updates_expected, expected_replies = tally.get("updates", 0), tally.get("replies", 0)
+        warm_updates = warm_tally.get("updates", 0)
+        # /start 1, name 1, contact 2 a user (checked at set-up)
+        setup_replies = len(uids) * sum(step[2] for step in our_script(0, SETUP_UPDATES))
+    else:
+        updates_expected = len(uids) * updates_per_user
+        expected_replies = len(uids) * sum(step[2] for step in script_for(0, updates_per_user))
+        warm_updates = warmup_users * updates_per_user
+        setup_replies = 0
     # Replies counted once more after the bot stopped (in-flight updates finished): an extra
     # message from the bot (an error apology, a duplicate) shows up here.
-    arrived = sum(len(u._events) for u in users)
+    arrived = sum(len(u._events) for u in users) - setup_replies
     completed = len(uids) - len(failures)
     api_errors = [f"{m} -> {e.error_code} {e.description}" for m, _, e in api.errors[errors_before:]]
     deliveries = api.webhook_deliveries[deliveries_before:]
@@ -790,12 +1039,14 @@ async def run_phase(kind: str, api, args, database_url: str | None, first_uid: i
     ms = lambda seconds: round(seconds * 1000, 2)  # noqa: E731
     result = {
         "bot": kind,
+        "mix": args.mix,
         "database": _db_label(database_url) if database_url else None,
         "users": len(uids),
         "users_completed": completed,
         "users_failed": len(failures),
         "updates": updates,
-        "updates_expected": len(uids) * args.updates,
+        "updates_expected": updates_expected,
+        "updates_per_user": updates_per_user,
         "replies_received": received,
         "replies_in_chats": arrived,
         "replies_expected": expected_replies,
@@ -834,12 +1085,15 @@ async def run_phase(kind: str, api, args, database_url: str | None, first_uid: i
         "bot_error_log_records": bot.final.get("error_log_records"),
         "profiler": bot.final.get("profiler"),
         "bot_threads_cpu_s": bot.final.get("threads"),
-        # SQL per update, warm-up included (counted from the bot's start)
+        # SQL per update, warm-up included (counted from the bot's start; booking: from the
+        # end of the set-up)
         "statements_per_update": {
-            verb: round(n / ((len(uids) + warmup_users) * args.updates), 2)
+            verb: round(n / (warm_updates + updates_expected), 2)
             for verb, n in sorted((bot.final.get("statements") or {}).items())},
         "failures": failures[:5],
     }
+    if setup:
+        result["setup"] = setup
     result["ok"] = (not failures and updates == result["updates_expected"]
                     and received == expected_replies and arrived == expected_replies
                     and not api_errors and not bot.final.get("error_log_records"))
@@ -881,6 +1135,34 @@ async def fresh_database(base_url: str | None):
             await connection.close()
 
 
+async def seed_booking(database_url: str, technicians: int, config: dict[str, Any]) -> list[str]:
+    """The booking mix's set-up before the bot starts: the database migrated and
+    `technicians` technicians who repair TVs, made through core (as tests/e2e/people.py and
+    bench/morning_rush.py make them). Returns the days the users book (ISO dates): the day
+    after tomorrow and the four after it, in the company's time zone (the bot's settings)."""
+    from bot.bootstrap import make_desk
+    from core import people, windows
+    from core.db import make_engine, make_session_factory
+    from core.desk import CompanySettings
+    from core.migrate import upgrade
+
+    engine = make_engine(database_url)
+    try:
+        await upgrade(engine)
+        company = CompanySettings(timezone=_our_settings(config).zone)
+        desk = make_desk(make_session_factory(engine), company)
+        async with desk.uow() as uow:
+            for n in range(technicians):
+                user = await people.ensure_user(uow, FIRST_TECHNICIAN + n, "en")
+                people.make_staff(uow, user, "technician", f"Tech {n}")
+                await people.set_skills(uow, user, ["tv"])
+            days = windows.bookable_days(uow)[BOOKING_DAYS]
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    return [day.isoformat() for day in days]
+
+
 def _git_state() -> dict[str, Any]:
     """The commit measured, and whether the tree (outside bench/) had changes on top of it."""
     import subprocess
@@ -898,19 +1180,19 @@ def _git_state() -> dict[str, Any]:
 
 
 def print_table(results: list[dict[str, Any]], ratio: dict[str, Any]) -> None:
-    header = (f"{'bot':5} {'db':10} {'updates':>7} {'wall s':>7} {'upd/s':>7} {'p50 ms':>7} "
+    header = (f"{'bot':5} {'mix':12} {'db':10} {'updates':>7} {'wall s':>7} {'upd/s':>7} {'p50 ms':>7} "
               f"{'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'bot CPU ms/upd':>14} {'replies':>11}")
     print()
     print(header)
     print("-" * len(header))
     for r in results:
         lat = r["latency_ms"]
-        print(f"{r['bot']:5} {r['database'] or '-':10} {r['updates']:>7} {r['wall_s']:>7.2f} "
+        print(f"{r['bot']:5} {r['mix']:12} {r['database'] or '-':10} {r['updates']:>7} {r['wall_s']:>7.2f} "
               f"{r['updates_per_s']:>7.1f} {lat['p50']:>7.1f} {lat['p90']:>7.1f} "
               f"{lat['p99']:>7.1f} {lat['max']:>7.1f} {r['cpu']['bot_ms_per_update']:>14.2f} "
               f"{r['replies_in_chats']:>5}/{r['replies_expected']:<5}")
     if ratio:
-        print(f"{'ours/echo':16} {'':>7} {'':>7} {ratio['updates_per_s']:>7.2f} "
+        print(f"{'ours/echo':29} {'':>7} {'':>7} {ratio['updates_per_s']:>7.2f} "
               f"{ratio['p50']:>7.2f} {ratio['p90']:>7.2f} {ratio['p99']:>7.2f} {ratio['max']:>7.2f} "
               f"{ratio['bot_cpu_per_update']:>14.2f}")
     print()
@@ -930,6 +1212,11 @@ def print_table(results: list[dict[str, Any]], ratio: dict[str, Any]) -> None:
         if r.get("bot_threads_cpu_s"):
             print(f"{r['bot']}: CPU by thread (s, whole life): " + ", ".join(
                 f"{name} {cpu}" for name, cpu in r["bot_threads_cpu_s"].items()))
+        if r.get("setup"):
+            st = r["setup"]
+            print(f"{r['bot']}: set-up (not measured): {st['technicians']} technicians; "
+                  f"{st['users']} users registered ({st['updates']} updates, {st['replies']} "
+                  f"replies) in {st['wall_s']:.1f}s; booking days {', '.join(st['booking_days'])}")
         if r.get("statements_per_update"):
             print(f"{r['bot']}: SQL per update: " + ", ".join(
                 f"{verb} {n}" for verb, n in r["statements_per_update"].items()))
@@ -978,7 +1265,10 @@ async def main_async(args) -> int:
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "config": {"users": args.users, "updates_per_user": args.updates,
+        "config": {"mix": args.mix, "users": args.users,
+                   "updates_per_user": args.updates if args.mix == "registration"
+                   else BOOKING_UPDATES,
+                   "technicians": args.technicians if args.mix == "booking" else None,
                    "concurrency": args.concurrency, "warmup_users": args.warmup,
                    "delivery": args.delivery, "telegram_rate_limit": args.telegram_rate_limit,
                    "database": _db_label(args.database_url or "sqlite"),
@@ -1013,8 +1303,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Webhook throughput and latency: our bot vs a bare PTB echo bot.")
     parser.add_argument("--users", type=int, default=500, help="simulated users per bot (500)")
-    parser.add_argument("--updates", type=int, default=5,
-                        help="updates per user (5: /start, name, contact, /help, /language|/help)")
+    parser.add_argument("--mix", choices=MIXES, default="registration",
+                        help="what our users do: registration (/start, name, contact, /help, "
+                             "/language|/help) or booking (registered at set-up, then every "
+                             "step of /book for a repair: 13 updates); echo users send as many "
+                             "texts (registration)")
+    parser.add_argument("--updates", type=int, default=None,
+                        help="updates per user, registration mix only (5: /start, name, "
+                             "contact, /help, /language|/help)")
+    parser.add_argument("--technicians", type=int, default=TECHNICIANS,
+                        help="booking mix: technicians made at set-up (35; raised to "
+                             "bookings / 15 when more users book)")
     parser.add_argument("--concurrency", type=int, default=50, help="users active at once (50)")
     parser.add_argument("--warmup", type=int, default=20,
                         help="users run before measuring, not counted (20)")
@@ -1035,12 +1334,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "cProfile) into bench/results/profile_<bot>.*; slows it down")
     parser.add_argument("--step-timeout", type=float, default=30.0,
                         help="seconds a user waits for a reply (30)")
-    parser.add_argument("--phase-timeout", type=float, default=200.0,
-                        help="seconds for all users of one bot (200)")
+    parser.add_argument("--phase-timeout", type=float, default=None,
+                        help="seconds for all users of one bot (200; booking: 600)")
     parser.add_argument("--start-timeout", type=float, default=120.0)
     parser.add_argument("--stop-timeout", type=float, default=30.0)
     parser.add_argument("--output", default=str(RESULTS / "webhook_throughput.json"))
     args = parser.parse_args(argv)
+    if args.updates is not None and args.mix != "registration":
+        parser.error("--updates applies to the registration mix only (booking: 13 /book steps)")
+    if args.updates is None:
+        args.updates = 5
+    if args.phase_timeout is None:
+        args.phase_timeout = 200.0 if args.mix == "registration" else 600.0
+    if args.technicians < 1:
+        parser.error("--technicians must be positive")
     if args.quick:
         args.users, args.warmup = 50, 5
     args.bots = [b.strip() for b in args.bots.split(",") if b.strip()]
