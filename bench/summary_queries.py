@@ -9,6 +9,15 @@ first page; before and after this change (the summary kept as daily figures, the
     .venv/bin/python bench/summary_queries.py \
         --database-url sqlite+aiosqlite:///data/bench.db --orders 100000   # SQLite
 
+Two versions of the code on the same rows (PostgreSQL): keep a database, then measure it as it
+is with each checkout, dropping for the older one the indexes it did not have yet:
+
+    .venv/bin/python bench/summary_queries.py --keep        # prints bench_summary_<random>
+    git worktree add /tmp/before <older commit>
+    BENCH_CODE=/tmp/before .venv/bin/python bench/summary_queries.py --reuse bench_summary_<random> \
+        --without ix_order_events_entered --without ix_service_orders_day_status
+    .venv/bin/python bench/summary_queries.py --reuse bench_summary_<random>
+
 On PostgreSQL the database (bench_summary_<random>) is created under the server of
 --database-url, brought to the schema with the project's migrations, seeded server-side with
 INSERT ... SELECT generate_series (a year of orders, ids in time order, about 2,700 a day;
@@ -37,11 +46,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# BENCH_CODE=<another checkout>: time that checkout's code (an older commit, say) on a
+# database kept with --keep (see --reuse), to compare two versions on the same rows.
+CODE = Path(os.environ.get("BENCH_CODE") or ROOT).resolve()
+if str(CODE) not in sys.path:
+    sys.path.insert(0, str(CODE))
 
 import asyncpg  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import event, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.compiler import compiles  # noqa: E402
 from sqlalchemy.sql.base import Executable  # noqa: E402
@@ -426,6 +438,23 @@ async def explain(session, statement) -> dict:
             + plan["Plan"].get("Shared Read Blocks", 0)}
 
 
+# Statements sent to the database, counted by a listener on the engine (see `count_statements`).
+SENT = {"statements": 0}
+
+
+def count_statements(engine) -> None:
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _sent(*_):
+        SENT["statements"] += 1
+
+
+async def statements_of(run) -> int:
+    """How many statements one call sends (besides the unit of work's begin and rollback)."""
+    before = SENT["statements"]
+    await run()
+    return SENT["statements"] - before
+
+
 async def best_of(repeat: int, run) -> float:
     """The best of `repeat` runs, in milliseconds (after one warm-up run)."""
     await run()
@@ -500,6 +529,9 @@ async def measure(desk: Desk, repeat: int, *, kept: bool, explain_plans: bool) -
     results["jobs_total"] = (await run_jobs()).total
     results["filter_counts_ms"] = await best_of(repeat, run_counts)
     results["filter_counts"] = await run_counts()
+    results["statements"] = {"status": await statements_of(run_status),
+                             "jobs": await statements_of(run_jobs),
+                             "counts": await statements_of(run_counts)}
     results["filter_pages_ms"] = {}
     for name in order_lists.FILTERS:
         async def run_page(name=name):
@@ -507,6 +539,7 @@ async def measure(desk: Desk, repeat: int, *, kept: bool, explain_plans: bool) -
                 return await order_lists.filtered_orders(uow, manager, name)
 
         results["filter_pages_ms"][name] = await best_of(repeat, run_page)
+        results["statements"][name] = await statements_of(run_page)
     if explain_plans:
         async with desk.uow() as uow:
             results["plans"] = {"jobs": await explain(uow.session, select(ServiceOrder.id).where(
@@ -542,11 +575,14 @@ def print_results(label: str, results: dict) -> None:
         for query, found in entry.get("queries", {}).items():
             flag = "  <- reads a whole table" if found["reads_whole_table"] else ""
             print(f"      {query:<10} {found['ms']:8.1f} ms  {', '.join(found['scans'])}{flag}")
-    print(f"  /status           {results['status_ms']:8.1f} ms")
-    print(f"  /jobs             {results['jobs_ms']:8.1f} ms ({results['jobs_total']} open jobs)")
-    print(f"  /orders (counts)  {results['filter_counts_ms']:8.1f} ms {results['filter_counts']}")
+    sent = results["statements"]
+    print(f"  /status           {results['status_ms']:8.1f} ms, {sent['status']} statements")
+    print(f"  /jobs             {results['jobs_ms']:8.1f} ms, {sent['jobs']} statements "
+          f"({results['jobs_total']} open jobs)")
+    print(f"  /orders (counts)  {results['filter_counts_ms']:8.1f} ms, {sent['counts']} "
+          f"statements {results['filter_counts']}")
     for name, ms in results["filter_pages_ms"].items():
-        print(f"    {name:<18} {ms:8.1f} ms (first page)")
+        print(f"    {name:<18} {ms:8.1f} ms, {sent[name]} statements (first page)")
     for name, found in results.get("plans", {}).items():
         flag = "  <- reads a whole table" if found["reads_whole_table"] else ""
         print(f"    plan {name:<22} {found['ms']:7.2f} ms  {', '.join(found['scans'])}{flag}")
@@ -567,6 +603,7 @@ async def run(args, report: dict) -> None:
     url = report["url"]
     postgres = url.startswith("postgresql")
     engine = make_engine(url)
+    count_statements(engine)
     try:
         await upgrade(engine)
         started = time.perf_counter()
@@ -634,6 +671,39 @@ async def run(args, report: dict) -> None:
         await engine.dispose()
 
 
+async def reuse(args, report: dict) -> None:
+    """Measures a PostgreSQL database kept by an earlier --keep run, as it is (the "after"
+    figures only), with the code of BENCH_CODE if set; each index named by --without is
+    dropped for the measurement and made again after it."""
+    url = report["url"]
+    admin_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(admin_url)
+    engine = make_engine(url)
+    count_statements(engine)
+    dropped = []
+    try:
+        for index in args.without:
+            definition = await admin.fetchval(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = $1", index)
+            if definition is None:
+                raise SystemExit(f"no index {index}")
+            await admin.execute(f'DROP INDEX "{index}"')
+            dropped.append(definition)
+        desk = make_desk(make_session_factory(engine), CompanySettings(timezone=ZONE),
+                         FixedClock(NOW))
+        report["code"] = str(CODE)
+        report["without"] = list(args.without)
+        report["after"] = await measure(desk, args.repeat, kept=True, explain_plans=True)
+        print_results(f"{args.reuse} as kept, the code of {CODE}"
+                      + (f", without {', '.join(args.without)}" if args.without else ""),
+                      report["after"])
+    finally:
+        await engine.dispose()
+        for definition in dropped:
+            await admin.execute(definition)
+        await admin.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
@@ -643,13 +713,22 @@ async def main() -> None:
                              "there), or sqlite+aiosqlite:///<file> (made anew)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs, after a warm-up")
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="measure a PostgreSQL database kept by --keep, nothing else")
+    parser.add_argument("--without", metavar="INDEX", action="append", default=[],
+                        help="with --reuse: drop this index while measuring, make it again "
+                             "after (to measure code from before the index)")
     args = parser.parse_args()
 
     base = make_url(args.database_url)
     report = {"orders": args.orders, "machine": f"{platform.machine()}, "
               f"{os.cpu_count()} cores", "now": NOW.isoformat(),
               "database": base.get_backend_name()}
-    if base.get_backend_name() == "sqlite":
+    if args.reuse:
+        report["url"] = base.set(database=args.reuse).render_as_string(hide_password=False)
+        print(f"database {args.reuse}, as kept")
+        await reuse(args, report)
+    elif base.get_backend_name() == "sqlite":
         path = Path(base.database)
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             leftover.unlink(missing_ok=True)
@@ -677,7 +756,8 @@ async def main() -> None:
             await admin.close()
     del report["url"]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"summary_queries_{report['database']}.json"
+    out = RESULTS / (f"summary_queries_{report['database']}"
+                     + ("_reuse" if args.reuse else "") + ".json")
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
     print(f"\nwritten {out.relative_to(ROOT)}")
 

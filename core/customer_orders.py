@@ -2,10 +2,12 @@
 end renders. Someone else's order is NotFound, exactly as an order that does not exist."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from . import lifecycle, orders, warranty
 from .booking import CANCEL_REASONS
@@ -113,28 +115,22 @@ async def order_card(uow: UnitOfWork, viewer: User,
         order = await orders.find_order_for(uow, viewer, order.id)
     else:
         order = await orders.find_order_for(uow, viewer, order)
-    session = uow.session
-    appliance = await session.get(Appliance, order.appliance_id) if order.appliance_id else None
-    address = await session.get(Address, order.address_id) if order.address_id else None
-    sales = await session.get(SalesOrder, order.sales_order_id) if order.sales_order_id else None
-    original_number, claimed = None, ()
+    (category, brand, model, serial, address, sales_number, original_number,
+     technician_name, rated, comment) = (await uow.session.execute(
+        _card_details(), {"order_id": order.id})).one()
+    claimed = ()
     if order.parent_order_id:
-        original_number = await session.scalar(select(ServiceOrder.number).where(
-            ServiceOrder.id == order.parent_order_id))
         claimed = tuple(p.name for p in await warranty.claimed_parts(uow, order))
-    technician_name = None
-    if order.technician_id and order.status != lifecycle.NEW:
-        technician_name = await session.scalar(select(User.name).where(
-            User.id == order.technician_id))
+    if not order.technician_id or order.status == lifecycle.NEW:
+        technician_name = None
     zone = uow.company.timezone
     staff = viewer.role != CUSTOMER
-    rating = await session.get(Rating, order.id)
     entries = []
     for event, actor in await orders.timeline(uow, order):
         detail = event_detail(event.action, event.note)
         shown = staff or (actor is not None and actor.id == viewer.id)
-        if detail is not None and event.action == "rate" and rating is not None and shown:
-            detail["comment"] = rating.comment
+        if detail is not None and event.action == "rate" and rated is not None and shown:
+            detail["comment"] = comment
         entries.append(TimelineEntry(
             at=event.at, at_local=event.at.astimezone(zone), action=event.action,
             from_status=event.from_status, to_status=event.to_status,
@@ -146,18 +142,33 @@ async def order_card(uow: UnitOfWork, viewer: User,
     timeline = tuple(entries)
     return OrderCard(
         id=order.id, number=order.number, kind=order.kind, status=order.status,
-        category=order.category or (appliance.category if appliance else None),
-        brand=appliance.brand if appliance else None,
-        model=appliance.model if appliance else None,
-        serial=appliance.serial if appliance else None,
+        category=order.category or category, brand=brand, model=model, serial=serial,
         booked_date=order.booked_date, window=order.window,
         window_start=order.window_start, window_end=order.window_end,
-        address=address.text if address else None, phone=order.phone,
+        address=address, phone=order.phone,
         description=order.description, photo_count=len(order.photos or []),
         technician_name=first_name(technician_name),
-        sales_number=sales.number if sales else None, created_at=order.created_at,
+        sales_number=sales_number, created_at=order.created_at,
         actions=customer_actions(order) if viewer.role == CUSTOMER else (),
         timeline=timeline, original_number=original_number, claimed_parts=claimed)
+
+
+@functools.cache
+def _card_details():
+    """What an order's card shows beside the order (bind parameter order_id), in one
+    statement rather than one for each; made once."""
+    technician, original = aliased(User), aliased(ServiceOrder)
+    return (select(Appliance.category, Appliance.brand, Appliance.model, Appliance.serial,
+                   Address.text, SalesOrder.number, original.number, technician.name,
+                   Rating.order_id, Rating.comment)
+            .select_from(ServiceOrder)
+            .outerjoin(Appliance, Appliance.id == ServiceOrder.appliance_id)
+            .outerjoin(Address, Address.id == ServiceOrder.address_id)
+            .outerjoin(SalesOrder, SalesOrder.id == ServiceOrder.sales_order_id)
+            .outerjoin(original, original.id == ServiceOrder.parent_order_id)
+            .outerjoin(technician, technician.id == ServiceOrder.technician_id)
+            .outerjoin(Rating, Rating.order_id == ServiceOrder.id)
+            .where(ServiceOrder.id == bindparam("order_id")))
 
 
 # Acts whose meaning anyone who may see the order may read (amounts the customer agreed to).

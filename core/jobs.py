@@ -16,11 +16,13 @@ Completion (core.completion), the bill (core.bill) and the repair report
 """
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from . import booking, lifecycle, orders
 from .access import find, locked
@@ -39,7 +41,7 @@ from .models import (
     ServiceOrder,
     User,
 )
-from .paging import Page, page_bounds
+from .paging import LIMIT, OFFSET, Page, page_rows
 from .parsing import clean_text
 from .roles import require_technician
 from .settlement import require_checked
@@ -190,24 +192,35 @@ def technician_actions(order: ServiceOrder, accepted: bool, diagnosed: bool) -> 
     return ()
 
 
+def _job_order():
+    """The list's order: any left over from earlier days first, then today's in window
+    order, then upcoming ones. As ix_service_orders_technician_day is ordered (NULLS LAST
+    written out, as PostgreSQL's index keeps them), so that a page is read, not sorted."""
+    return (ServiceOrder.booked_date.asc().nulls_last(),
+            ServiceOrder.window_start.asc().nulls_last(), ServiceOrder.id)
+
+
 async def my_jobs(uow: UnitOfWork, technician: User, page: int = 1,
                   page_size: int = PAGE_SIZE) -> Page[JobCard]:
     """The technician's open jobs: any left over from earlier days first, then today's in
     window order, then upcoming ones; paged."""
     require_technician(technician)
-    mine = (ServiceOrder.technician_id == technician.id,
+    rows, page, page_size, total = await page_rows(
+        uow.session, _jobs_statement(), page, page_size, PAGE_SIZE, technician_id=technician.id)
+    return Page(tuple(await _cards(uow, rows)), page, page_size, total)
+
+
+@functools.cache
+def _jobs_statement():
+    """A page of a technician's (bind parameter technician_id) open jobs, with their count: made
+    once, it is the same statement for everyone."""
+    mine = (ServiceOrder.technician_id == bindparam("technician_id"),
             ServiceOrder.status.in_(JOB_STATUSES))
-    # count(*): answered from ix_service_orders_technician_status alone.
-    total = await uow.session.scalar(
-        select(func.count()).select_from(ServiceOrder).where(*mine)) or 0
-    page, page_size, offset = page_bounds(page, page_size, total, PAGE_SIZE)
-    found = (await uow.session.scalars(
-        select(ServiceOrder).where(*mine)
-        # As ix_service_orders_technician_day is ordered, so that a page is read, not sorted.
-        .order_by(ServiceOrder.booked_date.asc().nulls_last(),
-                  ServiceOrder.window_start.asc().nulls_last(), ServiceOrder.id)
-        .offset(offset).limit(page_size))).all()
-    return Page(tuple(await _cards(uow, found)), page, page_size, total)
+    # count(*) as a subquery of its own, answered from ix_service_orders_technician_status
+    # alone (a count over the page's rows would read every open job's row).
+    total = select(func.count()).select_from(ServiceOrder).where(*mine).scalar_subquery()
+    return _cards_statement(select(ServiceOrder.id).where(*mine).order_by(*_job_order())
+                            .offset(OFFSET).limit(LIMIT), total)
 
 
 async def job_card(uow: UnitOfWork, technician: User,
@@ -216,64 +229,74 @@ async def job_card(uow: UnitOfWork, technician: User,
     if technician is None or technician.role != TECHNICIAN:
         raise NotAllowed(reason="technician_only")
     order = await find(uow, technician, order)
-    return (await _cards(uow, [order]))[0]
+    rows = (await uow.session.execute(_card_statement(), {"order_id": order.id})).all()
+    return (await _cards(uow, rows))[0]
 
 
-async def _cards(uow: UnitOfWork, found: list[ServiceOrder]) -> list[JobCard]:
-    if not found:
-        return []
-    session = uow.session
-    ids = [o.id for o in found]
-    accepted: dict[int, bool] = {}
-    for order_id, action in await session.execute(
-            select(OrderEvent.order_id, OrderEvent.action)
-            .where(OrderEvent.order_id.in_(ids), OrderEvent.action.in_(("assign", "accept")))
-            .order_by(OrderEvent.id)):
-        accepted[order_id] = action == "accept"
-    faults: dict[int, str] = {}
-    for order_id, fault in await session.execute(
-            select(Diagnosis.order_id, Diagnosis.fault)
-            .where(Diagnosis.order_id.in_(ids)).order_by(Diagnosis.id)):
-        faults[order_id] = fault
-    # The page's appliances, addresses and customers' names: one query each, not per job.
-    appliances = {a.id: a for a in await session.scalars(select(Appliance).where(
-        Appliance.id.in_({o.appliance_id for o in found if o.appliance_id})))}
-    addresses = {a.id: a for a in await session.scalars(select(Address).where(
-        Address.id.in_({o.address_id for o in found if o.address_id})))}
-    names = dict((await session.execute(select(User.id, User.name).where(
-        User.id.in_({o.customer_id for o in found})))).all())
+@functools.cache
+def _card_statement():
+    return _cards_statement(select(ServiceOrder.id).where(
+        ServiceOrder.id == bindparam("order_id")))
+
+
+def _cards_statement(ids, *extra):
+    """The jobs whose ids `ids` selects, with all that their cards show, in one statement:
+    the order's columns, its appliance, address and customer's first name, the last of its
+    assignment and acceptance, its latest fault found; then `extra` columns (the total). The
+    joins and lookups are made for those rows only, after the page is chosen."""
+    found = ids.subquery()
+    customer = aliased(User)
+    last_assignment = (select(OrderEvent.action)
+                       .where(OrderEvent.order_id == ServiceOrder.id,
+                              OrderEvent.action.in_(("assign", "accept")))
+                       .order_by(OrderEvent.id.desc()).limit(1).scalar_subquery())
+    latest_fault = (select(Diagnosis.fault).where(Diagnosis.order_id == ServiceOrder.id)
+                    .order_by(Diagnosis.id.desc()).limit(1).scalar_subquery())
+    return (select(ServiceOrder.id, ServiceOrder.number, ServiceOrder.kind,
+                   ServiceOrder.status, ServiceOrder.booked_date, ServiceOrder.window,
+                   ServiceOrder.window_start, ServiceOrder.window_end, ServiceOrder.arrived_at,
+                   ServiceOrder.phone, ServiceOrder.description, ServiceOrder.photos,
+                   ServiceOrder.category,
+                   Appliance.category.label("appliance_category"), Appliance.brand,
+                   Appliance.model, Appliance.serial,
+                   Address.text.label("address"), Address.latitude, Address.longitude,
+                   customer.name.label("customer_name"),
+                   last_assignment.label("last_assignment"), latest_fault.label("fault"),
+                   *extra)
+            .join(found, found.c.id == ServiceOrder.id)
+            .outerjoin(Appliance, Appliance.id == ServiceOrder.appliance_id)
+            .outerjoin(Address, Address.id == ServiceOrder.address_id)
+            .outerjoin(customer, customer.id == ServiceOrder.customer_id)
+            .order_by(*_job_order()))
+
+
+async def _cards(uow: UnitOfWork, rows) -> list[JobCard]:
+    """The cards of rows of `_cards_statement`, in their order."""
     today = local_today(uow)
     cards = []
-    for order in found:
-        appliance = appliances.get(order.appliance_id)
-        address = addresses.get(order.address_id)
-        customer_name = names.get(order.customer_id)
-        claimed = (tuple(p.sku for p in await claimed_parts(uow, order))
-                   if order.kind == lifecycle.WARRANTY else ())
+    for job in rows:
+        claimed = (tuple(p.sku for p in await claimed_parts(uow, job))
+                   if job.kind == lifecycle.WARRANTY else ())
         when = None
-        if order.booked_date is not None:
-            when = ("earlier" if order.booked_date < today
-                    else "today" if order.booked_date == today else "upcoming")
+        if job.booked_date is not None:
+            when = ("earlier" if job.booked_date < today
+                    else "today" if job.booked_date == today else "upcoming")
+        accepted = job.last_assignment == "accept"
         cards.append(JobCard(
-            id=order.id, number=order.number, kind=order.kind, status=order.status, when=when,
-            booked_date=order.booked_date, window=order.window,
-            window_start=order.window_start, window_end=order.window_end,
-            address=address.text if address else None,
-            latitude=address.latitude if address else None,
-            longitude=address.longitude if address else None,
-            customer_name=first_name(customer_name) if customer_name else None,
-            phone=order.phone,
-            category=order.category or (appliance.category if appliance else None),
-            brand=appliance.brand if appliance else None,
-            model=appliance.model if appliance else None,
-            serial=appliance.serial if appliance else None,
-            description=order.description, photos=tuple(order.photos or ()),
-            accepted=accepted.get(order.id, False), arrived_at=order.arrived_at,
-            on_time=is_on_time(order), diagnosis=faults.get(order.id),
-            arrival=arrival_timing(order, order.arrived_at),
+            id=job.id, number=job.number, kind=job.kind, status=job.status, when=when,
+            booked_date=job.booked_date, window=job.window,
+            window_start=job.window_start, window_end=job.window_end,
+            address=job.address, latitude=job.latitude, longitude=job.longitude,
+            customer_name=first_name(job.customer_name) if job.customer_name else None,
+            phone=job.phone,
+            category=job.category or job.appliance_category,
+            brand=job.brand, model=job.model, serial=job.serial,
+            description=job.description, photos=tuple(job.photos or ()),
+            accepted=accepted, arrived_at=job.arrived_at,
+            on_time=is_on_time(job), diagnosis=job.fault,
+            arrival=arrival_timing(job, job.arrived_at),
             claimed_parts=claimed,
-            actions=technician_actions(order, accepted.get(order.id, False),
-                                       order.id in faults)))
+            actions=technician_actions(job, accepted, job.fault is not None)))
     return cards
 
 

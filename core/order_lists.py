@@ -23,7 +23,7 @@ from .lifecycle import (
     WAITING_PARTS,
 )
 from .models import Appliance, OrderEvent, Rating, ServiceOrder, User
-from .paging import Page, page_bounds
+from .paging import LIMIT, OFFSET, Page, page_rows
 from .periods import local_midnight, period, within
 from .roles import require_manager
 
@@ -110,23 +110,31 @@ async def filtered_orders(uow: UnitOfWork, manager: User, name: str, page: int =
     """One page of the orders a filter finds."""
     require_manager(manager)
     where, order_by = order_filter(uow, name)
-    total = await uow.session.scalar(orders_counted(where)) or 0
-    page, page_size, offset = page_bounds(page, page_size, total, PAGE_SIZE)
     technician = aliased(User)
-    rows = await uow.session.execute(
-        select(ServiceOrder.id, ServiceOrder.number, ServiceOrder.kind, ServiceOrder.status,
-               func.coalesce(ServiceOrder.category, Appliance.category),
-               ServiceOrder.booked_date, ServiceOrder.window, technician.name,
-               ServiceOrder.completed_at)
-        .outerjoin(Appliance, Appliance.id == ServiceOrder.appliance_id)
-        .outerjoin(technician, technician.id == ServiceOrder.technician_id)
-        .where(where).order_by(*order_by).offset(offset).limit(page_size))
+
+    # The page's ids and how many match, in one pass over the filter (overdue evaluates its
+    # in-progress lookup once, not for a count and again for the page); then only those few
+    # rows joined to their appliance and technician (joined before the limit, PostgreSQL
+    # would hash all appliances for every page).
+    found = (select(ServiceOrder.id, func.count().over().label("total"))
+             .where(where).order_by(*order_by).offset(OFFSET).limit(LIMIT).subquery())
+    statement = (select(ServiceOrder.id, ServiceOrder.number, ServiceOrder.kind,
+                        ServiceOrder.status,
+                        func.coalesce(ServiceOrder.category, Appliance.category),
+                        ServiceOrder.booked_date, ServiceOrder.window, technician.name,
+                        ServiceOrder.completed_at, found.c.total)
+                 .join(found, found.c.id == ServiceOrder.id)
+                 .outerjoin(Appliance, Appliance.id == ServiceOrder.appliance_id)
+                 .outerjoin(technician, technician.id == ServiceOrder.technician_id)
+                 .order_by(*order_by))
+    rows, page, page_size, total = await page_rows(uow.session, statement, page, page_size,
+                                                   PAGE_SIZE)
     items = tuple(
         ListedOrder(id=i, number=number, kind=kind, status=status, category=category,
                     booked_date=booked, window=window,
                     technician_name=first_name(tech_name) if status != NEW else None,
                     completed_at=done)
-        for i, number, kind, status, category, booked, window, tech_name, done in rows)
+        for i, number, kind, status, category, booked, window, tech_name, done, _ in rows)
     return Page(items, page, page_size, total)
 
 

@@ -382,6 +382,8 @@ async def test_a_technician_cannot_touch_another_technicians_job(desk, clock, sh
 
 async def test_the_job_list_is_todays_in_window_order_then_upcoming(desk, clock, shop):
     clock.at = at(TODAY, 7, 0)  # early, so this morning's window can still be booked
+    nothing = await act(desk, jobs.my_jobs, LI, 3)
+    assert (nothing.items, nothing.page, nothing.pages, nothing.total) == ((), 1, 1, 0)
     later = await assigned(desk, LI, ANN, day=date(2026, 11, 26), window="09-12")
     evening = await assigned(desk, LI, BOB, day=TODAY, window="17-20")
     morning = await assigned(desk, LI, ANN, day=TODAY, window="09-12", brand="Midea")
@@ -391,6 +393,8 @@ async def test_the_job_list_is_todays_in_window_order_then_upcoming(desk, clock,
         (morning.number, "today"), (evening.number, "today"), (later.number, "upcoming")]
     second = await act(desk, jobs.my_jobs, LI, 2, 2)
     assert [c.number for c in second.items] == [later.number]
+    past = await act(desk, jobs.my_jobs, LI, 7, 2)  # past the end: the last page
+    assert ([c.number for c in past.items], past.page, past.total) == ([later.number], 2, 3)
     clock.at = at(TOMORROW, 8, 0)  # the evening job was never started: it stays, first
     listed = await act(desk, jobs.my_jobs, LI)
     assert [(c.number, c.when) for c in listed.items][:2] == [

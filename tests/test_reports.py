@@ -420,6 +420,16 @@ async def test_each_filter_finds_its_orders(week):
     page = await act(desk, order_lists.filtered_orders, BOSS, "today", 2, page_size=2)
     assert ([line.number for line in page.items], page.pages, page.has_next) == (
         [n["H"], n["I"]], 3, True)
+    # A page past the end shows the last one; anything not a page number, the first.
+    past = await act(desk, order_lists.filtered_orders, BOSS, "today", 9, page_size=2)
+    assert ([line.number for line in past.items], past.page, past.total) == ([n["K"]], 3, 5)
+    for odd in (0, -1, "2", True):
+        first = await act(desk, order_lists.filtered_orders, BOSS, "today", odd, page_size=2)
+        assert ([line.number for line in first.items], first.page, first.total) == (
+            [n["C"], n["E"]], 1, 5)
+    only = await act(desk, order_lists.filtered_orders, BOSS, "unassigned", 3)
+    assert ([line.number for line in only.items], only.page) == (
+        [n["G"]], 1)
     line = (await act(desk, order_lists.filtered_orders, BOSS, "overdue")).items[1]
     assert (line.status, line.technician_name, line.window, line.category) == (
         "scheduled", "Li", "13-17", "refrigerator")

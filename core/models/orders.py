@@ -138,6 +138,9 @@ class ServiceOrder(Base):
                       # A technician's open jobs: how many, and a page of them in order.
                       Index("ix_service_orders_technician_status", "technician_id", "status"),
                       Index("ix_service_orders_technician_day", "technician_id", "booked_date",
+                            "window_start", "id"),
+                      # A day's orders by status: /orders today, counted and paged.
+                      Index("ix_service_orders_day_status", "booked_date", "status",
                             "window_start", "id"))
 
 
@@ -157,7 +160,10 @@ class OrderEvent(Base):
 
     order: Mapped[ServiceOrder] = relationship(back_populates="events")
 
-    __table_args__ = (Index("ix_order_events_action_at", "action", "at"),)
+    __table_args__ = (Index("ix_order_events_action_at", "action", "at"),
+                      # When an order last went in progress (the overdue filter).
+                      Index("ix_order_events_entered", "order_id", "to_status", "at",
+                            postgresql_include=["from_status"]))
 
 
 class BookingWindow(Base):
