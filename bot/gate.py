@@ -137,7 +137,6 @@ class ChatGate:
             log.warning("update %s: could not answer the press: %s", update.update_id, error)
 
 
-
 class DeskApplication(Application):
     """PTB's Application with every update passed through the ChatGate first."""
 
