@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from contextvars import ContextVar
 from datetime import datetime, time, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -36,6 +37,8 @@ MORNING_LIST_AT = time(7, 30)
 DIGEST_AT = time(8, 0)
 COUNT_REMINDER_AT = time(9, 0)  # the last working day's reminder to count (issue 15)
 EVENING_AT = time(18, 0)  # technicians short of tomorrow's quoted parts (issue 15)
+# Set while an update is handled: whether something in it woke the sender.
+_woken_in_update: ContextVar[list[bool] | None] = ContextVar("woken_in_update", default=None)
 
 
 class ReminderService:
@@ -75,10 +78,26 @@ class ReminderService:
 
     def wake(self) -> None:
         """Send what is due now (e.g. right after a change that notifies someone). One
-        sending pass runs at a time; a wake during a pass makes it go round once more."""
+        sending pass runs at a time; a wake during a pass makes it go round once more.
+        Woken while an update is handled: when it has been answered (`end`), so the person
+        who acted hears back before the others hear of it."""
+        woken = _woken_in_update.get()
+        if woken is not None:
+            woken[0] = True
+            return
         self._again = True
         if self._sending is None or self._sending.done():
             self._sending = asyncio.get_running_loop().create_task(self._drain())
+
+    # bot.gate's watcher protocol: around each update.
+    def begin(self, _update) -> None:
+        _woken_in_update.set([False])
+
+    def end(self, _update) -> None:
+        woken = _woken_in_update.get()
+        _woken_in_update.set(None)
+        if woken is not None and woken[0]:
+            self.wake()
 
     async def _tick(self) -> None:
         self.wake()

@@ -68,6 +68,7 @@ class BotService:
         self.reminders = ReminderService(app, desk, interval=self.reminder_interval,
                                          metrics=self.metrics)
         app.bot_data["reminders"] = self.reminders
+        app.bot_data["gate"].watchers.append(self.reminders)
         self.reminders.start()
         await app.bot_data["flows"].deliver_pending(app)
         if self.webhook_mode:
