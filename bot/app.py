@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from telegram.ext import Application, ApplicationBuilder
-from telegram.request import HTTPXRequest
 
 from core.desk import Desk
 from handlers.texts import Texts
 from handlers.wiring import register as register_handlers
 
+from .bot_api_client import BotApiClient
 from .gate import ChatGate, DeskApplication, DeskBot
 from .rate_limit import RateLimiter
 from .settings import Settings
@@ -18,8 +18,8 @@ def build_application(settings: Settings, desk: Desk, *, with_updater: bool) -> 
         settings.bot_token,
         base_url=settings.bot_api_base_url,
         base_file_url=settings.bot_api_file_url,
-        request=HTTPXRequest(connection_pool_size=256),
-        get_updates_request=HTTPXRequest(),
+        request=BotApiClient(),
+        get_updates_request=BotApiClient(connections=1),
         # Per-chat pace for all; ~30 a second for bulk only; a 429 waits and retries.
         rate_limiter=RateLimiter(chat_rate=settings.chat_messages_per_second,
                                  bulk_rate=settings.bulk_messages_per_second),
