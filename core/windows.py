@@ -162,11 +162,18 @@ def free_places(skills: dict[int, frozenset[str]], booked: list[str | None],
         return need is None or need in skills[technician]
 
     def place(index: int, tried: set[int]) -> bool:
+        need = needs[index]
+        # A free technician first: nobody has to move (without this, every order would try
+        # to move every placed one, and a window of n orders costs n cubed).
         for technician in technicians:
-            if technician in tried or not fits(technician, needs[index]):
+            if technician not in owner and fits(technician, need):
+                owner[technician] = index
+                return True
+        for technician in technicians:
+            if technician in tried or not fits(technician, need):
                 continue
             tried.add(technician)
-            if technician not in owner or place(owner[technician], tried):
+            if place(owner[technician], tried):
                 owner[technician] = index
                 return True
         return False

@@ -1,6 +1,7 @@
 """Booking a repair: which windows are offered with how many places, refusals, the last place
 taken by exactly one of many customers at once, rescheduling and cancelling."""
 import asyncio
+import random
 from datetime import date, datetime, timezone
 
 import pytest
@@ -141,6 +142,37 @@ def test_a_technician_with_two_skills_is_one_place_not_two():
     assert free_places(li, ["tv"], "refrigerator") == 1
     assert free_places(li, [None], "refrigerator") == 0
 
+
+def _most_matched(skills, needs) -> int:
+    """By brute force: the most of `needs` that technicians can take, one each."""
+    technicians = sorted(skills)
+    best = 0
+
+    def go(index, free, matched):
+        nonlocal best
+        if index == len(needs):
+            best = max(best, matched)
+            return
+        go(index + 1, free, matched)
+        for t in free:
+            if needs[index] is None or needs[index] in skills[t]:
+                go(index + 1, free - {t}, matched + 1)
+
+    go(0, frozenset(technicians), 0)
+    return best
+
+
+def test_free_places_agrees_with_trying_every_assignment():
+    rng = random.Random(7)
+    for _ in range(400):
+        skills = {t: frozenset(rng.sample("ABC", rng.randint(1, 3)))
+                  for t in range(1, rng.randint(1, 5) + 1)}
+        booked = [rng.choice(["A", "B", "C", None]) for _ in range(rng.randint(0, 5))]
+        category = rng.choice("ABC")
+        matched = _most_matched(skills, booked)
+        expected = max(k for k in range(len(skills) + 1)
+                       if _most_matched(skills, booked + [category] * k) == matched + k)
+        assert free_places(skills, booked, category) == expected, (skills, booked, category)
 
 async def test_only_orders_still_needing_their_visit_hold_a_place(desk):
     await staff(desk, (11, ["refrigerator"]))
