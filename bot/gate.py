@@ -22,6 +22,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ExtBot
@@ -77,14 +79,23 @@ class ChatGate:
                 if conversations.skipped.get():
                     return
                 await self._answer_unanswered(update)
-                now = self.desk.clock.now()
-                if not conversations.remembered.get():
-                    await conversations.note_handled(ledger, update.update_id, now)
-                if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
-                    self._pruned_at = now
-                    await conversations.forget_old_updates(ledger, now)
+                await self._note_handled(update, ledger)
         finally:
             _answered.reset(token)
+
+    async def _note_handled(self, update: Update, ledger: AsyncConnection) -> None:
+        """Unless its step did: the update is noted as handled; old notes go now and then.
+        The person has had their answer, so a failure here (the database gone) is only
+        logged: at worst a redelivery of this update is answered again."""
+        now = self.desk.clock.now()
+        try:
+            if not conversations.remembered.get():
+                await conversations.note_handled(ledger, update.update_id, now)
+            if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
+                self._pruned_at = now
+                await conversations.forget_old_updates(ledger, now)
+        except DBAPIError as error:
+            log.warning("update %s: handled, but not noted so: %s", update.update_id, error)
 
     @asynccontextmanager
     async def holding(self, key: int):
@@ -93,11 +104,8 @@ class ChatGate:
         local = (id(asyncio.get_running_loop()), key)
         lock = _local_locks.setdefault(local, asyncio.Lock())
         try:
-            async with lock, self.engine.connect() as connection:
-                if self.postgres:
-                    # A session lock: it outlives the ledger's commits; a crash drops the
-                    # connection and the lock with it.
-                    await connection.execute(select(func.pg_advisory_lock(key)))
+            async with lock:
+                connection = await self._open(key)
                 token = conversations.ledger.set(connection)
                 try:
                     yield connection
@@ -108,16 +116,39 @@ class ChatGate:
             if not lock.locked() and not lock._waiters:  # noqa: SLF001 - forget idle chats
                 _local_locks.pop(local, None)
 
-    async def _release(self, connection, key: int) -> None:
+    async def _open(self, key: int) -> AsyncConnection:
+        """The ledger; on PostgreSQL holding the chat's lock, a session lock that outlives
+        the ledger's commits (a crash drops the connection and the lock with it). A pooled
+        connection found dead (the database restarted) is replaced once: the pool renews all
+        of them then, so nothing else of the update meets a dead one."""
+        for attempt in range(2):
+            connection = await self.engine.connect()
+            try:
+                if self.postgres:
+                    await connection.execute(select(func.pg_advisory_lock(key)))
+                return connection
+            except DBAPIError as error:
+                await connection.close()
+                if attempt or not error.connection_invalidated:
+                    raise
+                log.warning("chat %s: the database dropped a pooled connection; reconnecting",
+                            key)
+        raise AssertionError("unreachable")
+
+    async def _release(self, connection: AsyncConnection, key: int) -> None:
         # Nothing uncommitted is a note: the pool's return rolls it back.
-        if not self.postgres:
-            return
         try:
-            await connection.execute(select(func.pg_advisory_unlock(key)))
-        except BaseException:
+            if self.postgres:
+                await connection.execute(select(func.pg_advisory_unlock(key)))
+        except BaseException as error:
             # Never back into the pool holding the chat's lock: closed, the lock goes.
             await connection.invalidate()
-            raise
+            if not isinstance(error, Exception):
+                raise
+            # The update was handled; only the connection went (the database restarted).
+            log.warning("chat %s: the lock's connection failed at release: %s", key, error)
+        finally:
+            await connection.close()
 
     @property
     def engine(self):
@@ -146,5 +177,10 @@ class DeskApplication(Application):
             await super().process_update(update)
             return
         flows = self.bot_data.get("flows")
-        await gate.handle(update, super().process_update,
-                          checked_later=flows is not None and flows.route(update) is not None)
+        try:
+            await gate.handle(update, super().process_update,
+                              checked_later=flows is not None and flows.route(update) is not None)
+        except Exception as error:  # noqa: BLE001 - the gate's own failure (the database gone)
+            # To the error handler like a handler's failure: logged, the person told politely;
+            # never up into PTB's update fetcher, which would stop taking updates.
+            await self.process_error(update, error)

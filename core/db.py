@@ -25,7 +25,9 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # No ping before each use (two round trips an update): bot.gate replaces a connection
+    # the database dropped, and the pool renews the rest then.
+    return create_async_engine(url)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker:

@@ -1,6 +1,7 @@
 """What a careless, malicious or unlucky user, or Telegram itself, can throw at the bot."""
 import aiohttp
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from core.models import User
 
@@ -125,3 +126,29 @@ async def test_telegram_saying_too_many_requests_delays_a_reply_but_does_not_los
     ann = telegram.user(1001, "Ann")
     await ann.send("/start")
     assert "what name" in (await ann.reply(timeout=10)).text
+
+
+async def _drop_connections(bot) -> None:
+    async with bot.engine.connect() as connection:
+        dropped = await connection.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        assert any(dropped.scalars())
+
+
+async def test_after_the_database_drops_the_bots_connections_the_next_message_is_answered(
+        telegram, bot, db_url):
+    """A PostgreSQL restart (or failover) closes every connection the bot keeps open: while
+    it is finishing an update, and while it is idle."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to drop connections")
+    ann = telegram.user(1001, "Ann")
+    await ann.send("/start")
+    assert "name" in (await ann.reply()).text
+    await _drop_connections(bot)  # the reply is out; the update's last notes are under way
+    await ann.send("/help")
+    assert "/book" in (await ann.reply()).text
+    await ann.settle()
+    await _drop_connections(bot)  # idle
+    await ann.send("Ann")  # the registration goes on where it was
+    assert "phone number" in (await ann.reply()).text
