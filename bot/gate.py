@@ -6,7 +6,7 @@ skipped, and a button press is answered exactly once whatever happens inside.
   its own for the whole update (a crash drops the connection and the lock); SQLite is for one
   process (use PostgreSQL to run several instances), so a lock per chat in this process does.
   That connection is the update's ledger (core.conversations.ledger): the per-update notes go
-  on it as plain statements, without a session of their own.
+  on it as plain statements in autocommit, without a session of their own.
 - Handled once: the update id is a row (core.conversations); a flow step writes it in its own
   transaction, everything else right after it was handled.
 - Answered once: `DeskBot.answer_callback_query` drops a second answer to the same press in
@@ -124,6 +124,8 @@ class ChatGate:
         for attempt in range(2):
             connection = await self.engine.connect()
             try:
+                # Each note commits as it runs: no BEGIN, COMMIT or ROLLBACK round trips.
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
                 if self.postgres:
                     await connection.execute(select(func.pg_advisory_lock(key)))
                 return connection
@@ -136,7 +138,6 @@ class ChatGate:
         raise AssertionError("unreachable")
 
     async def _release(self, connection: AsyncConnection, key: int) -> None:
-        # Nothing uncommitted is a note: the pool's return rolls it back.
         try:
             if self.postgres:
                 await connection.execute(select(func.pg_advisory_unlock(key)))

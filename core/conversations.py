@@ -53,9 +53,9 @@ remembered: ContextVar[bool] = ContextVar("remembered", default=False)
 # Whether the update being handled turned out to be handled before (skipped).
 skipped: ContextVar[bool] = ContextVar("skipped", default=False)
 # The update's ledger: a connection of its own that bot.gate holds while the update is handled
-# (on PostgreSQL the one holding the chat's lock). The notes every update makes (handled,
-# messages delivered) go on it as plain statements, each committed at once: it is true when
-# made, and no write of a later step may wait behind it.
+# (on PostgreSQL the one holding the chat's lock), in autocommit. The notes every update makes
+# (handled, messages delivered) go on it as plain statements, each committed as it runs: it is
+# true when made, and no write of a later step may wait behind it.
 ledger: ContextVar[AsyncConnection | None] = ContextVar("ledger", default=None)
 
 
@@ -110,9 +110,7 @@ async def delivered(desk: Desk, chat_id: int, version: int, question_id: int | N
     if connection is None:
         async with desk.engine.begin() as connection:
             return (await connection.execute(statement, values)).rowcount == 1
-    result = await connection.execute(statement, values)
-    await connection.commit()
-    return result.rowcount == 1
+    return (await connection.execute(statement, values)).rowcount == 1
 
 
 async def with_outbox(uow: UnitOfWork) -> list[int]:
@@ -137,13 +135,11 @@ async def remember_update(uow: UnitOfWork, update_id: int) -> None:
 
 
 async def note_handled(connection: AsyncConnection, update_id: int, now: datetime) -> None:
-    """Notes an update as handled on the update's ledger (again is fine)."""
+    """Notes an update as handled on the update's ledger, in autocommit (again is fine)."""
     await connection.execute(_REMEMBER[connection.dialect.name],
                              {"update_id": update_id, "at": now})
-    await connection.commit()
 
 
 async def forget_old_updates(connection: AsyncConnection, now: datetime) -> int:
     result = await connection.execute(delete(_HANDLED).where(_HANDLED.c.at < now - KEEP_HANDLED))
-    await connection.commit()
     return result.rowcount

@@ -28,8 +28,27 @@ LOCKED_WAIT = 30.0  # seconds a call waits for another connection's write to fin
 _FIRST_NAP, _LONGEST_NAP = 0.001, 0.05
 
 
+class _RunAtOnce:
+    """In place of aiosqlite's queue to its thread, which SQLAlchemy's adapter also uses
+    directly (to set the isolation level): what is put in runs at once."""
+
+    @staticmethod
+    def put_nowait(item) -> None:
+        future, function = item
+        try:
+            result = function()
+        except Exception as error:  # noqa: BLE001 - handed to whoever awaits the future
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
 class LoopConnection(aiosqlite.Connection):
     """aiosqlite's connection with no thread: every call runs where it is awaited."""
+
+    def __init__(self, connector, iter_chunk_size: int):
+        super().__init__(connector, iter_chunk_size)
+        self._tx = _RunAtOnce()
 
     async def _execute(self, fn, *args, **kwargs):
         if not self._running or not self._connection:

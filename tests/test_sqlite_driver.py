@@ -45,3 +45,16 @@ async def test_a_write_locked_out_for_too_long_fails_and_writes_nothing(engine, 
         await first.rollback()
     async with engine.connect() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar() == 0
+
+
+async def test_a_connection_in_autocommit_writes_each_statement_at_once(engine):
+    """How bot.gate's ledger runs (SQLAlchemy sets the level through aiosqlite's queue)."""
+    async def note_and_look():
+        async with engine.connect() as ledger:
+            await ledger.execution_options(isolation_level="AUTOCOMMIT")
+            await ledger.execute(text("INSERT INTO notes VALUES (1)"))
+            async with engine.connect() as other:
+                seen = await other.execute(text("SELECT count(*) FROM notes"))
+                return seen.scalar()
+
+    assert await asyncio.wait_for(note_and_look(), 5) == 1
