@@ -1,7 +1,9 @@
 """What a careless, malicious or unlucky user, or Telegram itself, can throw at the bot."""
 import aiohttp
+import asyncpg
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from core.models import User
 
@@ -152,3 +154,27 @@ async def test_after_the_database_drops_the_bots_connections_the_next_message_is
     await _drop_connections(bot)  # idle
     await ann.send("Ann")  # the registration goes on where it was
     assert "phone number" in (await ann.reply()).text
+
+
+async def test_while_the_database_cannot_be_reached_a_person_is_told_and_the_bot_goes_on(
+        telegram, bot, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to be out of reach")
+    ann = telegram.user(1001, "Ann")
+    await ann.send("/help")
+    await ann.reply()
+    await ann.settle()
+    url = make_url(db_url)
+    admin = await asyncpg.connect(url.set(drivername="postgresql", database="postgres")
+                                  .render_as_string(hide_password=False))
+    try:
+        await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS false')
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = $1", url.database)
+        await ann.send("/help")
+        assert "Sorry, something went wrong" in (await ann.reply()).text
+    finally:
+        await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS true')
+        await admin.close()
+    await ann.send("/help")  # the database is back: so is the bot
+    assert "/book" in (await ann.reply()).text
