@@ -53,7 +53,8 @@ class DeskBot(ExtBot):
 class ChatGate:
     def __init__(self, desk: Desk):
         self.desk = desk
-        self.watchers: list = []  # begin(update) / end(update) around each update (metrics)
+        self.watchers: list = []  # begin(update) / end(update) around each update (metrics,
+        # the reminder sender)
         self._pruned_at: datetime | None = None
 
     async def handle(self, update: Update, process, *, checked_later: bool = False) -> None:
@@ -153,7 +154,7 @@ class ChatGate:
 
     @property
     def engine(self):
-        return self.desk.session_factory.kw["bind"]
+        return self.desk.engine
 
     @property
     def postgres(self) -> bool:

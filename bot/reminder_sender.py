@@ -37,8 +37,8 @@ MORNING_LIST_AT = time(7, 30)
 DIGEST_AT = time(8, 0)
 COUNT_REMINDER_AT = time(9, 0)  # the last working day's reminder to count (issue 15)
 EVENING_AT = time(18, 0)  # technicians short of tomorrow's quoted parts (issue 15)
-# Set while an update is handled: whether something in it woke the sender.
-_woken_in_update: ContextVar[list[bool] | None] = ContextVar("woken_in_update", default=None)
+# While an update is handled: whether something in it woke the sender.
+_update_under_way: ContextVar[dict | None] = ContextVar("update_under_way", default=None)
 
 
 class ReminderService:
@@ -81,9 +81,9 @@ class ReminderService:
         sending pass runs at a time; a wake during a pass makes it go round once more.
         Woken while an update is handled: when it has been answered (`end`), so the person
         who acted hears back before the others hear of it."""
-        woken = _woken_in_update.get()
-        if woken is not None:
-            woken[0] = True
+        update = _update_under_way.get()
+        if update is not None and update["open"]:
+            update["woke"] = True
             return
         self._again = True
         if self._sending is None or self._sending.done():
@@ -91,12 +91,15 @@ class ReminderService:
 
     # bot.gate's watcher protocol: around each update.
     def begin(self, _update) -> None:
-        _woken_in_update.set([False])
+        _update_under_way.set({"open": True, "woke": False})
 
     def end(self, _update) -> None:
-        woken = _woken_in_update.get()
-        _woken_in_update.set(None)
-        if woken is not None and woken[0]:
+        update = _update_under_way.get()
+        if update is None:
+            return
+        update["open"] = False  # a task the update started, waking later, wakes at once
+        _update_under_way.set(None)
+        if update["woke"]:
             self.wake()
 
     async def _tick(self) -> None:
