@@ -3,15 +3,19 @@ the unit of work of the step that changes them, so what is stored is never behin
 person was told, and never ahead of it without the message waiting in the row's outbox.
 
 Plain rows for any chat front end: a flow and step name, a JSON draft, the id of the question
-message being answered, and the messages still to send.
+message being answered, and the messages still to send. The engine reads and writes the row
+as a plain value (`ChatState`) with one statement each way: the ORM's bookkeeping (identity
+map, change tracking, flush order) cost more than the statements on every update and adds
+nothing to one row read and written whole.
 """
 from __future__ import annotations
 
 import logging
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, exists, func, literal, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,18 +32,26 @@ _HANDLED = HandledUpdate.__table__
 # much as running it on a small table).
 _HANDLED_ID = select(_HANDLED.c.update_id).where(_HANDLED.c.update_id == bindparam("update_id"))
 _ONE = select(literal(1).label("one")).subquery()
+_STATE_COLUMNS = [_CONVERSATIONS.c[name] for name in (
+    "chat_id", "flow", "step", "draft", "question_id", "question_from", "outbox", "version",
+    "updated_at")]
 _FOR_UPDATE = (
-    select(exists(_HANDLED_ID), User, Conversation)
+    select(exists(_HANDLED_ID), User, *_STATE_COLUMNS)
     .select_from(_ONE)
     .outerjoin(User, User.telegram_id == bindparam("telegram_id"))
-    .outerjoin(Conversation, Conversation.chat_id == bindparam("chat_id"))
+    .outerjoin(_CONVERSATIONS, _CONVERSATIONS.c.chat_id == bindparam("chat_id"))
     .execution_options(populate_existing=True))
+_STATE = select(*_STATE_COLUMNS).where(_CONVERSATIONS.c.chat_id == bindparam("chat_id"))
+_WRITTEN = {name: bindparam(name) for name in (
+    "flow", "step", "draft", "question_id", "question_from", "outbox", "version", "updated_at")}
+_FIRST_WRITE = insert(_CONVERSATIONS).values(chat_id=bindparam("chat"), **_WRITTEN)
 _REMEMBER = {
     dialect: insert(_HANDLED).values(update_id=bindparam("update_id"), at=bindparam("at"))
     .on_conflict_do_nothing(index_elements=["update_id"])
     for dialect, insert in (("postgresql", postgres_insert), ("sqlite", sqlite_insert))}
 _SENT = update(_CONVERSATIONS).where(
     _CONVERSATIONS.c.chat_id == bindparam("chat"), _CONVERSATIONS.c.version == bindparam("seen"))
+_NEXT_WRITE = _SENT.values(**_WRITTEN)
 _DELIVERED = _SENT.values(outbox=bindparam("outbox"), version=bindparam("version"),
                           updated_at=bindparam("updated_at"))
 _ASKED = _SENT.values(outbox=bindparam("outbox"), version=bindparam("version"),
@@ -59,23 +71,43 @@ skipped: ContextVar[bool] = ContextVar("skipped", default=False)
 ledger: ContextVar[AsyncConnection | None] = ContextVar("ledger", default=None)
 
 
-async def load(uow: UnitOfWork, chat_id: int) -> Conversation:
+@dataclass
+class ChatState:
+    """A chat's conversation row as a plain value (`stored`: the row exists). `version`
+    counts the writes; JSON columns are replaced whole when written."""
+    chat_id: int
+    flow: str | None = None
+    step: str | None = None
+    draft: dict = field(default_factory=dict)
+    question_id: int | None = None
+    question_from: int | None = None
+    outbox: list = field(default_factory=list)
+    version: int = 0
+    updated_at: datetime | None = None
+    stored: bool = False
+
+
+def _state(chat_id: int, row) -> ChatState:
+    if row is None or row.chat_id is None:
+        return ChatState(chat_id)
+    return ChatState(row.chat_id, row.flow, row.step, row.draft or {}, row.question_id,
+                     row.question_from, row.outbox or [], row.version or 0, row.updated_at,
+                     stored=True)
+
+
+async def load(uow: UnitOfWork, chat_id: int) -> ChatState:
     """The chat's conversation row, a blank one (not yet stored) if it has none."""
-    row = await uow.session.get(Conversation, chat_id, populate_existing=True)
-    if row is None:
-        row = Conversation(chat_id=chat_id, flow=None, step=None, draft={}, question_id=None,
-                           question_from=None, outbox=[], version=0, updated_at=uow.now())
-    return row
+    return _state(chat_id, (await uow.session.execute(_STATE, {"chat_id": chat_id})).first())
 
 
 async def load_for_update(uow: UnitOfWork, chat_id: int, telegram_id: int,
-                          update_id: int) -> tuple[Conversation, User | None, bool]:
+                          update_id: int) -> tuple[ChatState, User | None, bool]:
     """The chat's row (as `load`), the person writing in it (None if not yet known) and
     whether the update was handled before, in one statement: every update of a conversation
     needs all three."""
-    handled, user, row = (await uow.session.execute(_FOR_UPDATE, {
+    row = (await uow.session.execute(_FOR_UPDATE, {
         "chat_id": chat_id, "telegram_id": telegram_id, "update_id": update_id})).one()
-    return (row if row is not None else await load(uow, chat_id)), user, bool(handled)
+    return _state(chat_id, row), row.User, bool(row[0])
 
 
 def skip_handled(update_id: int) -> None:
@@ -85,14 +117,23 @@ def skip_handled(update_id: int) -> None:
     remembered.set(True)
 
 
-def save(uow: UnitOfWork, row: Conversation) -> None:
-    """Stores the row with the unit of work (JSON columns are replaced whole, never mutated
-    in place, so the change is always seen)."""
-    row.version = (row.version or 0) + 1
-    row.updated_at = uow.now()
-    row.draft = dict(row.draft or {})
-    row.outbox = list(row.outbox or [])
-    uow.session.add(row)
+async def save(uow: UnitOfWork, state: ChatState) -> None:
+    """Writes the state in the unit of work, as the next version of what was read. A row
+    that moved on meanwhile is not overwritten: the gate lets one update of a chat run at a
+    time, so that would be a bug, and the step's unit of work fails with it."""
+    values = {"chat": state.chat_id, "seen": state.version, "flow": state.flow,
+              "step": state.step, "draft": dict(state.draft or {}),
+              "question_id": state.question_id, "question_from": state.question_from,
+              "outbox": list(state.outbox or []), "version": state.version + 1,
+              "updated_at": uow.now()}
+    if state.stored:
+        result = await uow.session.execute(_NEXT_WRITE, values)
+    else:
+        del values["seen"]
+        result = await uow.session.execute(_FIRST_WRITE, values)
+    if result.rowcount != 1:
+        raise RuntimeError(f"chat {state.chat_id}: its conversation row moved on during a step")
+    state.version, state.updated_at, state.stored = values["version"], values["updated_at"], True
 
 
 async def delivered(desk: Desk, chat_id: int, version: int, question_id: int | None,
@@ -129,7 +170,7 @@ async def was_handled(connection: AsyncConnection, update_id: int) -> bool:
 
 async def remember_update(uow: UnitOfWork, update_id: int) -> None:
     """Notes an update as handled in the step's own transaction: redeliveries are skipped."""
-    await uow.session.execute(_REMEMBER[uow.session.bind.dialect.name],
+    await uow.session.execute(_REMEMBER[uow.desk.engine.dialect.name],
                               {"update_id": update_id, "at": uow.now()})
     remembered.set(True)
 

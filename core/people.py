@@ -5,7 +5,7 @@ import logging
 import unicodedata
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .desk import UnitOfWork
 from .errors import InvalidInput, NotAllowed
@@ -19,8 +19,13 @@ NAME_MAX = 64
 PHONE_REGION = "CN"  # numbers typed without +country are read as Chinese numbers
 
 
+# Built once: nearly every update looks its person up, and building the statement cost as
+# much as running it.
+_BY_TELEGRAM_ID = select(User).where(User.telegram_id == bindparam("telegram_id"))
+
+
 async def find_user(uow: UnitOfWork, telegram_id: int) -> User | None:
-    return await uow.session.scalar(select(User).where(User.telegram_id == telegram_id))
+    return await uow.session.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
 
 async def ensure_user(uow: UnitOfWork, telegram_id: int, language_code: str | None = None) -> User:

@@ -35,9 +35,9 @@ from typing import Any, Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 
-from core import conversations
+from core.conversations import ChatState
 from core.errors import DomainError
-from core.models import Conversation, User
+from core.models import User
 
 from .chat import Context, desk, texts
 from .outbox import inline_keyboard, messages
@@ -124,7 +124,7 @@ class Turn:
     """What a step sees of the update it answers, and how it says things. Nothing is sent
     until the step's unit of work is committed."""
 
-    def __init__(self, update: Update, context: Context, uow, user: User, row: Conversation,
+    def __init__(self, update: Update, context: Context, uow, user: User, row: ChatState,
                  flow: Flow | None):
         self.update, self.context = update, context
         self.uow, self.user, self.row, self.flow = uow, user, row, flow
@@ -139,8 +139,6 @@ class Turn:
         """Rolls back what this step changed so far (what was read before it is kept)."""
         await self.uow.rollback()
         await self.uow.session.refresh(self.user)
-        # The rollback expired the row too: read it again (the step's own write is later).
-        self.row = await conversations.load(self.uow, self.chat_id)
 
     # saying things (sent after the commit, in this order)
     def say(self, template: str, /, *, reply_markup=None, **values) -> None:

@@ -16,7 +16,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from core import conversations, people, reminder_queue
 from core.errors import DomainError, InvalidInput
-from core.models import Conversation
+from core.conversations import ChatState
 
 from .chat import Context, desk, language_of, texts
 from .flow import (
@@ -260,7 +260,7 @@ class Engine:
             row.draft = {}
         elif nxt.kind in ("goto", "refresh"):
             turn.step = nxt.step
-            question = await self._question(turn)  # before the row changes: no early flush
+            question = await self._question(turn)
             row.step, row.flow = nxt.step, turn.flow.name
             if nxt.kind == "refresh" and row.question_id and len(question) == 1:
                 question[0]["edit"] = row.question_id
@@ -272,7 +272,7 @@ class Engine:
             row.draft = turn.draft if turn.flow else {}
         self._in_place(turn, nxt, pressed_question)
         row.outbox = list(row.outbox or []) + turn.outbox
-        conversations.save(turn.uow, row)
+        await conversations.save(turn.uow, row)
         await conversations.remember_update(turn.uow, turn.update.update_id)
         await turn.uow.commit()
         log.debug("chat %s: %s/%s", row.chat_id, row.flow, row.step)
@@ -318,14 +318,14 @@ class Engine:
         if update.callback_query:  # once: bot.gate drops any second answer
             await update.callback_query.answer(key_or_text)
 
-    async def _resend(self, context: Context, row: Conversation, *, note: bool) -> None:
+    async def _resend(self, context: Context, row: ChatState, *, note: bool) -> None:
         if note:
             await context.bot.send_message(
                 row.chat_id, texts(context).render(context.user_data["lang"], "answer_latest"),
                 parse_mode=ParseMode.HTML)
         await self.deliver(context, row)
 
-    async def deliver(self, context: Context, row: Conversation) -> None:
+    async def deliver(self, context: Context, row: ChatState) -> None:
         await deliver(context.bot, desk(context), row)
 
     @staticmethod

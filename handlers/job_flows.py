@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from core import catalogue, conversations, jobs, quotes
+from core import catalogue, jobs, quotes
 from core.errors import DomainError, InvalidInput, NotFound, TransitionRefused
 from core.parsing import clean_text, parse_quantity
 
@@ -84,7 +84,6 @@ def stale(turn: Turn) -> Next:
 async def undo(turn: Turn) -> None:
     """Rolls back what the step changed in core, when it goes on another way."""
     await turn.undo()
-    turn.row = await conversations.load(turn.uow, turn.chat_id)
 
 
 async def job_for(turn: Turn, order_id: int, action: str) -> jobs.JobCard | None:

@@ -16,14 +16,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from core import conversations
-from core.models import Conversation
+from core.conversations import ChatState
 
 from .texts import split_message
 
 log = logging.getLogger(__name__)
 
 
-async def deliver(bot, the_desk, row: Conversation) -> None:
+async def deliver(bot, the_desk, row: ChatState) -> None:
     """Sends the row's outbox, then notes it sent (and the question's message id)."""
     if not row.outbox:
         return
