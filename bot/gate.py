@@ -21,7 +21,7 @@ import logging
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Update
@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 _answered: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("answered",
                                                                            default=None)
 PRUNE_EVERY = timedelta(hours=1)
+# Built once: building a statement costs more CPU than its round trip (bench/README.md).
+_LOCK = select(func.pg_advisory_lock(bindparam("chat")))
+_UNLOCK = select(func.pg_advisory_unlock(bindparam("chat")))
 # One lock per chat for every instance in this process (tests run two in one), per event loop.
 _local_locks: dict[tuple[int, int], asyncio.Lock] = {}
 
@@ -128,7 +131,7 @@ class ChatGate:
                 # Each note commits as it runs: no BEGIN, COMMIT or ROLLBACK round trips.
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
                 if self.postgres:
-                    await connection.execute(select(func.pg_advisory_lock(key)))
+                    await connection.execute(_LOCK, {"chat": key})
                 return connection
             except DBAPIError as error:
                 await connection.close()
@@ -141,7 +144,7 @@ class ChatGate:
     async def _release(self, connection: AsyncConnection, key: int) -> None:
         try:
             if self.postgres:
-                await connection.execute(select(func.pg_advisory_unlock(key)))
+                await connection.execute(_UNLOCK, {"chat": key})
         except BaseException as error:
             # Never back into the pool holding the chat's lock: closed, the lock goes.
             await connection.invalidate()
