@@ -1,6 +1,7 @@
 """The reminder service, running for real with the bot: reminders go out once, on time, in
 the person's language, through restarts, a second instance, Telegram's 429s and 5xx."""
 import asyncio
+import logging
 
 from sqlalchemy import select
 
@@ -161,3 +162,25 @@ async def test_mornings_bring_the_technicians_list_and_the_managers_digest(teleg
     assert "Good morning" in digest.text and "Booked for today: 1" in digest.text
     await li.settle(quiet=0.5)
     assert len([line for line in li.transcript if "Your jobs today" in line]) == 1
+
+
+async def test_a_long_pass_keeps_the_waiting_count_moving_and_the_scheduler_quiet(
+        telegram, bots, caplog):
+    # 5 a second: 20 reminders take ~4 s, twenty of the service's ticks.
+    bot = await bots.start(bulk_messages_per_second=5)
+    managers = await digest_for_managers(bot, telegram, 20)
+    seen = set()
+    with caplog.at_level(logging.WARNING, logger="apscheduler"):
+        bot.reminders.wake()
+        for _ in range(300):
+            seen.add(bot.metrics.registry.get_sample_value("desk_reminders_waiting"))
+            if await _all_sent(bot, 20):
+                break
+            await asyncio.sleep(0.05)
+    assert await _all_sent(bot, 20)
+    # The count an operator watches went down while they went out, not only at the end.
+    assert len({v for v in seen if v is not None and 0 < v < 20}) >= 2, seen
+    skipped = [r.getMessage() for r in caplog.records if r.name.startswith("apscheduler")]
+    assert skipped == []
+    for manager in managers:
+        assert len([line for line in manager.transcript if "Good morning" in line]) == 1
