@@ -354,7 +354,8 @@ async def _child_async(config: dict[str, Any], errors: _ErrorCounter) -> None:
     try:
         await service.start()
         if config["kind"] == "ours":
-            _count_statements(service.engine, statements)
+            for engine in service.engines:
+                _count_statements(engine, statements)
         if not config.get("measure_from_signal"):
             profiler.start()
         print("READY", flush=True)

@@ -1,6 +1,7 @@
 """Builds the PTB Application and the services it runs on."""
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, ApplicationBuilder
 
 from core.desk import Desk
@@ -13,7 +14,8 @@ from .rate_limit import RateLimiter
 from .settings import Settings
 
 
-def build_application(settings: Settings, desk: Desk, *, with_updater: bool) -> Application:
+def build_application(settings: Settings, desk: Desk, *, with_updater: bool,
+                      ledger_engine: AsyncEngine | None = None) -> Application:
     bot = DeskBot(
         settings.bot_token,
         base_url=settings.bot_api_base_url,
@@ -38,7 +40,7 @@ def build_application(settings: Settings, desk: Desk, *, with_updater: bool) -> 
     # bot_data is not persisted: it carries the running services.
     application.bot_data.update(
         desk=desk,
-        gate=ChatGate(desk),
+        gate=ChatGate(desk, ledger_engine),
         texts=Texts(settings.zone),
         default_language=settings.default_language,
     )

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ExtBot
@@ -54,8 +54,11 @@ class DeskBot(ExtBot):
 
 
 class ChatGate:
-    def __init__(self, desk: Desk):
+    def __init__(self, desk: Desk, ledger_engine: AsyncEngine | None = None):
+        """`ledger_engine`: where the ledger comes from, its connections in autocommit
+        (core.db.make_ledger_engine); else from the desk's engine, switched to autocommit."""
         self.desk = desk
+        self.ledger_engine = ledger_engine
         self.watchers: list = []  # begin(update) / end(update) around each update (metrics,
         # the reminder sender)
         self._pruned_at: datetime | None = None
@@ -125,6 +128,8 @@ class ChatGate:
         the ledger's commits (a crash drops the connection and the lock with it). A pooled
         connection found dead (the database restarted) is replaced once: the pool renews all
         of them then, so nothing else of the update meets a dead one."""
+        if self.ledger_engine is not None:  # SQLite: no lock to take, no connection to renew
+            return await self.ledger_engine.connect()
         for attempt in range(2):
             connection = await self.engine.connect()
             try:

@@ -10,7 +10,7 @@ from telegram import Update
 
 from core import summaries
 from core.clock import Clock
-from core.db import make_engine, make_session_factory
+from core.db import make_engine, make_ledger_engine, make_session_factory
 from core.desk import CompanySettings
 from core.migrate import upgrade
 from handlers.menus import publish_default_commands
@@ -33,10 +33,15 @@ class BotService:
         self.poll_timeout = poll_timeout
         self.reminder_interval = reminder_interval
         self.reminders: ReminderService | None = None
-        self.engine = None
+        self.engine = self.ledger_engine = None
         self.application = None
         self._web_runner: web.AppRunner | None = None
         self.metrics = Metrics()  # its own registry: several bots in one process do not clash
+
+    @property
+    def engines(self) -> list:
+        """The database's engines: the one everything uses, and bot.gate's ledger's if apart."""
+        return [engine for engine in (self.engine, self.ledger_engine) if engine is not None]
 
     @property
     def webhook_mode(self) -> bool:
@@ -45,7 +50,9 @@ class BotService:
     async def start(self) -> None:
         settings = self.settings
         self.engine = make_engine(settings.database_url)
-        self.metrics.watch_engine(self.engine)
+        self.ledger_engine = make_ledger_engine(self.engine)
+        for engine in self.engines:
+            self.metrics.watch_engine(engine)
         await upgrade(self.engine)
         desk = make_desk(
             make_session_factory(self.engine),
@@ -58,7 +65,8 @@ class BotService:
         # A new or upgraded database, or a changed TIMEZONE: the summary's figures are made
         # once here (half a minute for a million orders), then kept with every change.
         await summaries.ensure(desk)
-        self.application = build_application(settings, desk, with_updater=not self.webhook_mode)
+        self.application = build_application(settings, desk, with_updater=not self.webhook_mode,
+                                             ledger_engine=self.ledger_engine)
         app = self.application
         self.metrics.attach(app)
         await app.initialize()  # calls getMe: a wrong token or address fails here
@@ -109,6 +117,6 @@ class BotService:
             if app.running:
                 await app.stop()  # waits for the updates in flight
             await app.shutdown()
-        if self.engine is not None:
-            await self.engine.dispose()
+        for engine in self.engines:
+            await engine.dispose()
         log.info("bot stopped")
