@@ -6,7 +6,8 @@ skipped, and a button press is answered exactly once whatever happens inside.
   its own for the whole update (a crash drops the connection and the lock); SQLite is for one
   process (use PostgreSQL to run several instances), so a lock per chat in this process does.
   That connection is the update's ledger (core.conversations.ledger): the per-update notes go
-  on it as plain statements in autocommit, without a session of their own.
+  on it as plain statements in autocommit, without a session of their own. On SQLite it comes
+  from an engine of its own whose connections are always in autocommit (core.db).
 - Handled once: the update id is a row (core.conversations); a flow step writes it in its own
   transaction, everything else right after it was handled.
 - Answered once: `DeskBot.answer_callback_query` drops a second answer to the same press in
