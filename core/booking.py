@@ -16,7 +16,7 @@ from .errors import InvalidInput, NotAllowed, NotFound, TransitionRefused
 from .lifecycle import RESCHEDULABLE_STATUSES, check_category
 from .models import Address, Appliance, OrderEvent, ServiceOrder, User
 from .orders import lock_order
-from .parsing import clean_text
+from .parsing import clean_text, serial_number
 from .people import clean_phone
 from .roles import require_customer
 from .windows import check_slot, lock_window, require_free_place, take_place
@@ -186,7 +186,7 @@ async def book_repair(uow: UnitOfWork, customer: User, *, category: str,
     check_category(category)
     brand = clean_text(brand, "brand", maximum=APPLIANCE_TEXT_MAX)
     model = clean_text(model, "model", maximum=APPLIANCE_TEXT_MAX)
-    serial = clean_text(serial, "serial", maximum=APPLIANCE_TEXT_MAX)
+    serial = serial_number(serial, maximum=APPLIANCE_TEXT_MAX)
     description = clean_text(description, "description", minimum=DESCRIPTION_MIN,
                              maximum=DESCRIPTION_MAX, multiline=True)
     photos = clean_photos(photos)

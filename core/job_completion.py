@@ -30,7 +30,7 @@ from .jobs import (
     own_job,
 )
 from .models import Completion, Part, ReplacedPart, ServiceOrder, User
-from .parsing import clean_text
+from .parsing import clean_text, serial_number
 from .quotes import approved_quote
 from .warranty import add_months, warranty_end, workmanship_months
 from .windows import local_today
@@ -66,7 +66,7 @@ async def _clean_parts_used(uow: UnitOfWork, parts_used) -> list[tuple[Part, int
             raise InvalidInput(field="parts_used", reason="format")
         part = await get_part(uow, entry[0], include_inactive=True)
         quantity = whole_number(entry[1], "quantity", 1, PART_QUANTITY_MAX)
-        serial = clean_text(entry[2] if len(entry) == 3 else None, "serial", maximum=SERIAL_MAX)
+        serial = serial_number(entry[2] if len(entry) == 3 else None, maximum=SERIAL_MAX)
         cleaned.append((part, quantity, serial))
     return cleaned
 

@@ -42,7 +42,7 @@ from .models import (
     User,
 )
 from .paging import LIMIT, OFFSET, Page, page_rows
-from .parsing import clean_text
+from .parsing import SERIAL_MAX, clean_text
 from .roles import require_technician
 from .settlement import require_checked
 from .warranty import claimed_parts
@@ -61,7 +61,6 @@ FAULT_MIN, FAULT_MAX = 5, 2000
 PHOTOS_MAX = 10
 REASON_MIN, REASON_MAX = 2, 300
 NOTE_MAX = 500
-SERIAL_MAX = 64
 PARTS_USED_MAX = 30
 PART_QUANTITY_MAX = 99
 PAYMENT_METHODS = ("cash", "transfer", "waived")

@@ -89,3 +89,21 @@ def clean_text(text: str | None, field: str, *, minimum: int = 0, maximum: int,
     if len(value) > maximum:
         raise InvalidInput(field=field, reason="too_long", limit=maximum)
     return value
+
+
+SERIAL_MAX = 64
+# What a rating label's S/N holds: Latin letters, digits and a few separators.
+_SERIAL = re.compile(r"[A-Za-z0-9 ./_#():+-]+")
+
+
+def serial_number(text, *, maximum: int = SERIAL_MAX) -> str | None:
+    """A serial number (an appliance's or a part's) as printed on its label: Latin letters,
+    digits and - / . _ # ( ) : +; a Chinese keyboard's full-width forms read as ASCII. None
+    when empty. Anything else (an address typed one step too early, "不知道") is refused: a
+    wrong serial would follow the appliance into its warranty."""
+    value = clean_text(unicodedata.normalize("NFKC", text) if isinstance(text, str) else text,
+                       "serial", maximum=maximum)
+    if value is not None and (not _SERIAL.fullmatch(value) or not value.strip("./_#():+- ")):
+        raise InvalidInput(field="serial", reason="format")
+    return value
+

@@ -233,6 +233,14 @@ def _typed(field: str):
     return typed
 
 
+async def typed_serial(turn: Turn, text: str) -> Next:
+    serial = parsing.serial_number(text, maximum=booking.APPLIANCE_TEXT_MAX)
+    if serial is None:
+        raise InvalidInput(field="serial", reason="empty")
+    turn.draft["serial"] = serial
+    return turn.next()
+
+
 async def skipped(turn: Turn, value: str) -> Next:
     if value != "skip":
         turn.toast("toast.stale_button")
@@ -469,7 +477,7 @@ BOOKING = Flow(
         "category": Step(q_category, press=chose_category),
         "brand": Step(q_brand, press=chose_brand, text=_typed("brand"), wrong="use_buttons"),
         "model": Step(q_model, press=skipped, text=_typed("model")),
-        "serial": Step(q_serial, press=skipped, text=_typed("serial")),
+        "serial": Step(q_serial, press=skipped, text=typed_serial),
         "description": Step(q_description, text=typed_description),
         "photos": Step(q_photos, photo=got_photo, press=photos_done, wrong="photos_or_done"),
         "address": Step(q_address, press=chose_address, text=typed_address,

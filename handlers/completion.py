@@ -22,7 +22,7 @@ from core import catalogue, handover, job_completion, jobs, quotes
 from core.access import find
 from core.errors import InvalidInput, NotAllowed
 from core.lifecycle import INSTALLATION
-from core.parsing import parse_quantity
+from core.parsing import parse_quantity, serial_number
 
 from .chat import keyboard
 from .flow import Entry, Next, Question, Step, Turn
@@ -210,7 +210,9 @@ def _serial(turn: Turn, serial: str | None) -> Next:
 
 
 async def serial_typed(turn: Turn, text: str) -> Next:
-    serial = typed("serial", minimum=1, maximum=jobs.SERIAL_MAX)(text)
+    serial = serial_number(text, maximum=jobs.SERIAL_MAX)
+    if serial is None:
+        raise InvalidInput(field="serial", reason="empty")
     job_completion.require_distinct_serials([(None, 1, s) for _, s in turn.draft["used"]]
                                   + [(None, 1, serial)])
     fitted_on = await job_completion.serial_fitted_on(turn.uow, serial)

@@ -267,6 +267,8 @@ async def test_someone_elses_saved_address_is_not_found(desk):
     (dict(brand="B" * 65), "brand", "too_long"),
     (dict(model="\u202eevil"), "model", "characters"),
     (dict(serial="S" * 65), "serial", "too_long"),
+    (dict(serial="上海市浦东新区张江路 88 弄 3 号"), "serial", "format"),
+    (dict(serial="--//--"), "serial", "format"),
     (dict(address=""), "address", "empty"),
     (dict(address="a" * 301), "address", "too_long"),
     (dict(latitude=91, longitude=0), "location", "range"),

@@ -1,8 +1,9 @@
-"""Typed quantities and money: what people type on phones (full-width digits, a ¥ sign) is
-read; anything doubtful is refused with the field and reason the chat explains."""
+"""Typed quantities, money and serial numbers: what people type on phones (full-width digits,
+a ¥ sign) is read; anything doubtful is refused with the field and reason the chat explains."""
 import pytest
 
 from core.errors import InvalidInput
+from core import parsing
 from core.parsing import MONEY_MAX, parse_money, parse_quantity
 
 
@@ -60,3 +61,24 @@ def test_not_text_is_refused():
         parse_quantity(None)
     with pytest.raises(InvalidInput):
         parse_money(None)
+
+
+@pytest.mark.parametrize("typed, serial", [
+    ("6F2A0034571", "6F2A0034571"),
+    ("  BE0Q5K1D8000  ", "BE0Q5K1D8000"),
+    ("ＳＮ：１２３－４５", "SN:123-45"),  # a Chinese keyboard's full-width forms
+    ("KFR-35GW/(35592)", "KFR-35GW/(35592)"),
+    ("SN-A", "SN-A"),
+    ("", None),
+])
+def test_serial_numbers_are_read_as_printed_on_the_label(typed, serial):
+    assert parsing.serial_number(typed) == serial
+
+
+@pytest.mark.parametrize("typed", ["上海市浦东新区张江路 88 弄 3 号 501", "不知道",
+                                   "88 Century Ave, flat 5", "SN 12<b>", "- / -", "S" * 65])
+def test_what_is_not_a_serial_number_is_refused(typed):
+    with pytest.raises(InvalidInput) as refused:
+        parsing.serial_number(typed)
+    assert refused.value.details["field"] == "serial"
+

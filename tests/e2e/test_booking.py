@@ -1,6 +1,7 @@
 """Customers book repairs and deliveries in chat, as people would."""
 from sqlalchemy import select
 
+from core import conversations
 from core.models import Address, OrderEvent, ServiceOrder
 from tests.e2e.booking_steps import book_repair_until_summary
 from tests.e2e.people import registered_customer, sales_order, technician
@@ -121,6 +122,35 @@ async def test_a_chinese_customer_books_in_chinese(telegram, bot):
     assert "空调，格力" in summary.text
     await wang.press("✅ 确认")
     assert "您的订单号是 R-1001" in (await wang.reply()).text
+
+
+async def test_what_is_not_a_serial_number_is_explained_and_the_question_stays(telegram, bot):
+    """An address typed one step too early is not kept as the serial number that follows the
+    appliance into its warranty."""
+    await technician(bot.desk, 2001, "Li Lei", ["air_conditioner", "tv"])
+    wang = await registered_customer(telegram, 1002, "王小明", language_code="zh")
+    ann = await registered_customer(telegram, 1001, "Ann")
+    for person, appliance, brand, skip in ((wang, "空调", "格力", "跳过"),
+                                           (ann, "TV", "Haier", "Skip")):
+        await person.send("/book")
+        await person.reply()
+        await person.press(appliance)
+        await person.reply()
+        await person.press(brand)
+        await person.reply()
+        await person.press(skip)
+        await person.reply()  # the serial number's question
+    await wang.send("上海市浦东新区世纪大道 88 号 5 楼")
+    assert "序列号由字母和数字组成" in (await wang.reply()).text
+    await ann.send("88 Century Ave, flat 5")
+    assert "A serial number is letters and digits" in (await ann.reply()).text
+    await wang.send("ＳＮ１２３４５６")  # full-width, from a Chinese keyboard
+    assert "出了什么问题" in (await wang.reply()).text
+    await ann.press("Skip")
+    assert "What is wrong" in (await ann.reply()).text
+    async with bot.desk.uow() as uow:
+        draft = (await conversations.load(uow, 1002)).draft
+    assert draft["serial"] == "SN123456"
 
 
 async def test_a_customer_books_delivery_against_a_sales_order(telegram, bot):
