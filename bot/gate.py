@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telegram import Update
 from telegram.error import TelegramError
@@ -102,7 +102,7 @@ class ChatGate:
             if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
                 self._pruned_at = now
                 await conversations.forget_old_updates(ledger, now)
-        except DBAPIError as error:
+        except SQLAlchemyError as error:  # the database gone, or the ledger dropped by it
             log.warning("update %s: handled, but not noted so: %s", update.update_id, error)
 
     @asynccontextmanager

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, exists, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .desk import Desk, UnitOfWork
@@ -140,7 +141,10 @@ async def delivered(desk: Desk, chat_id: int, version: int, question_id: int | N
                     question_from: int | None = None) -> bool:
     """The outbox written at `version` has been sent; `question_id` is the question's message,
     `question_from` the first message sent with it. Nothing happens when the row moved on
-    meanwhile (then that newer write decides). On the update's ledger when there is one."""
+    meanwhile (then that newer write decides). On the update's ledger when there is one; if
+    the database dropped it (a restart), on a fresh connection. The messages are out, so a
+    note that cannot be written is only logged: they are sent again with the chat's next
+    message, never lost. Returns whether it was noted."""
     values = {"chat": chat_id, "seen": version, "outbox": [], "version": version + 1,
               "updated_at": desk.clock.now()}
     statement = _DELIVERED
@@ -148,10 +152,21 @@ async def delivered(desk: Desk, chat_id: int, version: int, question_id: int | N
         statement = _ASKED
         values.update(question_id=question_id, question_from=question_from or question_id)
     connection = ledger.get()
-    if connection is None:
+    try:
+        if connection is not None and not connection.invalidated:
+            try:
+                return (await connection.execute(statement, values)).rowcount == 1
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                log.warning("chat %s: the database dropped the ledger; noting the delivery on "
+                            "a fresh connection", chat_id)
         async with desk.engine.begin() as connection:
             return (await connection.execute(statement, values)).rowcount == 1
-    return (await connection.execute(statement, values)).rowcount == 1
+    except SQLAlchemyError as error:
+        log.warning("chat %s: messages sent, but not noted so (sent again with the next "
+                    "message): %s", chat_id, error)
+        return False
 
 
 async def with_outbox(uow: UnitOfWork) -> list[int]:

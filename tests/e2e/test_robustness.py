@@ -156,6 +156,32 @@ async def test_after_the_database_drops_the_bots_connections_the_next_message_is
     assert "phone number" in (await ann.reply()).text
 
 
+async def test_a_reply_out_as_the_database_restarts_is_noted_and_the_next_answer_taken(
+        telegram, bot, db_url):
+    """The database drops the bot's connections just as Telegram takes a reply, before the
+    bot notes it sent: the note goes on a fresh connection, so the person gets no error and
+    their answer to that question is taken (not met by the question again)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to drop connections")
+    name, send_message = telegram._methods["sendmessage"]
+    dropped = []
+
+    async def send_then_drop(params):
+        sent = await send_message(params)
+        if not dropped:
+            dropped.append(True)
+            await _drop_connections(bot)
+        return sent
+
+    telegram._methods["sendmessage"] = (name, send_then_drop)
+    ann = telegram.user(1001, "Ann")
+    await ann.send("/start")
+    assert "name" in (await ann.reply()).text
+    assert await ann.settle() == []  # no "something went wrong"
+    await ann.send("Ann")
+    assert "phone number" in (await ann.reply()).text
+
+
 async def test_while_the_database_cannot_be_reached_a_person_is_told_and_the_bot_goes_on(
         telegram, bot, db_url):
     if not db_url.startswith("postgresql"):
