@@ -92,6 +92,18 @@ def clean_phone(text: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_shown(phone: str | None) -> str:
+    """A stored (E.164) number as people read it, grouped and still tappable in Telegram:
+    +86 138 0013 8000."""
+    if not phone:
+        return ""
+    try:
+        number = phonenumbers.parse(phone, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 async def register_customer(uow: UnitOfWork, user: User, name: str, phone: str) -> User:
     user.name = clean_name(name)
     user.phone = clean_phone(phone)

@@ -163,7 +163,7 @@ async def q_address(turn: Turn) -> Question:
 
 async def q_phone(turn: Turn) -> Question:
     d = turn.draft
-    rows = [[(d["phone"], "saved")]] if d.get("phone") else []
+    rows = [[(people.phone_shown(d["phone"]), "saved")]] if d.get("phone") else []
     # The contact button lives on the reply keyboard: send it with a short message first.
     turn.say("phone_keyboard", reply_markup=phone_keyboard(turn))
     return Question("ask_booking_phone", rows)

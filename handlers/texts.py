@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from core.people import phone_shown
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("zh", "en")
 
@@ -49,6 +51,7 @@ class Texts:
         env.filters["local"] = self.local_time
         env.filters["day"] = lambda d: d.strftime("%Y-%m-%d") if isinstance(d, date) else str(d)
         env.filters["money"] = money
+        env.filters["phone"] = phone_shown  # +86 138 0013 8000
         env.filters["dayname"] = lambda d: self.day(lang, d)  # "Wed 25 Nov" / "11月25日 周三"
         env.filters["window"] = window_label
         env.filters["stars"] = stars

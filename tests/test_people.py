@@ -17,6 +17,15 @@ def test_phone_numbers_are_read_as_people_type_them(typed, stored):
     assert people.clean_phone(typed) == stored
 
 
+@pytest.mark.parametrize("stored,shown", [
+    ("+8613800138000", "+86 138 0013 8000"),
+    ("+442079460958", "+44 20 7946 0958"),
+    (None, ""),
+])
+def test_phone_numbers_are_shown_grouped_and_with_their_country(stored, shown):
+    assert people.phone_shown(stored) == shown
+
+
 @pytest.mark.parametrize("typed", ["", "12345", "hello", "<b>138</b>", "1" * 40, "+86 000"])
 def test_bad_phone_numbers_are_refused(typed):
     with pytest.raises(InvalidInput) as refused:

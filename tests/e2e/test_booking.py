@@ -46,7 +46,7 @@ async def test_a_customer_books_a_repair_from_start_to_order_number(telegram, bo
     await ann.press("Pudong")
     keyboard_note, ask_phone = await ann.replies(2)
     assert keyboard_note.reply_keyboard[0][0]["request_contact"]
-    await ann.press("+8613800138000")
+    await ann.press("+86 138 0013 8000")
     noted, ask_day = await ann.replies(2)
     assert "Which day" in ask_day.text
     assert ask_day.buttons[0][0] == "Tue 24 Nov" and len(sum(ask_day.buttons[:-1], [])) == 7
@@ -113,7 +113,7 @@ async def test_a_chinese_customer_books_in_chinese(telegram, bot):
     await wang.replies(2)
     await wang.send("13900139000")
     noted, ask_day = await wang.replies(2)
-    assert "电话：+8613900139000" in noted.text and "哪天方便" in ask_day.text
+    assert "电话：+86 139 0013 9000" in noted.text and "哪天方便" in ask_day.text
     await wang.press("11月25日 周三")
     await wang.reply()
     await wang.press("09:00–12:00")

@@ -67,7 +67,7 @@ async def test_a_complaint_from_the_card_to_a_satisfied_customer(telegram, bot):
     await boss.press("🙋 I handle this")
     assert await boss.toast() == "C-1001 is yours now."
     taken = await boss.reply()
-    assert "Status: Being handled" in taken.text and "☎️ +8613800138000" in taken.text
+    assert "Status: Being handled" in taken.text and "☎️ +86 138 0013 8000" in taken.text
     assert "Handled by: Zhang Min" in taken.text and "Customer: Ann" in taken.text
     assert taken.buttons[0] == ["🛠 Record the resolution"]
     await qian.press("🙋 I handle this")
@@ -196,7 +196,7 @@ async def test_a_chinese_customer_complains_with_complain_and_the_managers_see_t
         assert reminded.buttons[0][0] in ("🙋 I handle this", "🙋 我来处理")
     await qian.press("🙋 我来处理", message=reminded)
     taken = await qian.reply()
-    assert "负责经理：Qian Hong" in taken.text and "☎️ +8613800138000" in taken.text
+    assert "负责经理：Qian Hong" in taken.text and "☎️ +86 138 0013 8000" in taken.text
 
     await boss.send("/summary")
     await boss.press("Today", message=await boss.reply())

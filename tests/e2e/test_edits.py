@@ -65,7 +65,7 @@ async def test_edits_at_every_text_step_of_registration_and_booking(telegram, bo
     await ann.reply()
     await ann.edit(phone, "13900139000")
     noted, day = await ann.replies(2)
-    assert "+8613900139000" in noted.text and "Which day" in day.text
+    assert "+86 139 0013 9000" in noted.text and "Which day" in day.text
     await edit_is_noted(ann, address)
     await ann.press("Wed 25 Nov")
     await ann.reply()

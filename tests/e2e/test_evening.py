@@ -258,7 +258,7 @@ async def test_the_dispatch_card_has_where_and_who_and_next_goes_to_the_next_ord
     await boss.press(listing.buttons[0][0], message=listing)
     card = await until(boss, f"订单 {first}")
     assert "冰箱 Haier BCD-470" in card.text
-    assert "客户：张伟，+8613800138000" in card.text
+    assert "客户：张伟，+86 138 0013 8000" in card.text
     assert "地址：Pudong, 世纪大道 1 号 502 室" in card.text and "区域：浦东新区" in card.text
     assert card.buttons[0][0].startswith("派给 李")
 
@@ -274,7 +274,7 @@ async def test_the_dispatch_card_has_where_and_who_and_next_goes_to_the_next_ord
     await until(boss, "已派单")
     await boss.press("下一个待派订单")
     following = await until(boss, f"订单 {second}")
-    assert "客户：王敏，+8613900139000" in following.text and "区域：徐汇区" in following.text
+    assert "客户：王敏，+86 139 0013 9000" in following.text and "区域：徐汇区" in following.text
 
 
 async def test_on_my_way_and_arrived_the_day_before_are_asked_and_not_on_time(

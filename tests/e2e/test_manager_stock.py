@@ -394,12 +394,12 @@ async def test_a_registered_sales_order_is_booked_by_its_customer(telegram, bot)
     await boss.send("BCD-500")
     summary = await boss.reply()
     assert "Sales order S-2026-0077: please check" in summary.text
-    assert "Buyer: Ann <Chen>, +8613900139000" in summary.text
+    assert "Buyer: Ann <Chen>, +86 139 0013 9000" in summary.text
     assert "Appliance: Refrigerator Haier BCD-500" in summary.text
     await boss.press("✅ Register")
     registered = await boss.reply()
     assert "Sales order S-2026-0077 is registered for Ann <Chen>" in registered.text
-    assert "/deliver, using the number S-2026-0077 and the phone +8613900139000" in (
+    assert "/deliver, using the number S-2026-0077 and the phone +86 139 0013 9000" in (
         registered.text)
     # The same number again is refused at the end, and only the number is asked again.
     await boss.press("➕ Another sales order")

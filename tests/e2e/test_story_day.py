@@ -111,7 +111,7 @@ async def book_in_chinese(who, address: str, window: str, problem: str,
     assert "哪个区" not in asked.text, asked.text  # the district is read from the address
     for message in [asked, *await who.settle()]:
         plain(who, message)
-    await who.press(f"+86{phone}")  # the phone they registered with
+    await who.press(f"+86 {phone[:3]} {phone[3:7]} {phone[7:]}")  # the phone they registered with
     noted, ask_day = await who.replies(2)
     assert "哪天方便" in ask_day.text
     await who.press("11月25日 周三", message=ask_day)
@@ -182,7 +182,7 @@ async def test_one_day_of_a_shanghai_company_in_chinese(telegram, bot, clock):
     assert listing.buttons[0] == [f"{morning} · 11月25日 周三 09:00–12:00 · 冰箱 · 浦东新区"]
     await boss.press(listing.buttons[0][0], message=listing)
     card = await until(boss, f"订单 {morning}")
-    assert "客户：张伟，+8613800138000" in card.text
+    assert "客户：张伟，+86 138 0013 8000" in card.text
     assert "地址：上海市浦东新区世纪大道 88 号 1201 室" in card.text
     assert "区域：浦东新区" in card.text and "冰箱 海尔" in card.text
     plain(boss, card)

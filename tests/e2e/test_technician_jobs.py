@@ -106,7 +106,7 @@ async def test_a_repair_from_scheduled_to_closed_with_a_part_from_the_van(telegr
     assert card.edited and f"Job {number} · Repair" in card.text
     assert "Status: Scheduled · not accepted yet" in card.text
     assert "When: Wed 25 Nov, 09:00–12:00" in card.text
-    assert "Customer: Ann, +8613800138000" in card.text
+    assert "Customer: Ann, +86 138 0013 8000" in card.text
     assert "Appliance: Refrigerator, Haier BCD-470" in card.text
     assert "Problem: Not cooling <at all> & it hums" in card.text
     assert "Address: Pudong, 1 Century Ave, flat 502" in card.text
