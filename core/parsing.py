@@ -96,13 +96,13 @@ SERIAL_MAX = 64
 _SERIAL = re.compile(r"[A-Za-z0-9 ./_#():+-]+")
 
 
-def serial_number(text, *, maximum: int = SERIAL_MAX) -> str | None:
+def serial_number(text, *, maximum: int = SERIAL_MAX, required: bool = False) -> str | None:
     """A serial number (an appliance's or a part's) as printed on its label: Latin letters,
     digits and - / . _ # ( ) : +; a Chinese keyboard's full-width forms read as ASCII. None
-    when empty. Anything else (an address typed one step too early, "不知道") is refused: a
+    when empty, unless `required` (typed at the question that asks for it). Anything else (an address typed one step too early, "不知道") is refused: a
     wrong serial would follow the appliance into its warranty."""
     value = clean_text(unicodedata.normalize("NFKC", text) if isinstance(text, str) else text,
-                       "serial", maximum=maximum)
+                       "serial", minimum=1 if required else 0, maximum=maximum)
     if value is not None and (not _SERIAL.fullmatch(value) or not value.strip("./_#():+- ")):
         raise InvalidInput(field="serial", reason="format")
     return value

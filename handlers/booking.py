@@ -234,10 +234,8 @@ def _typed(field: str):
 
 
 async def typed_serial(turn: Turn, text: str) -> Next:
-    serial = parsing.serial_number(text, maximum=booking.APPLIANCE_TEXT_MAX)
-    if serial is None:
-        raise InvalidInput(field="serial", reason="empty")
-    turn.draft["serial"] = serial
+    turn.draft["serial"] = parsing.serial_number(text, maximum=booking.APPLIANCE_TEXT_MAX,
+                                                 required=True)
     return turn.next()
 
 

@@ -210,9 +210,7 @@ def _serial(turn: Turn, serial: str | None) -> Next:
 
 
 async def serial_typed(turn: Turn, text: str) -> Next:
-    serial = serial_number(text, maximum=jobs.SERIAL_MAX)
-    if serial is None:
-        raise InvalidInput(field="serial", reason="empty")
+    serial = serial_number(text, maximum=jobs.SERIAL_MAX, required=True)
     job_completion.require_distinct_serials([(None, 1, s) for _, s in turn.draft["used"]]
                                   + [(None, 1, serial)])
     fitted_on = await job_completion.serial_fitted_on(turn.uow, serial)

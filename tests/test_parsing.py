@@ -82,3 +82,9 @@ def test_what_is_not_a_serial_number_is_refused(typed):
         parsing.serial_number(typed)
     assert refused.value.details["field"] == "serial"
 
+
+def test_a_serial_number_typed_at_its_question_must_be_there():
+    with pytest.raises(InvalidInput) as refused:
+        parsing.serial_number("   ", required=True)
+    assert (refused.value.details["field"], refused.value.details["reason"]) == ("serial", "empty")
+
